@@ -49,3 +49,33 @@ def save_workbook(workbook, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         workbook.save(tmp)
     return path
+
+
+def load_copy(path: str | Path, password: str | None = None):
+    """Open a ledger with openpyxl to write an annotated *copy* of it (formatting kept).
+
+    The file itself is only read. ``.xlsm`` keeps its VBA project; an encrypted
+    workbook is decrypted in memory with ``password``; ``.xls`` cannot be edited by
+    openpyxl, so the user is told to save it as .xlsx first.
+    """
+    import io
+
+    import openpyxl
+
+    from xfsheets.errors import LedgerReadError
+    from xfsheets.reader import open_workbook, _decrypt_if_needed, _OLE_MAGIC
+
+    path = Path(path)
+    open_workbook(path, password).close()  # same checks and messages as reading
+    if path.suffix.lower() in (".xls", ".xlsb"):
+        raise LedgerReadError(f"{path.suffix} 格式无法在保留原有格式的前提下写出标注副本", file=path,
+                              hint="请先用 Excel/WPS 将该文件另存为 .xlsx，再对 .xlsx 运行本命令")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    source = _decrypt_if_needed(path, password) if head == _OLE_MAGIC else io.BytesIO(path.read_bytes())
+    keep_vba = path.suffix.lower() == ".xlsm"
+    try:
+        return openpyxl.load_workbook(source, keep_vba=keep_vba, rich_text=True)
+    except Exception as exc:
+        raise LedgerReadError("文件无法以可编辑方式打开（可能已损坏）", file=path,
+                              hint="请用 Excel/WPS 打开后另存为 .xlsx 再试") from exc

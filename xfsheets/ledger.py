@@ -1,0 +1,118 @@
+"""The Ledger: one canonical table with provenance, whatever the bureau's layout was.
+
+``frame`` holds one row per ledger row with a column for every canonical field
+(normalised values), every unmapped column under its own label, and the provenance
+columns ``_file``, ``_sheet``, ``_row`` (the Excel row number the user sees) and
+``_source`` (index into ``sources``). ``raw`` holds the same cells exactly as read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from typing import Any, Iterable
+
+import pandas as pd
+
+from xfsheets.schema import FIELD_NAMES
+
+PROVENANCE = ["_file", "_sheet", "_row", "_source"]
+
+
+@dataclass
+class Column:
+    index: int  # 0-based column index in the sheet
+    letter: str  # Excel column letter, e.g. "F"
+    label: str  # the header text as the user wrote it (parent/child joined by "/")
+    field: str | None  # canonical field, or None when unmapped
+
+
+@dataclass
+class Source:
+    """Where a block of rows came from, and how its header was understood."""
+
+    file: str
+    sheet: str
+    header_rows: list[int]  # Excel row numbers (1-based) of the header
+    columns: list[Column]
+    rows: int = 0
+    skipped: list[tuple[int, str]] = dc_field(default_factory=list)  # (Excel row, reason)
+    meta: dict[str, str] = dc_field(default_factory=dict)  # 填报单位 / 填报日期 from title rows
+
+    def letter(self, field: str) -> str | None:
+        for col in self.columns:
+            if col.field == field:
+                return col.letter
+        return None
+
+    @property
+    def fields(self) -> list[str]:
+        return [c.field for c in self.columns if c.field]
+
+    @property
+    def unmapped(self) -> list[Column]:
+        return [c for c in self.columns if c.field is None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "sheet": self.sheet,
+            "header_rows": self.header_rows,
+            "rows": self.rows,
+            "columns": [{"column": c.letter, "label": c.label, "field": c.field} for c in self.columns],
+            "unmapped": [c.label for c in self.unmapped],
+            "skipped": [{"row": r, "reason": why} for r, why in self.skipped],
+            "meta": self.meta,
+        }
+
+
+@dataclass
+class Ledger:
+    frame: pd.DataFrame
+    raw: pd.DataFrame
+    sources: list[Source]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def fields_present(self) -> list[str]:
+        present = {f for s in self.sources for f in s.fields}
+        return [f for f in FIELD_NAMES if f in present]
+
+    def has(self, field: str) -> bool:
+        return any(field in s.fields for s in self.sources)
+
+    @property
+    def extra_columns(self) -> list[str]:
+        """Columns kept from the files that map to no canonical field."""
+        return [c for c in self.frame.columns if c not in FIELD_NAMES and c not in PROVENANCE]
+
+    def letters(self, field: str) -> pd.Series:
+        """The Excel column letter of ``field`` for every row (None where its file lacks it)."""
+        per_source = {i: s.letter(field) for i, s in enumerate(self.sources)}
+        return self.frame["_source"].map(per_source)
+
+    def source_of(self, index: int) -> Source:
+        return self.sources[int(self.frame.at[index, "_source"])]
+
+    @classmethod
+    def concat(cls, ledgers: Iterable["Ledger"]) -> "Ledger":
+        ledgers = list(ledgers)
+        if len(ledgers) == 1:
+            return ledgers[0]
+        frames, raws, sources = [], [], []
+        for ledger in ledgers:
+            frame = ledger.frame.copy()
+            frame["_source"] = frame["_source"] + len(sources)
+            frames.append(frame)
+            raws.append(ledger.raw)
+            sources.extend(ledger.sources)
+        if not frames:
+            from xfsheets.reader import empty_ledger
+
+            return empty_ledger()
+        frame = pd.concat(frames, ignore_index=True, sort=False)
+        raw = pd.concat(raws, ignore_index=True, sort=False)
+        ordered = FIELD_NAMES + [c for c in frame.columns if c not in FIELD_NAMES and c not in PROVENANCE] + PROVENANCE
+        frame = frame[ordered]
+        raw = raw[[c for c in ordered if c in raw.columns]]
+        return cls(frame=frame, raw=raw, sources=sources)

@@ -1,0 +1,228 @@
+"""Normalising cell values: dates in every form people type, vocabulary words, text.
+
+Nothing here invents a value: what cannot be understood becomes missing in the
+normalised column while the ledger's ``raw`` frame keeps it as typed, so the checker
+can report it (``bad_date``) with the value the user sees.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xfsheets.schema import CHANNEL_ALIASES, CHANNELS, STATUS_ALIASES, STATUSES
+
+EXCEL_EPOCH = np.datetime64("1899-12-30")
+# Serial numbers Excel shows as dates 1950-01-01 .. 2100-12-31 (General-formatted date cells).
+_SERIAL_MIN, _SERIAL_MAX = 18264, 73415
+
+# 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日, 2026-03-05 10:30(:00), with spaces tolerated.
+_DATE_RE = re.compile(
+    r"^\s*(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:[\sT]+\d{1,2}[:：]\d{1,2}(?:[:：]\d{1,2}(?:\.\d+)?)?)?\s*$"
+)
+_COMPACT_RE = re.compile(r"^\s*(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})\s*$")
+
+
+def is_blank(value: Any) -> bool:
+    """None, NaN, empty or whitespace-only text."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    return value is pd.NaT
+
+
+def _valid(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """One value to a date, or None when it is blank or not a real date."""
+    if is_blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        if not number.is_integer() and not (_SERIAL_MIN <= number <= _SERIAL_MAX):
+            return None
+        if _SERIAL_MIN <= number <= _SERIAL_MAX:
+            return (dt.date(1899, 12, 30) + dt.timedelta(days=int(number)))
+        if 19000101 <= number <= 21001231:
+            n = int(number)
+            return _valid(n // 10000, n // 100 % 100, n % 100)
+        return None
+    text = unicodedata.normalize("NFKC", str(value))
+    match = _DATE_RE.match(text) or _COMPACT_RE.match(text)
+    if not match:
+        return None
+    return _valid(int(match["y"]), int(match["m"]), int(match["d"]))
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`parse_date` over a column of raw cell values -> ``datetime64[ns]``.
+
+    Real Excel dates, serial numbers in General cells, ``20260305`` typed as a number,
+    and text in the forms of :data:`_DATE_RE` (full-width digits folded first).
+    Anything else, and impossible dates such as ``2026.13.05``, become NaT.
+    """
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if values.empty:
+        return out
+    obj = values.astype(object)
+    kinds = obj.map(_kind)
+    # Real dates (calamine gives datetime/date objects).
+    mask = kinds == "d"
+    if mask.any():
+        out[mask] = pd.to_datetime(obj[mask].map(_as_datetime), errors="coerce").dt.normalize()
+    # Numbers: Excel serials, or yyyymmdd.
+    mask = kinds == "n"
+    if mask.any():
+        num = pd.to_numeric(obj[mask], errors="coerce").astype(float)
+        serial = num.between(_SERIAL_MIN, _SERIAL_MAX)
+        if serial.any():
+            days = np.floor(num[serial].to_numpy()).astype("int64")
+            out[serial[serial].index] = (EXCEL_EPOCH + days.astype("timedelta64[D]")).astype("datetime64[ns]")
+        compact = num.between(19000101, 21001231) & (num % 1 == 0)
+        if compact.any():
+            n = num[compact].astype("int64")
+            out[compact[compact].index] = _from_parts(n // 10000, n // 100 % 100, n % 100)
+    # Text.
+    mask = kinds == "s"
+    if mask.any():
+        text = obj[mask].astype(str).str.normalize("NFKC")
+        parts = text.str.extract(_DATE_RE)
+        compact = text.str.extract(_COMPACT_RE)
+        parts = parts.fillna(compact)
+        ok = parts["y"].notna()
+        if ok.any():
+            p = parts[ok].astype("int64")
+            out[p.index] = _from_parts(p["y"], p["m"], p["d"])
+    return out
+
+
+def _kind(value: Any) -> str:
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return "d"
+    if isinstance(value, (bool, np.bool_)):
+        return ""
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "" if value != value else "n"
+    if isinstance(value, str):
+        return "s" if value.strip() else ""
+    return ""
+
+
+def _as_datetime(value: Any) -> Any:
+    if isinstance(value, dt.datetime) or isinstance(value, pd.Timestamp):
+        return value
+    return dt.datetime(value.year, value.month, value.day)
+
+
+def _from_parts(y: pd.Series, m: pd.Series, d: pd.Series) -> pd.Series:
+    frame = pd.DataFrame({"year": y.to_numpy(), "month": m.to_numpy(), "day": d.to_numpy()})
+    parsed = pd.to_datetime(frame, errors="coerce")
+    parsed.index = y.index
+    return parsed.astype("datetime64[ns]")
+
+
+# --- text and vocabulary ----------------------------------------------------------
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Raw cell values -> stripped text (object dtype), None for blank.
+
+    Integral floats read from General cells become ``"12"`` rather than ``"12.0"``;
+    huge floats (an identity number Excel stored as a number) are written out in full
+    so that the checker can still say what it sees.
+    """
+    def one(value: Any) -> Any:
+        if is_blank(value):
+            return None
+        if isinstance(value, str):
+            return value.strip()
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return str(value)
+
+    return values.map(one).astype(object)
+
+
+def _vocabulary_normalizer(words: list[str], aliases: dict[str, str]):
+    table = {unicodedata.normalize("NFKC", w): w for w in words}
+    table.update({unicodedata.normalize("NFKC", k): v for k, v in aliases.items()})
+
+    def normalize(values: pd.Series) -> pd.Series:
+        text = clean_text(values)
+        key = text.dropna().astype(str).str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+        mapped = key.map(table)
+        out = text.copy()
+        hit = mapped.notna()
+        out[hit[hit].index] = mapped[hit]
+        return out
+
+    return normalize
+
+
+normalize_status = _vocabulary_normalizer(STATUSES, STATUS_ALIASES)
+normalize_channel = _vocabulary_normalizer(CHANNELS, CHANNEL_ALIASES)
+
+
+def normalize_id_text(values: pd.Series) -> pd.Series:
+    """Identity numbers / phones as text: spaces removed, full-width folded, ``x`` -> ``X``."""
+    text = clean_text(values)
+    present = text.notna()
+    if present.any():
+        folded = text[present].astype(str).str.normalize("NFKC").str.replace(r"[\s\u3000]+", "", regex=True)
+        text[present] = folded.str.replace(r"x$", "X", regex=True)
+    return text
+
+
+def parse_ints(values: pd.Series) -> pd.Series:
+    """Counts such as 人数 / 延期天数: ``5``, ``5.0``, ``"5"``, ``"5人"``, ``"30天"`` -> Int64."""
+    text = clean_text(values)
+    digits = text.astype("string").str.normalize("NFKC").str.extract(r"^\s*(\d+)\s*(?:人|天|日|个工作日)?\s*$")[0]
+    return pd.to_numeric(digits, errors="coerce").astype("Int64")
+
+
+def display_value(value: Any) -> str:
+    """A raw cell value as the user sees it in Excel (for messages)."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e11:
+            return str(int(value))
+        if abs(value) >= 1e11:
+            mantissa, exponent = f"{value:.5E}".split("E")
+            mantissa = mantissa.rstrip("0").rstrip(".")
+            return f"{mantissa}E+{int(exponent):02d}"
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

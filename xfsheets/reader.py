@@ -1,0 +1,456 @@
+"""Reading ledgers as bureaus keep them.
+
+A workbook (.xlsx, .xlsm, .xls; encrypted ones with a password) is read with
+calamine (Rust). The ledger sheet and its header row are found by matching header
+labels against the vocabulary: title rows above the header, two-row headers where a
+merged parent spans its children, blank rows, 合计/小计 rows and footers are handled.
+Each row keeps its provenance (file, sheet, Excel row number).
+"""
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from xfsheets import normalize as nz
+from xfsheets.errors import EncryptedWorkbookError, LedgerReadError
+from xfsheets.ledger import PROVENANCE, Column, Ledger, Source
+from xfsheets.schema import (
+    DEFAULT_PROFILE,
+    FIELD_BY_NAME,
+    FIELD_NAMES,
+    LABELS,
+    ROW_NUMBER_LABELS,
+    Profile,
+    match_label,
+    normalize_label,
+)
+
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb")
+HEADER_SCAN_ROWS = 30
+MIN_HEADER_FIELDS = 3
+# Generic child labels that name the parent's field ("包案领导" over "姓名").
+GENERIC_CHILDREN = {"姓名", "名称", "单位", "单位名称"}
+_TOTAL_RE = re.compile(r"^(合\s*计|小\s*计|总\s*计|总\s*数)")
+_FOOTER_RE = re.compile(r"^(填表人|制表人|填报人|审核人|审核|负责人|联系人|单位负责人|注[:：]|说明[:：]|备注[:：]|填表说明)")
+_META_RE = re.compile(r"(填报单位|填表单位|报送单位|填报日期|填表日期|报送日期|统计时间|统计日期)\s*[:：]\s*([^\s:：]+(?:\s*[至到-]\s*[^\s:：]+)?)")
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+SKIP_BLANK = "空行"
+SKIP_TOTAL = "合计行"
+SKIP_FOOTER = "表尾说明"
+SKIP_REPEATED_HEADER = "重复的表头行"
+
+
+# --- opening a workbook -----------------------------------------------------------
+
+def open_workbook(path: str | Path, password: str | None = None):
+    """Open ``path`` with calamine, decrypting it first when needed.
+
+    Raises LedgerReadError (or EncryptedWorkbookError) with a Chinese message.
+    """
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    if not path.exists():
+        raise LedgerReadError("找不到文件", file=path, hint="请检查文件名和路径是否正确")
+    if path.is_dir():
+        raise LedgerReadError("这是一个文件夹，不是台账文件", file=path,
+                              hint="请指定具体的 .xlsx/.xls 文件（合并整个文件夹请用 consolidate 命令）")
+    if path.suffix.lower() not in SUFFIXES:
+        raise LedgerReadError(f"不支持的文件类型「{path.suffix or '无扩展名'}」", file=path,
+                              hint="只支持 Excel 工作簿 .xlsx、.xlsm、.xls；其他格式请先用 Excel/WPS 另存为 .xlsx")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise LedgerReadError(f"无法打开文件：{exc.strerror}", file=path,
+                              hint="请检查文件权限，或先关闭正在编辑它的程序") from exc
+    if len(head) == 0:
+        raise LedgerReadError("文件是空的（0 字节）", file=path, hint="文件可能没有保存成功，请重新保存或重新索取")
+    source: Any = path
+    if head == _OLE_MAGIC:
+        source = _decrypt_if_needed(path, password)
+    elif head[:4] != _ZIP_MAGIC:
+        raise LedgerReadError("不是有效的 Excel 工作簿（可能是网页或文本文件改了扩展名）", file=path,
+                              hint="请用 Excel/WPS 打开后“另存为” .xlsx 格式再试")
+    try:
+        if isinstance(source, io.BytesIO):
+            return CalamineWorkbook.from_filelike(source)
+        return CalamineWorkbook.from_path(str(source))
+    except Exception as exc:  # calamine raises several error types for broken files
+        raise LedgerReadError("文件已损坏或不完整，无法读取", file=path,
+                              hint="请用 Excel/WPS 打开确认能否正常显示，必要时让报送单位重新发送") from exc
+
+
+def _decrypt_if_needed(path: Path, password: str | None) -> Any:
+    """An OLE file is either a legacy .xls or an encrypted OOXML workbook."""
+    import msoffcrypto
+
+    try:
+        with path.open("rb") as fh:
+            office = msoffcrypto.OfficeFile(fh)
+            encrypted = office.is_encrypted()
+    except Exception:
+        return path  # not something msoffcrypto knows: let calamine judge it
+    if not encrypted:
+        return path
+    if not password:
+        raise EncryptedWorkbookError("工作簿设有打开密码（已加密），无法读取", file=path,
+                                     hint="请用 --password 提供密码，或在 Excel 中取消密码后另存")
+    out = io.BytesIO()
+    try:
+        with path.open("rb") as fh:
+            office = msoffcrypto.OfficeFile(fh)
+            office.load_key(password=password)
+            office.decrypt(out)
+    except Exception as exc:
+        raise EncryptedWorkbookError("密码不正确，无法解密工作簿", file=path,
+                                     hint="请确认 --password 提供的密码（区分大小写）") from exc
+    out.seek(0)
+    return out
+
+
+def sheet_rows(workbook, name: str, nrows: int | None = None) -> list[list[Any]]:
+    """The sheet's cells as rows from A1 (row 0 = Excel row 1), '' for empty cells."""
+    sheet = workbook.get_sheet_by_name(name)
+    return sheet.to_python(skip_empty_area=False, nrows=nrows) if nrows else sheet.to_python(skip_empty_area=False)
+
+
+def sheet_merges(workbook, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    try:
+        return list(workbook.get_sheet_by_name(name).merged_cell_ranges or [])
+    except Exception:
+        return []
+
+
+# --- finding the header -----------------------------------------------------------
+
+@dataclass
+class Header:
+    rows: list[int]  # 0-based row indexes of the header (one or two)
+    columns: list[Column]
+    score: int
+
+    @property
+    def end(self) -> int:
+        return self.rows[-1]
+
+
+def _cell_text(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _fill_parents(top: Sequence[Any], bottom: Sequence[Any], row: int, merges) -> list[str]:
+    """The upper header row with merged parent labels spread over the columns they span."""
+    parents = [_cell_text(v) for v in top]
+    if merges:
+        for (r0, c0), (r1, c1) in merges:
+            if r0 == row and c1 > c0 and c0 < len(parents):
+                for c in range(c0 + 1, min(c1 + 1, len(parents))):
+                    if not parents[c]:
+                        parents[c] = parents[c0]
+        return parents
+    # No merge information (.xls, xlwings): spread a label right while the cells above
+    # are empty and the row below has labels (the shape a merged parent leaves).
+    current = ""
+    for c in range(len(parents)):
+        if parents[c]:
+            current = parents[c]
+        elif current and c < len(bottom) and _cell_text(bottom[c]):
+            parents[c] = current
+        else:
+            current = ""
+    return parents
+
+
+def _map_columns(labels: list[tuple[str, str]], lookup: dict[str, str]) -> list[Column]:
+    """(parent, child) label pairs -> Columns; a single-row header has parent ''."""
+    columns = []
+    for index, (parent, child) in enumerate(labels):
+        field = None
+        if parent and child and parent != child:
+            label = f"{parent}/{child}"
+            parent_field = match_label(parent, lookup)
+            field = match_label(parent + child, lookup)
+            if field is None and parent_field and normalize_label(child) in GENERIC_CHILDREN:
+                field = parent_field
+            if field is None:
+                field = match_label(child, lookup)
+        else:
+            label = child or parent
+            field = match_label(label, lookup)
+        if field == "-":  # the profile says: keep this column, map it to nothing
+            field = None
+        columns.append(Column(index=index, letter=get_column_letter(index + 1), label=label, field=field))
+    return columns
+
+
+def _score(columns: list[Column]) -> int:
+    return len({c.field for c in columns if c.field})
+
+
+def find_header(rows: list[list[Any]], lookup: dict[str, str], merges=None,
+                header_rows: list[int] | None = None) -> Header | None:
+    """The header row(s) of a sheet: the one or two rows whose labels best match fields."""
+    width = max((len(r) for r in rows[:HEADER_SCAN_ROWS]), default=0)
+
+    def padded(r: int) -> list[Any]:
+        row = list(rows[r]) if r < len(rows) else []
+        return row + [""] * (width - len(row))
+
+    def single(r: int) -> list[Column]:
+        return _map_columns([("", _cell_text(v)) for v in padded(r)], lookup)
+
+    def double(r: int) -> list[Column]:
+        top, bottom = padded(r), padded(r + 1)
+        parents = _fill_parents(top, bottom, r, merges)
+        return _map_columns(list(zip(parents, [_cell_text(v) for v in bottom])), lookup)
+
+    if header_rows:  # the profile names the header rows (1-based)
+        r = header_rows[0] - 1
+        if r >= len(rows):
+            return None
+        columns = double(r) if len(header_rows) == 2 else single(r)
+        return Header(rows=[h - 1 for h in header_rows], columns=columns, score=_score(columns))
+
+    best: Header | None = None
+    for r in range(min(HEADER_SCAN_ROWS, len(rows))):
+        one = single(r)
+        candidate = Header(rows=[r], columns=one, score=_score(one))
+        if r + 1 < len(rows):
+            two = double(r)
+            below = _score(single(r + 1))
+            if _score(two) > max(candidate.score, below):
+                candidate = Header(rows=[r, r + 1], columns=two, score=_score(two))
+        if best is None or candidate.score > best.score:
+            best = candidate
+    if best is None or best.score < MIN_HEADER_FIELDS:
+        return None
+    return best
+
+
+def _duplicate_fields(columns: list[Column]) -> tuple[Column, Column] | None:
+    seen: dict[str, Column] = {}
+    for col in columns:
+        if col.field:
+            if col.field in seen:
+                return seen[col.field], col
+            seen[col.field] = col
+    return None
+
+
+# --- building the ledger ------------------------------------------------------------
+
+def _row_kind(row: Sequence[Any], header_keys: list[str], field_cols: dict[str, int]) -> str | None:
+    """Why a data row is not a ledger row (None when it is one)."""
+    texts = [t for t in (_cell_text(v) for v in row) if t]
+    if not texts:
+        return SKIP_BLANK
+    if any(_TOTAL_RE.match(t) for t in texts[:3]):
+        return SKIP_TOTAL
+    key_cols = [field_cols[f] for f in ("case_id", "petitioner", "received_on") if f in field_cols]
+    has_key = any(c < len(row) and _cell_text(row[c]) for c in key_cols)
+    if _FOOTER_RE.match(texts[0]) and len(texts) <= 4:
+        first_col = next(i for i, v in enumerate(row) if _cell_text(v))
+        if first_col not in key_cols or not has_key:
+            return SKIP_FOOTER
+    if len(texts) >= 3 and [normalize_label(_cell_text(v)) for v in row[:len(header_keys)]] == header_keys:
+        return SKIP_REPEATED_HEADER
+    return None
+
+
+def _title_meta(rows: list[list[Any]], header_start: int) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for row in rows[:header_start]:
+        for value in row:
+            text = unicodedata.normalize("NFKC", _cell_text(value))
+            for key, val in _META_RE.findall(text):
+                meta.setdefault(key, val)
+    titles = [t for r in rows[:header_start] for t in (_cell_text(v) for v in r) if t and not _META_RE.search(t)]
+    if titles:
+        meta.setdefault("标题", titles[0])
+    return meta
+
+
+def ledger_from_rows(rows: list[list[Any]], *, file: str | Path, sheet: str,
+                     profile: Profile | None = None, merges=None, header: Header | None = None) -> Ledger:
+    """Build a Ledger from a sheet's cells (row 0 = Excel row 1).
+
+    Raises LedgerReadError when no ledger header can be found, or when two columns
+    map to one field.
+    """
+    profile = profile or DEFAULT_PROFILE
+    lookup = profile.lookup()
+    file = str(file)
+    if header is None:
+        header = find_header(rows, lookup, merges, profile.header_rows)
+    if header is None or header.score == 0:
+        raise LedgerReadError(
+            "找不到台账表头", file=file, sheet=sheet,
+            hint="表头应含有 信访件编号、登记日期、信访人、反映问题、责任单位 等列名；"
+                 "可用 --sheet 指定工作表，或在 --profile 配置文件中写明 header_rows 和列名映射")
+    dup = _duplicate_fields(header.columns)
+    if dup:
+        a, b = dup
+        raise LedgerReadError(
+            f"{a.letter} 列「{a.label}」和 {b.letter} 列「{b.label}」都被识别为「{LABELS[a.field]}」，无法确定用哪一列",
+            file=file, sheet=sheet, row=header.rows[0] + 1,
+            hint=f"请改掉其中一列的列名，或在 --profile 配置文件的 [labels] 中写 \"{b.label}\" = \"-\" 表示不作为该字段")
+    width = len(header.columns)
+    field_cols = {c.field: c.index for c in header.columns if c.field}
+    header_keys = [normalize_label(c.label.split("/")[-1]) for c in header.columns]
+    source = Source(file=file, sheet=sheet, header_rows=[r + 1 for r in header.rows],
+                    columns=header.columns, meta=_title_meta(rows, header.rows[0]))
+
+    data: list[Sequence[Any]] = []
+    excel_rows: list[int] = []
+    for offset, row in enumerate(rows[header.end + 1:]):
+        excel_row = header.end + 2 + offset
+        why = _row_kind(row, header_keys, field_cols)
+        if why:
+            source.skipped.append((excel_row, why))
+            continue
+        if len(row) < width:
+            row = list(row) + [""] * (width - len(row))
+        data.append(row)
+        excel_rows.append(excel_row)
+    source.rows = len(data)
+    return _build(data, excel_rows, source)
+
+
+def _column_name(col: Column, taken: set[str]) -> str:
+    if col.field:
+        return col.field
+    base = col.label or f"{col.letter}列"
+    if normalize_label(base) in {normalize_label(x) for x in ROW_NUMBER_LABELS}:
+        base = col.label or "序号"
+    name = base
+    n = 2
+    while name in taken or name in FIELD_NAMES or name in PROVENANCE:
+        name = f"{base}_{n}"
+        n += 1
+    return name
+
+
+def _build(data: list[Sequence[Any]], excel_rows: list[int], source: Source) -> Ledger:
+    n = len(data)
+    columns = list(zip(*data)) if data else [() for _ in source.columns]
+    index = pd.RangeIndex(n)
+    raw: dict[str, pd.Series] = {}
+    frame: dict[str, pd.Series] = {}
+    taken: set[str] = set()
+    for col, values in zip(source.columns, columns):
+        name = _column_name(col, taken)
+        taken.add(name)
+        series = pd.Series(values, index=index, dtype=object)
+        series = series.where(series != "", None)
+        raw[name] = series
+        frame[name] = normalize_column(col.field, series) if col.field else nz.clean_text(series)
+    for name in FIELD_NAMES:  # every canonical field exists, missing when the file lacks it
+        if name not in frame:
+            frame[name] = normalize_column(name, pd.Series([None] * n, index=index, dtype=object))
+    extras = [k for k in frame if k not in FIELD_NAMES]
+    ordered = {k: frame[k] for k in FIELD_NAMES + extras}
+    ordered["_file"] = pd.Series([source.file] * n, index=index, dtype=object)
+    ordered["_sheet"] = pd.Series([source.sheet] * n, index=index, dtype=object)
+    ordered["_row"] = pd.Series(excel_rows, index=index, dtype="int64")
+    ordered["_source"] = pd.Series([0] * n, index=index, dtype="int64")
+    raw_frame = pd.DataFrame({k: raw[k] for k in [*FIELD_NAMES, *extras] if k in raw}, index=index)
+    return Ledger(frame=pd.DataFrame(ordered, index=index), raw=raw_frame, sources=[source])
+
+
+def normalize_column(field: str, values: pd.Series) -> pd.Series:
+    """Raw cell values of one canonical field -> its normalised column."""
+    kind = FIELD_BY_NAME[field].kind
+    if kind == "date":
+        return nz.parse_dates(values)
+    if kind == "int":
+        return nz.parse_ints(values)
+    if kind in ("id_number", "phone"):
+        return nz.normalize_id_text(values)
+    if kind == "status":
+        return nz.normalize_status(values)
+    if kind == "channel":
+        return nz.normalize_channel(values)
+    return nz.clean_text(values)
+
+
+def empty_ledger() -> Ledger:
+    source = Source(file="", sheet="", header_rows=[], columns=[])
+    ledger = _build([], [], source)
+    ledger.sources = []
+    return ledger
+
+
+# --- public entry points ------------------------------------------------------------
+
+def choose_sheet(workbook, path: Path, profile: Profile, sheet: str | None) -> tuple[str, Header]:
+    """The ledger sheet: the one asked for, else the sheet whose header best matches."""
+    names = list(workbook.sheet_names)
+    lookup = profile.lookup()
+    wanted = sheet or profile.sheet
+    if wanted:
+        if wanted not in names:
+            raise LedgerReadError(f"工作簿中没有名为「{wanted}」的工作表", file=path,
+                                  hint=f"现有工作表：{'、'.join(names)}")
+        candidates = [wanted]
+    else:
+        candidates = names
+    best: tuple[str, Header] | None = None
+    for name in candidates:
+        try:
+            rows = sheet_rows(workbook, name, HEADER_SCAN_ROWS + 2)
+        except Exception:
+            continue  # chart sheets and the like
+        header = find_header(rows, lookup, sheet_merges(workbook, name), profile.header_rows)
+        if header and (best is None or header.score > best[1].score):
+            best = (name, header)
+    if best is None:
+        where = f"工作表「{wanted}」中" if wanted else "所有工作表中都"
+        raise LedgerReadError(
+            f"{where}找不到台账表头", file=path,
+            hint="表头应含有 信访件编号、登记日期、信访人、反映问题、责任单位 等列名（至少 3 个）；"
+                 "可用 --sheet 指定工作表，或在 --profile 配置文件中写明 header_rows 和列名映射")
+    return best
+
+
+def read_ledger(path: str | Path, *, sheet: str | None = None, profile: Profile | None = None,
+                password: str | None = None) -> Ledger:
+    """Read one ledger file into a Ledger. Never writes to the file."""
+    path = Path(path)
+    profile = profile or DEFAULT_PROFILE
+    workbook = open_workbook(path, password)
+    try:
+        name, _ = choose_sheet(workbook, path, profile, sheet)
+        merges = sheet_merges(workbook, name)
+        try:
+            rows = sheet_rows(workbook, name)
+        except Exception as exc:
+            raise LedgerReadError("工作表内容已损坏，无法读取", file=path, sheet=name,
+                                  hint="请用 Excel/WPS 打开确认能否正常显示，必要时重新保存") from exc
+        header = find_header(rows, profile.lookup(), merges, profile.header_rows)
+        return ledger_from_rows(rows, file=str(path), sheet=name, profile=profile, merges=merges, header=header)
+    finally:
+        try:
+            workbook.close()
+        except Exception:
+            pass
+
+
+def read_ledgers(paths: Iterable[str | Path], *, sheet: str | None = None, profile: Profile | None = None,
+                 password: str | None = None) -> Ledger:
+    """Read several ledgers into one Ledger (rows keep their own provenance)."""
+    return Ledger.concat(read_ledger(p, sheet=sheet, profile=profile, password=password) for p in paths)

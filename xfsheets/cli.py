@@ -126,3 +126,24 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 # Each command lives in its own block below, marked `# === <name> ===`.
 # Keep commands thin: parse, call one library function, print.
+
+
+# === inspect ===
+
+@main.command()
+@ledger_options
+@json_option
+@click.option("--rows", "first_rows", default=5, show_default=True, help="显示前几行数据。")
+def inspect(ledgers, sheet, profile, password, as_json, first_rows):
+    """显示程序如何理解台账：工作表、表头行、每列对应的字段、未识别的列、行数和前几行。"""
+    from xfsheets.inspect import inspect_ledgers
+
+    result = inspect_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile),
+                             password=password, first_rows=first_rows)
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        result.print(console)
+    if result.failed and not result.files:
+        raise CliError("没有可读取的台账：" + "；".join(e for _, e in result.failed), 2)
+    sys.exit(1 if result.failed else 0)

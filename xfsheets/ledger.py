@@ -23,6 +23,7 @@ class Column:
     letter: str  # Excel column letter, e.g. "F"
     label: str  # the header text as the user wrote it (parent/child joined by "/")
     field: str | None  # canonical field, or None when unmapped
+    name: str = ""  # the column's name in Ledger.frame / Ledger.raw (the field, or the label)
 
 
 @dataclass

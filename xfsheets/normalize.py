@@ -87,13 +87,16 @@ def parse_dates(values: pd.Series) -> pd.Series:
     if values.empty:
         return out
     obj = values.astype(object)
-    kinds = obj.map(_kind)
+    types = set(map(type, obj))
+    if types <= {dt.datetime, type(None)}:  # real Excel dates only: the common case
+        return pd.to_datetime(obj, errors="coerce").astype("datetime64[ns]").dt.normalize()
+    kind = np.array([_KIND.get(t, "") for t in map(type, obj)], dtype=object)
     # Real dates (calamine gives datetime/date objects).
-    mask = kinds == "d"
+    mask = kind == "d"
     if mask.any():
-        out[mask] = pd.to_datetime(obj[mask].map(_as_datetime), errors="coerce").dt.normalize()
+        out[mask] = pd.to_datetime(obj[mask], errors="coerce").astype("datetime64[ns]").dt.normalize()
     # Numbers: Excel serials, or yyyymmdd.
-    mask = kinds == "n"
+    mask = kind == "n"
     if mask.any():
         num = pd.to_numeric(obj[mask], errors="coerce").astype(float)
         serial = num.between(_SERIAL_MIN, _SERIAL_MAX)
@@ -105,7 +108,7 @@ def parse_dates(values: pd.Series) -> pd.Series:
             n = num[compact].astype("int64")
             out[compact[compact].index] = _from_parts(n // 10000, n // 100 % 100, n % 100)
     # Text.
-    mask = kinds == "s"
+    mask = kind == "s"
     if mask.any():
         text = obj[mask].astype(str).str.normalize("NFKC")
         parts = text.str.extract(_DATE_RE)
@@ -118,24 +121,8 @@ def parse_dates(values: pd.Series) -> pd.Series:
     return out
 
 
-def _kind(value: Any) -> str:
-    if value is None or value is pd.NaT:
-        return ""
-    if isinstance(value, (dt.date, pd.Timestamp)):
-        return "d"
-    if isinstance(value, (bool, np.bool_)):
-        return ""
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return "" if value != value else "n"
-    if isinstance(value, str):
-        return "s" if value.strip() else ""
-    return ""
-
-
-def _as_datetime(value: Any) -> Any:
-    if isinstance(value, dt.datetime) or isinstance(value, pd.Timestamp):
-        return value
-    return dt.datetime(value.year, value.month, value.day)
+_KIND = {dt.datetime: "d", dt.date: "d", pd.Timestamp: "d", int: "n", float: "n",
+         np.int64: "n", np.float64: "n", str: "s"}
 
 
 def _from_parts(y: pd.Series, m: pd.Series, d: pd.Series) -> pd.Series:
@@ -147,43 +134,50 @@ def _from_parts(y: pd.Series, m: pd.Series, d: pd.Series) -> pd.Series:
 
 # --- text and vocabulary ----------------------------------------------------------
 
+def _text(value: Any) -> Any:
+    """One non-str raw value as text (None for blank)."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        if value != value:
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def clean_text(values: pd.Series) -> pd.Series:
     """Raw cell values -> stripped text (object dtype), None for blank.
 
     Integral floats read from General cells become ``"12"`` rather than ``"12.0"``;
     huge floats (an identity number Excel stored as a number) are written out in full
-    so that the checker can still say what it sees.
+    so that the checker can still say what it sees. (A list comprehension: pandas'
+    object-dtype string methods are slower per cell.)
     """
-    def one(value: Any) -> Any:
-        if is_blank(value):
-            return None
-        if isinstance(value, str):
-            return value.strip()
-        if isinstance(value, bool):
-            return "是" if value else "否"
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        if isinstance(value, dt.datetime):
-            return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        return str(value)
-
-    return values.map(one).astype(object)
+    out = [(v.strip() or None) if type(v) is str else _text(v) for v in values.tolist()]
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _vocabulary_normalizer(words: list[str], aliases: dict[str, str]):
     table = {unicodedata.normalize("NFKC", w): w for w in words}
     table.update({unicodedata.normalize("NFKC", k): v for k, v in aliases.items()})
 
+    def word(text: Any) -> Any:
+        if text is None:
+            return None
+        key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+        return table.get(key, text)
+
     def normalize(values: pd.Series) -> pd.Series:
         text = clean_text(values)
-        key = text.dropna().astype(str).str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
-        mapped = key.map(table)
-        out = text.copy()
-        hit = mapped.notna()
-        out[hit[hit].index] = mapped[hit]
-        return out
+        # Ledgers repeat a handful of words: normalise each distinct value once.
+        lookup = {v: word(v) for v in set(text.tolist())}
+        return pd.Series([lookup[v] for v in text.tolist()], index=values.index, dtype=object)
 
     return normalize
 
@@ -192,14 +186,20 @@ normalize_status = _vocabulary_normalizer(STATUSES, STATUS_ALIASES)
 normalize_channel = _vocabulary_normalizer(CHANNELS, CHANNEL_ALIASES)
 
 
+_ID_FOLD = re.compile(r"[\s\u3000]+")
+
+
+def _fold_id(text: Any) -> Any:
+    if text is None:
+        return None
+    if not text.isascii() or " " in text or "\t" in text:
+        text = _ID_FOLD.sub("", unicodedata.normalize("NFKC", text))
+    return text[:-1] + "X" if text.endswith("x") else text
+
+
 def normalize_id_text(values: pd.Series) -> pd.Series:
     """Identity numbers / phones as text: spaces removed, full-width folded, ``x`` -> ``X``."""
-    text = clean_text(values)
-    present = text.notna()
-    if present.any():
-        folded = text[present].astype(str).str.normalize("NFKC").str.replace(r"[\s\u3000]+", "", regex=True)
-        text[present] = folded.str.replace(r"x$", "X", regex=True)
-    return text
+    return pd.Series([_fold_id(v) for v in clean_text(values).tolist()], index=values.index, dtype=object)
 
 
 def parse_ints(values: pd.Series) -> pd.Series:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
@@ -119,15 +120,14 @@ def _decrypt_if_needed(path: Path, password: str | None) -> Any:
     return out
 
 
-def sheet_rows(workbook, name: str, nrows: int | None = None) -> list[list[Any]]:
-    """The sheet's cells as rows from A1 (row 0 = Excel row 1), '' for empty cells."""
-    sheet = workbook.get_sheet_by_name(name)
+def sheet_rows(sheet, nrows: int | None = None) -> list[list[Any]]:
+    """A calamine sheet's cells as rows from A1 (row 0 = Excel row 1), '' for empty cells."""
     return sheet.to_python(skip_empty_area=False, nrows=nrows) if nrows else sheet.to_python(skip_empty_area=False)
 
 
-def sheet_merges(workbook, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+def sheet_merges(sheet) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     try:
-        return list(workbook.get_sheet_by_name(name).merged_cell_ranges or [])
+        return list(sheet.merged_cell_ranges or [])
     except Exception:
         return []
 
@@ -272,6 +272,51 @@ def _row_kind(row: Sequence[Any], header_keys: list[str], field_cols: dict[str, 
     return None
 
 
+def _columns(body: list[Sequence[Any]], width: int) -> list[np.ndarray]:
+    """Rows -> one object array per column ('' and None both mean empty)."""
+    if any(len(r) != width for r in body):
+        body = [list(r[:width]) + [""] * (width - len(r)) for r in body]
+    out = []
+    for values in zip(*body):
+        col = np.empty(len(values), dtype=object)
+        col[:] = values
+        out.append(col)
+    return out
+
+
+def _classify_rows(body: list[Sequence[Any]], columns: list[np.ndarray], empty: list[np.ndarray],
+                   header_texts: list[str], header_keys: list[str], field_cols: dict[str, int],
+                   first_excel_row: int, source: Source) -> np.ndarray:
+    """Indexes of the rows of ``body`` that are ledger rows; the others go to source.skipped.
+
+    Vectorised: a row with more than four filled cells is data unless its first
+    cells say 合计/小计 or it repeats the header; only the sparse rows (few) are
+    looked at one by one.
+    """
+    n = len(body)
+    filled = np.zeros(n, dtype=np.int32)
+    for e in empty:
+        filled += ~e
+    total = np.zeros(n, dtype=bool)
+    for col in columns[:3]:
+        is_str = np.fromiter((type(v) is str for v in col), dtype=bool, count=n)
+        if is_str.any():
+            total[is_str] = pd.Series(col[is_str]).str.strip().str.match(_TOTAL_RE.pattern).to_numpy(dtype=bool)
+    repeated = np.zeros(n, dtype=bool)
+    keys = [c for f, c in field_cols.items() if f in ("case_id", "received_on", "petitioner", "summary", "unit")]
+    if keys:
+        hits = sum((columns[c] == header_texts[c]).astype(np.int32) for c in keys)
+        repeated = hits >= min(2, len(keys))
+    why = np.full(n, None, dtype=object)
+    why[total] = SKIP_TOTAL
+    why[repeated & ~total] = SKIP_REPEATED_HEADER
+    for i in np.flatnonzero(filled <= 4):
+        why[i] = _row_kind(body[i], header_keys, field_cols)
+    for i in np.flatnonzero(why != None):  # noqa: E711 (elementwise)
+        source.skipped.append((first_excel_row + int(i), why[i]))
+    return np.flatnonzero(why == None)  # noqa: E711
+
+
 def _title_meta(rows: list[list[Any]], header_start: int) -> dict[str, str]:
     meta: dict[str, str] = {}
     for row in rows[:header_start]:
@@ -315,20 +360,16 @@ def ledger_from_rows(rows: list[list[Any]], *, file: str | Path, sheet: str,
     source = Source(file=file, sheet=sheet, header_rows=[r + 1 for r in header.rows],
                     columns=header.columns, meta=_title_meta(rows, header.rows[0]))
 
-    data: list[Sequence[Any]] = []
-    excel_rows: list[int] = []
-    for offset, row in enumerate(rows[header.end + 1:]):
-        excel_row = header.end + 2 + offset
-        why = _row_kind(row, header_keys, field_cols)
-        if why:
-            source.skipped.append((excel_row, why))
-            continue
-        if len(row) < width:
-            row = list(row) + [""] * (width - len(row))
-        data.append(row)
-        excel_rows.append(excel_row)
-    source.rows = len(data)
-    return _build(data, excel_rows, source)
+    body = rows[header.end + 1:]
+    first_excel_row = header.end + 2
+    header_texts = [c.label.split("/")[-1] for c in header.columns]
+    columns = _columns(body, width) if body else [np.empty(0, dtype=object) for _ in range(width)]
+    empty = [(col == "") | pd.isna(col) for col in columns]
+    keep = (_classify_rows(body, columns, empty, header_texts, header_keys, field_cols, first_excel_row, source)
+            if body else np.empty(0, dtype=np.int64))
+    source.rows = len(keep)
+    return _build([np.where(e[keep], None, c[keep]) for c, e in zip(columns, empty)],
+                  (keep + first_excel_row).tolist(), source)
 
 
 def _column_name(col: Column, taken: set[str]) -> str:
@@ -345,18 +386,18 @@ def _column_name(col: Column, taken: set[str]) -> str:
     return name
 
 
-def _build(data: list[Sequence[Any]], excel_rows: list[int], source: Source) -> Ledger:
-    n = len(data)
-    columns = list(zip(*data)) if data else [() for _ in source.columns]
+def _build(columns: list[np.ndarray], excel_rows: list[int], source: Source) -> Ledger:
+    """Column arrays (None for empty cells) of the kept rows -> Ledger."""
+    n = len(excel_rows)
     index = pd.RangeIndex(n)
     raw: dict[str, pd.Series] = {}
     frame: dict[str, pd.Series] = {}
     taken: set[str] = set()
     for col, values in zip(source.columns, columns):
         name = _column_name(col, taken)
+        col.name = name
         taken.add(name)
         series = pd.Series(values, index=index, dtype=object)
-        series = series.where(series != "", None)
         raw[name] = series
         frame[name] = normalize_column(col.field, series) if col.field else nz.clean_text(series)
     for name in FIELD_NAMES:  # every canonical field exists, missing when the file lacks it
@@ -397,7 +438,7 @@ def empty_ledger() -> Ledger:
 
 # --- public entry points ------------------------------------------------------------
 
-def choose_sheet(workbook, path: Path, profile: Profile, sheet: str | None) -> tuple[str, Header]:
+def choose_sheet(workbook, path: Path, profile: Profile, sheet: str | None) -> tuple[str, Any, Header]:
     """The ledger sheet: the one asked for, else the sheet whose header best matches."""
     names = list(workbook.sheet_names)
     lookup = profile.lookup()
@@ -409,15 +450,16 @@ def choose_sheet(workbook, path: Path, profile: Profile, sheet: str | None) -> t
         candidates = [wanted]
     else:
         candidates = names
-    best: tuple[str, Header] | None = None
+    best: tuple[str, Any, Header] | None = None
     for name in candidates:
         try:
-            rows = sheet_rows(workbook, name, HEADER_SCAN_ROWS + 2)
+            loaded = workbook.get_sheet_by_name(name)  # parses the sheet once
+            rows = sheet_rows(loaded, HEADER_SCAN_ROWS + 2)
         except Exception:
             continue  # chart sheets and the like
-        header = find_header(rows, lookup, sheet_merges(workbook, name), profile.header_rows)
-        if header and (best is None or header.score > best[1].score):
-            best = (name, header)
+        header = find_header(rows, lookup, sheet_merges(loaded), profile.header_rows)
+        if header and (best is None or header.score > best[2].score):
+            best = (name, loaded, header)
     if best is None:
         where = f"工作表「{wanted}」中" if wanted else "所有工作表中都"
         raise LedgerReadError(
@@ -434,10 +476,10 @@ def read_ledger(path: str | Path, *, sheet: str | None = None, profile: Profile 
     profile = profile or DEFAULT_PROFILE
     workbook = open_workbook(path, password)
     try:
-        name, _ = choose_sheet(workbook, path, profile, sheet)
-        merges = sheet_merges(workbook, name)
+        name, loaded, _ = choose_sheet(workbook, path, profile, sheet)
+        merges = sheet_merges(loaded)
         try:
-            rows = sheet_rows(workbook, name)
+            rows = sheet_rows(loaded)
         except Exception as exc:
             raise LedgerReadError("工作表内容已损坏，无法读取", file=path, sheet=name,
                                   hint="请用 Excel/WPS 打开确认能否正常显示，必要时重新保存") from exc

@@ -33,6 +33,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _default_mode())  # mkstemp makes 0600; outputs get the usual mode
         try:
             os.replace(tmp_path, path)
         except PermissionError as exc:
@@ -41,6 +42,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def save_workbook(workbook, path: str | Path) -> Path:

@@ -350,10 +350,12 @@ def ledger_from_rows(rows: list[list[Any]], *, file: str | Path, sheet: str,
     dup = _duplicate_fields(header.columns)
     if dup:
         a, b = dup
+        # Suggest unmapping the column whose label is not the canonical one.
+        drop = a if normalize_label(a.label) != normalize_label(LABELS[a.field]) else b
         raise LedgerReadError(
             f"{a.letter} 列「{a.label}」和 {b.letter} 列「{b.label}」都被识别为「{LABELS[a.field]}」，无法确定用哪一列",
             file=file, sheet=sheet, row=header.rows[0] + 1,
-            hint=f"请改掉其中一列的列名，或在 --profile 配置文件的 [labels] 中写 \"{b.label}\" = \"-\" 表示不作为该字段")
+            hint=f"请改掉其中一列的列名，或在 --profile 配置文件的 [labels] 中写 \"{drop.label}\" = \"-\" 表示该列不作为此字段")
     width = len(header.columns)
     field_cols = {c.field: c.index for c in header.columns if c.field}
     header_keys = [normalize_label(c.label.split("/")[-1]) for c in header.columns]

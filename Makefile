@@ -24,7 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 fixtures: $(STAMP)
-	$(BIN)/python tests/data/make_fixtures.py
+	for f in tests/data/make_*.py; do $(BIN)/python $$f; done
 
 clean:
 	rm -rf $(VENV) demo-output build *.egg-info

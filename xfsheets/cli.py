@@ -147,3 +147,15 @@ def inspect(ledgers, sheet, profile, password, as_json, first_rows):
     if result.failed and not result.files:
         raise CliError("没有可读取的台账：" + "；".join(e for _, e in result.failed), 2)
     sys.exit(1 if result.failed else 0)
+
+
+# === demo ===
+
+@main.command()
+@click.argument("folder", default="demo-output", type=click.Path(file_okay=False, path_type=Path))
+def demo(folder):
+    """用自带的示例台账演示全部功能，结果写入 FOLDER（默认 demo-output）。"""
+    from xfsheets.demo import run_demo
+
+    run_demo(folder, echo=lambda line: console.print(line))
+    console.print(f"[green]演示完成[/green]，结果在「{folder}」。")

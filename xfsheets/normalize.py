@@ -159,7 +159,7 @@ def clean_text(values: pd.Series) -> pd.Series:
     so that the checker can still say what it sees. (A list comprehension: pandas'
     object-dtype string methods are slower per cell.)
     """
-    out = [(v.strip() or None) if type(v) is str else _text(v) for v in values.tolist()]
+    out = [(v.strip() or None) if type(v) is str else (None if v is None else _text(v)) for v in values.tolist()]
     return pd.Series(out, index=values.index, dtype=object)
 
 
@@ -204,6 +204,10 @@ def normalize_id_text(values: pd.Series) -> pd.Series:
 
 def parse_ints(values: pd.Series) -> pd.Series:
     """Counts such as 人数 / 延期天数: ``5``, ``5.0``, ``"5"``, ``"5人"``, ``"30天"`` -> Int64."""
+    if set(map(type, values)) <= {int, float, type(None)}:  # numbers only: the common case
+        number = pd.to_numeric(values, errors="coerce").astype(float)
+        whole = number.where((number % 1 == 0) & (number >= 0))
+        return whole.astype("Int64")
     text = clean_text(values)
     digits = text.astype("string").str.normalize("NFKC").str.extract(r"^\s*(\d+)\s*(?:人|天|日|个工作日)?\s*$")[0]
     return pd.to_numeric(digits, errors="coerce").astype("Int64")

@@ -159,3 +159,87 @@ def demo(folder):
 
     run_demo(folder, echo=lambda line: console.print(line))
     console.print(f"[green]演示完成[/green]，结果在「{folder}」。")
+
+
+# === mail ===
+
+def _parse_smtp(value: str | None) -> tuple[str | None, int | None]:
+    """``HOST:PORT`` / ``HOST`` / ``[::1]:25`` -> (host, port or None)."""
+    import re
+
+    if not value:
+        return None, None
+    text = value.strip()
+    m = re.fullmatch(r"\[(?P<h6>[^\]]+)\](?::(?P<p6>\d+))?|(?P<h>[^:\s]+)(?::(?P<p>\d*))?", text)
+    if not m:
+        raise CliError(f"--smtp「{value}」格式不对，应写成 服务器:端口，如 smtp.example.gov.cn:465", 2)
+    host = m.group("h6") or m.group("h")
+    port_text = m.group("p6") or m.group("p")
+    if not port_text:
+        return host, None
+    port = int(port_text)
+    if not 0 < port < 65536:
+        raise CliError(f"--smtp 的端口 {port} 无效，应为 1-65535", 2)
+    return host, port
+
+
+@main.command("mail")
+@click.argument("report", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--to", "to", multiple=True, metavar="ADDR", help="收件人（可多次使用，或用逗号分隔）。")
+@click.option("--cc", multiple=True, metavar="ADDR", help="抄送（可多次使用）。")
+@click.option("--subject", default=None, help="邮件主题（默认“报送：报表文件名”）。")
+@click.option("--from", "sender", default=None, metavar="ADDR",
+              help="发件人（默认取 xfsheets.toml 的 sender，或登录用户）。")
+@click.option("--smtp", "smtp", default=None, metavar="HOST:PORT",
+              help="邮件服务器，如 smtp.example.gov.cn:465（默认取 xfsheets.toml）。")
+@click.option("--starttls", is_flag=True, help="用 STARTTLS 加密（通常 587 端口）。")
+@click.option("--ssl", "use_ssl", is_flag=True, help="用 SSL 加密（通常 465 端口）。")
+@click.option("--user", default=None,
+              help="登录用户名。密码只从环境变量 XFSHEETS_SMTP_PASSWORD 或系统钥匙串"
+                   "（keyring set xfsheets 用户名）读取，不能写在命令行或文件里。")
+@click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="不发送，把邮件写成 .eml 文件（用 Outlook/Foxmail 打开后自行发送）。")
+@click.option("--include-personal-data", is_flag=True,
+              help="附件保留完整身份证号、联系电话（默认脱敏）。")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="配置文件 xfsheets.toml 的路径（默认在当前文件夹或用户配置文件夹中查找）。")
+def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject: str | None,
+                 sender: str | None, smtp: str | None, starttls: bool, use_ssl: bool, user: str | None,
+                 eml: Path | None, include_personal_data: bool, config_path: Path | None) -> None:
+    """把汇总报表作为附件发邮件（或写成 .eml），正文附主要数据表；个人信息默认脱敏。"""
+    from xfsheets.config import load_config, smtp_password
+    from xfsheets.mail import build_message, send_message, write_eml
+
+    cfg = load_config(config_path)
+    if starttls and use_ssl:
+        raise CliError("--starttls 与 --ssl 只能选一个（465 端口一般用 --ssl，587 端口用 --starttls）", 2)
+    security = "starttls" if starttls else "ssl" if use_ssl else cfg.smtp.security
+    host, port = _parse_smtp(smtp)
+    if host is None:
+        host, port = cfg.smtp.host, cfg.smtp.port
+    user = user or cfg.smtp.user
+    sender = sender or cfg.smtp.sender or (user if user and "@" in user else None)
+    to_list = list(to) or cfg.to
+    cc_list = list(cc) or cfg.cc
+    if eml is None and not to_list:
+        raise CliError("请用 --to 指定收件人（或在 xfsheets.toml 的 [mail] 中写 to）", 2)
+
+    msg = build_message(report, to=to_list, cc=cc_list, subject=subject, sender=sender,
+                        include_personal_data=include_personal_data)
+    masked_note = ("[yellow]附件含未脱敏的个人信息[/yellow]" if include_personal_data
+                   else "附件中的身份证号、联系电话已脱敏")
+    if eml is not None:
+        write_eml(msg, eml)
+        console.print(f"已写入「{eml}」（{masked_note}），可用 Outlook/Foxmail 打开后发送。")
+        return
+    if not host:
+        raise CliError("未指定邮件服务器：请用 --smtp 服务器:端口，或在 xfsheets.toml 的 [smtp] 中写 host；"
+                       "也可用 --eml 写成文件自行发送", 2)
+    password = smtp_password(user) if user else None
+    if user and not password:
+        raise CliError(f"未找到用户「{user}」的邮箱密码：请设置环境变量 XFSHEETS_SMTP_PASSWORD，"
+                       f"或运行 keyring set xfsheets {user} 存入系统钥匙串", 2)
+    send_message(msg, host=host, port=port, security=security, user=user, password=password,
+                 timeout=cfg.smtp.timeout)
+    recipients = "、".join([*to_list, *cc_list])
+    console.print(f"[green]已发送[/green]「{report.name}」给 {recipients}（{masked_note}）。")

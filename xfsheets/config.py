@@ -1,0 +1,196 @@
+"""The optional ``xfsheets.toml`` settings file: SMTP defaults for ``xfsheets mail``.
+
+Looked up, first found wins:
+
+1. the path in the environment variable ``XFSHEETS_CONFIG``;
+2. ``xfsheets.toml`` in the current folder;
+3. the user's config folder: ``%APPDATA%\\xfsheets\\xfsheets.toml`` on Windows,
+   ``$XDG_CONFIG_HOME/xfsheets/xfsheets.toml`` (default ``~/.config/xfsheets/``) elsewhere.
+
+Example::
+
+    [smtp]
+    host = "smtp.example.gov.cn"
+    port = 465
+    security = "ssl"          # ssl | starttls | none
+    user = "xfj@example.gov.cn"
+    sender = "县信访局 <xfj@example.gov.cn>"
+    timeout = 30
+
+    [mail]
+    to = ["shixfj@example.gov.cn"]
+    cc = []
+
+The SMTP password is never read from this file (a file holding one is refused): it comes
+from the environment variable ``XFSHEETS_SMTP_PASSWORD`` or the system keyring
+(``keyring set xfsheets <user>``), see :func:`smtp_password`.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xfsheets.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAME = "xfsheets.toml"
+PASSWORD_ENV = "XFSHEETS_SMTP_PASSWORD"
+CONFIG_ENV = "XFSHEETS_CONFIG"
+KEYRING_SERVICE = "xfsheets"
+SECURITIES = ("ssl", "starttls", "none")
+DEFAULT_PORTS = {"ssl": 465, "starttls": 587, None: 25, "none": 25}
+_SECRET_KEYS = {"password", "passwd", "pass", "pwd", "secret", "token", "密码", "授权码"}
+
+
+@dataclass
+class SmtpSettings:
+    host: str | None = None
+    port: int | None = None
+    security: str | None = None  # None (plain), "starttls" or "ssl"
+    user: str | None = None
+    sender: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass
+class Config:
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+
+def user_config_dir() -> Path:
+    """The per-user folder that may hold ``xfsheets.toml``."""
+    if os.name == "nt":
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        return Path(base) / "xfsheets"
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "xfsheets"
+
+
+def find_config(cwd: str | Path | None = None) -> Path | None:
+    """The settings file in effect, or None when there is none."""
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"环境变量 {CONFIG_ENV} 指向的配置文件不存在", file=path,
+                              hint=f"请修正该路径，或删除环境变量 {CONFIG_ENV}")
+        return path
+    for candidate in (Path(cwd or Path.cwd()) / CONFIG_NAME, user_config_dir() / CONFIG_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _check_no_secret(table: dict[str, Any], where: str, path: Path) -> None:
+    for key, value in table.items():
+        if str(key).strip().lower() in _SECRET_KEYS:
+            raise ConfigError(f"配置文件的 [{where}] 中写有密码项「{key}」，为安全起见不允许在文件中保存密码",
+                              file=path,
+                              hint=f"请删除该项；密码请放在环境变量 {PASSWORD_ENV} 中，"
+                                   f"或用命令 keyring set {KEYRING_SERVICE} <用户名> 存入系统钥匙串")
+        if isinstance(value, dict):
+            _check_no_secret(value, f"{where}.{key}", path)
+
+
+def _str(table: dict, key: str, section: str, path: Path) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"[{section}] {key} 应为非空文字，现为 {value!r}", file=path,
+                          hint=f'例如 {key} = "..."')
+    return value.strip()
+
+
+def _addresses(table: dict, key: str, path: Path) -> list[str]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[mail] {key} 应为邮箱地址列表，现为 {value!r}", file=path,
+                          hint=f'例如 {key} = ["a@example.gov.cn", "b@example.gov.cn"]')
+    return [v.strip() for v in value if v.strip()]
+
+
+def load_config(path: str | Path | None = None, *, cwd: str | Path | None = None) -> Config:
+    """Read the settings file (``path``, or the one :func:`find_config` finds); defaults if none."""
+    if path is None:
+        path = find_config(cwd)
+        if path is None:
+            return Config()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError as exc:
+        raise ConfigError("配置文件不存在", file=path, hint="请检查路径") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError("配置文件不是 UTF-8 编码", file=path, hint="请用记事本“另存为”UTF-8 编码") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"配置文件格式有误：{exc}", file=path,
+                          hint='TOML 写法如 host = "smtp.example.gov.cn"，文字要加英文双引号') from exc
+    _check_no_secret(data, "顶层", path)
+
+    smtp_table = data.get("smtp", {})
+    mail_table = data.get("mail", {})
+    for name, table in (("smtp", smtp_table), ("mail", mail_table)):
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{name}] 应为一节设置", file=path, hint=f"写成 [{name}] 开头的一节")
+
+    security = _str(smtp_table, "security", "smtp", path)
+    if security is not None:
+        security = security.lower()
+        if security not in SECURITIES:
+            raise ConfigError(f"[smtp] security 只能是 ssl、starttls 或 none，现为「{security}」", file=path,
+                              hint="465 端口一般用 ssl，587 端口用 starttls")
+        if security == "none":
+            security = None
+    port = smtp_table.get("port")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
+        raise ConfigError(f"[smtp] port 应为 1-65535 的整数，现为 {port!r}", file=path, hint="例如 port = 465")
+    timeout = smtp_table.get("timeout", 30)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ConfigError(f"[smtp] timeout 应为正数（秒），现为 {timeout!r}", file=path, hint="例如 timeout = 30")
+
+    smtp = SmtpSettings(
+        host=_str(smtp_table, "host", "smtp", path),
+        port=port,
+        security=security,
+        user=_str(smtp_table, "user", "smtp", path),
+        sender=_str(smtp_table, "sender", "smtp", path),
+        timeout=float(timeout),
+    )
+    return Config(smtp=smtp, to=_addresses(mail_table, "to", path), cc=_addresses(mail_table, "cc", path),
+                  path=path)
+
+
+def smtp_password(user: str | None) -> str | None:
+    """The SMTP password: ``XFSHEETS_SMTP_PASSWORD``, else the system keyring entry for ``user``.
+
+    Returns None when neither has one (including when no keyring backend is available).
+    The value is never logged or printed.
+    """
+    env = os.environ.get(PASSWORD_ENV)
+    if env:
+        return env
+    if not user:
+        return None
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            return keyring.get_password(KEYRING_SERVICE, user)
+        except KeyringError:  # includes NoKeyringError: no backend on this machine
+            return None
+    except Exception:  # a broken backend must not stop an --eml run or show a traceback
+        return None

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from xfsheets.errors import XfsheetsError
 
@@ -243,3 +244,48 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
                  timeout=cfg.smtp.timeout)
     recipients = "、".join([*to_list, *cc_list])
     console.print(f"[green]已发送[/green]「{report.name}」给 {recipients}（{masked_note}）。")
+
+
+# === consolidate ===
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="合并后的台账 (.xlsx)。")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="同时读取的进程数 (默认 CPU 核数)。")
+@click.option("--sheet", default=None, help="台账所在工作表名称 (默认自动识别)。")
+@click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="台账配置文件 (TOML): 列名映射、工作表、表头行。")
+@click.option("--password", default=None, help="加密工作簿的密码 (只用于加密的文件)。")
+@json_option
+def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
+    """把多个单位的台账（文件或文件夹）合并成一本，一行不丢；读不了的文件列出原因。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from xfsheets.consolidate import STATUS_FAILED, consolidate as run, write_consolidated
+
+    counts = {"rows": 0, "failed": 0}
+    with Progress(TextColumn("读取台账"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rows]} 行，失败 {task.fields[failed]} 个"),
+                  console=console, disable=not console.is_terminal, transient=True) as bar:
+        task = bar.add_task("read", total=None, rows=0, failed=0)
+
+        def tick(result):
+            counts["rows"] += result.rows
+            counts["failed"] += result.status == STATUS_FAILED
+            bar.update(task, advance=1, rows=counts["rows"], failed=counts["failed"])
+
+        ledger, report = run(inputs, jobs=jobs, sheet=sheet, profile=load_profile_option(profile),
+                             password=password, progress=tick)
+    if report.exit_code == 2:
+        reasons = "；".join(f.error for f in report.failed) or "没有找到 .xlsx/.xlsm/.xls 文件"
+        raise CliError(f"没有可读取的台账，未生成「{output}」：{reasons}", 2)
+    write_consolidated(ledger, report, output)
+    if as_json:
+        emit_json(report.to_dict())
+    for f in report.failed:
+        console.print(f"[red]读取失败[/red] {escape(f.error)}")
+    groups = report.duplicates["组号"].nunique() if not report.duplicates.empty else 0
+    console.print(f"已合并 {len(report.files) - len(report.failed)} 个文件、{report.rows_out} 行 → 「{output}」；"
+                  f"读取失败 {len(report.failed)} 个，忽略 {len(report.ignored)} 个，疑似重复 {groups} 组（见“重复记录”工作表）。")
+    sys.exit(report.exit_code)

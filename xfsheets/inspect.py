@@ -5,6 +5,8 @@ from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Any, Iterable
 
+from rich.markup import escape
+
 from xfsheets.errors import XfsheetsError
 from xfsheets.ledger import Ledger
 from xfsheets.normalize import display_value
@@ -66,7 +68,7 @@ class Inspection:
                                     *(display_value(ledger.raw.at[i, c.name]) for c in shown))
                 console.print(preview)
         for file, error in self.failed:
-            console.print(f"[red]无法读取[/red] {error}")
+            console.print(f"[red]无法读取[/red] {escape(error)}")
 
 
 def _rows_text(rows: list[int], limit: int = 8) -> str:

@@ -86,3 +86,86 @@ def load_copy(path: str | Path, password: str | None = None):
     except Exception as exc:
         raise LedgerReadError("文件无法以可编辑方式打开（可能已损坏）", file=path,
                               hint="请用 Excel/WPS 打开后另存为 .xlsx 再试") from exc
+
+
+# --- fast styled tables -------------------------------------------------------------
+# Writing a 100k-row styled workbook is the slow half of consolidation. Measured on
+# 100k x 27 (bench/bench_writer.py): rustpy-xlsxwriter (a binding to the Rust port of
+# XlsxWriter) keeps real dates, Chinese text, widths, header style, frozen header and
+# autofilter on several sheets, several times faster than xlsxwriter. It stays behind
+# this one function so that the choice can change without touching the callers.
+
+from dataclasses import dataclass, field as dc_field  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+HEADER_FILL = "#DDEBF7"
+DATE_FORMAT = "yyyy-mm-dd"
+MAX_WIDTH = 50
+
+
+@dataclass
+class Table:
+    """One sheet of a table workbook: a header row, then the frame's rows."""
+
+    name: str
+    frame: pd.DataFrame
+    widths: dict[str, float] = dc_field(default_factory=dict)  # column -> width (else estimated)
+
+
+def text_width(text: object) -> int:
+    """Display width in Excel character units (CJK characters count two)."""
+    s = "" if text is None else str(text)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+
+def estimate_widths(frame: pd.DataFrame, sample: int = 200) -> dict[str, float]:
+    widths = {}
+    head = frame.head(sample)
+    for col in frame.columns:
+        values = head[col]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            longest = 10
+        else:
+            longest = max((text_width(v) for v in values.dropna().astype(str)), default=0)
+        widths[str(col)] = float(min(max(longest, text_width(col)) + 2, MAX_WIDTH))
+    return widths
+
+
+def _for_excel(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable extension dtypes -> plain values the writer understands."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(s.dtype) and s.isna().any():
+            # NaT among other columns' values reaches the writer as year 1: write an empty cell
+            s = pd.Series(s.dt.to_pydatetime(), index=s.index, dtype=object).where(s.notna(), None)
+        elif isinstance(s.dtype, pd.Int64Dtype):
+            s = s.astype(object).where(s.notna(), None)
+        elif pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+            s = s.astype(object).where(s.notna(), None)
+        out[str(col)] = s
+    return pd.DataFrame(out, index=frame.index)
+
+
+def write_tables(path: str | Path, tables: list[Table]) -> Path:
+    """Write several tables as formatted sheets (header style, widths, dates, frozen header,
+    autofilter), atomically. Returns the path."""
+    import rustpy_xlsxwriter as rx
+
+    path = Path(path)
+    header = (rx.Format().set_bold().set_background_color(HEADER_FILL).set_border("thin")
+              .set_align("center").set_text_wrap())
+    entries, widths = [], {}
+    for table in tables:
+        frame = _for_excel(table.frame)
+        if frame.empty:  # the writer needs a row to learn the columns: write the header alone
+            frame = pd.DataFrame({c: pd.Series([None], dtype=object) for c in frame.columns})
+            frame = frame.iloc[0:0] if len(frame.columns) == 0 else frame
+        entries.append((table.name, frame))
+        widths[table.name] = {**estimate_widths(frame), **table.widths}
+    with atomic_path(path) as tmp:
+        rx.write_worksheets(entries, str(tmp), freeze_panes={"general": {"row": 1, "col": 0}},
+                            datetime_format=DATE_FORMAT, header_format={"general": header},
+                            autofilter={"general": True}, column_widths=widths)
+    return path

@@ -1,0 +1,130 @@
+"""Consolidating the fixture folder tests/data/consolidate (made by make_consolidate.py)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from conftest import DATA
+from xfsheets.cli import main
+from xfsheets.consolidate import consolidate, write_consolidated
+from xfsheets.reader import read_ledger
+
+FOLDER = DATA / "consolidate"
+GOOD = ["县人社局.xlsx", "县住建局.xlsx", "县教育局.xls", "城关镇.xlsx", "河西镇/河西镇台账.xlsx"]
+
+
+def _values(path):
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
+
+
+def test_every_good_row_is_present_with_its_provenance():
+    ledger, report = consolidate([FOLDER], jobs=1)
+    expected = []
+    for name in GOOD:
+        one = read_ledger(FOLDER / name)
+        expected += [(str(FOLDER / name), cid, row) for cid, row in zip(one.frame["case_id"], one.frame["_row"])]
+    got = list(zip(ledger.frame["_file"], ledger.frame["case_id"], ledger.frame["_row"]))
+    assert sorted(got) == sorted(expected)
+    assert report.rows_in == report.rows_out == len(ledger) == 23
+
+
+def test_failures_are_listed_with_reasons_and_junk_is_ignored():
+    _, report = consolidate([FOLDER], jobs=1)
+    status = {f.file.split("/")[-1]: (f.status, f.error) for f in report.files}
+    assert status["县卫健局_损坏.xlsx"][0] == "读取失败" and "损坏" in status["县卫健局_损坏.xlsx"][1]
+    assert status["县公安局_加密.xlsx"][0] == "读取失败" and "--password" in status["县公安局_加密.xlsx"][1]
+    assert status["青山乡_空台账.xlsx"] == ("空台账", None)
+    ignored = {p.split("/")[-1]: why for p, why in report.ignored}
+    assert set(ignored) == {"~$县人社局.xlsx", ".隐藏副本.xlsx"}
+    assert report.exit_code == 1
+
+
+def test_password_opens_the_encrypted_unit():
+    ledger, report = consolidate([FOLDER], jobs=1, password="xf2026")
+    assert [f.status for f in report.files if "加密" in f.file] == ["已读取"]
+    assert report.rows_out == 25
+
+
+def test_duplicates_are_flagged_not_removed():
+    ledger, report = consolidate([FOLDER], jobs=1)
+    dups = report.duplicates
+    by_case = dups[dups["重复类型"].str.startswith("同一信访件编号")]
+    assert sorted(by_case["来源文件"].str.split("/").str[-1]) == ["县人社局.xlsx", "城关镇.xlsx"]
+    assert set(by_case["信访件编号"]) == {"X2026-00003"}
+    moved = dups[dups["重复类型"].str.startswith("同一身份证号")]
+    assert sorted(moved["来源文件"].str.split("/").str[-1]) == ["县住建局.xlsx", "河西镇台账.xlsx"]
+    assert moved["组号"].nunique() == 1
+    assert (ledger.frame["case_id"] == "X2026-00003").sum() == 2  # both rows kept
+
+
+def test_output_reread_from_disk(tmp_path):
+    ledger, report = consolidate([FOLDER], jobs=1)
+    out = write_consolidated(ledger, report, tmp_path / "汇总.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["汇总台账", "导入情况", "重复记录"]
+    ws = wb["汇总台账"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["信访件编号", "登记日期", "信访形式"]
+    assert header[-3:] == ["来源文件", "来源工作表", "来源行号"]
+    assert "是否重点件" in header and "化解措施" in header  # unmapped columns kept
+    assert ws.max_row == 1 + 23
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref
+    date_col = header.index("登记日期") + 1
+    assert isinstance(ws.cell(2, date_col).value, dt.datetime)
+    assert ws.cell(2, date_col).number_format == "yyyy-mm-dd"
+    assert ws["A1"].font.b
+    imports = list(wb["导入情况"].iter_rows(min_row=2, values_only=True))
+    assert len(imports) == 8 + 2  # every file, read or failed, plus the ignored ones
+
+
+def test_text_that_is_not_a_date_survives_consolidation(tmp_path):
+    src = tmp_path / "单位.xlsx"
+    shutil.copy(DATA / "reader" / "date_forms.xlsx", src)
+    ledger, report = consolidate([src], jobs=1)
+    out = write_consolidated(ledger, report, tmp_path / "out.xlsx")
+    values = [r[1] for r in _values(out)["汇总台账"][1:]]
+    assert "2026.13.05" in values and "待定" in values
+
+
+def test_jobs_1_and_jobs_4_give_the_same_workbook(tmp_path):
+    a = write_consolidated(*consolidate([FOLDER], jobs=1), tmp_path / "a.xlsx")
+    b = write_consolidated(*consolidate([FOLDER], jobs=4), tmp_path / "b.xlsx")
+    assert _values(a) == _values(b)
+
+
+# --- CLI -------------------------------------------------------------------------------
+
+def test_cli_json_and_exit_code_1_when_a_file_failed(tmp_path):
+    out = tmp_path / "汇总.xlsx"
+    result = CliRunner().invoke(main, ["consolidate", str(FOLDER), "-o", str(out), "--json", "--jobs", "2"])
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    assert doc["rows_in"] == doc["rows_out"] == 23
+    assert {f["status"] for f in doc["files"]} == {"已读取", "读取失败", "空台账"}
+    assert any(d["case_id"] == "X2026-00003" for d in doc["duplicates"])
+    assert out.exists()
+    assert "读取失败" in result.stderr
+
+
+def test_cli_exit_0_when_all_read(tmp_path):
+    result = CliRunner().invoke(main, ["consolidate", str(FOLDER / "县人社局.xlsx"), str(FOLDER / "城关镇.xlsx"),
+                                       "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_exit_2_when_nothing_could_be_read(tmp_path):
+    out = tmp_path / "o.xlsx"
+    result = CliRunner().invoke(main, ["consolidate", str(FOLDER / "县卫健局_损坏.xlsx"), "-o", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    assert "没有可读取的台账" in result.stderr
+
+
+def test_cli_missing_input_is_exit_2(tmp_path):
+    result = CliRunner().invoke(main, ["consolidate", str(tmp_path / "nope"), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 2 and "找不到文件或文件夹" in result.stderr

@@ -1,0 +1,262 @@
+"""Consolidating many units' ledgers into one, losing nothing.
+
+map: read one file (xfsheets.reader.read_ledger), in a process pool;
+reduce: concatenate, flag duplicates (never remove them), account for every file.
+One bad file never stops the batch: it is listed with its reason.
+
+The same map/reduce runs on Dask when a province outgrows one machine (see README):
+``dask.bag.from_sequence(files).map(read_one)`` then the same ``reduce_results``.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field as dc_field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+
+from xfsheets.errors import XfsheetsError
+from xfsheets.ledger import PROVENANCE, Ledger
+from xfsheets.reader import SUFFIXES, empty_ledger, read_ledger
+from xfsheets.schema import FIELD_NAMES, LABELS, Profile
+
+STATUS_OK = "已读取"
+STATUS_EMPTY = "空台账"
+STATUS_FAILED = "读取失败"
+PROVENANCE_LABELS = {"_file": "来源文件", "_sheet": "来源工作表", "_row": "来源行号"}
+
+
+@dataclass
+class FileResult:
+    file: str
+    sheet: str | None = None
+    rows: int = 0
+    status: str = STATUS_OK
+    error: str | None = None
+    skipped: int = 0  # blank / 合计 / footer rows not read as data
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "sheet": self.sheet, "rows": self.rows, "status": self.status,
+                "error": self.error}
+
+
+@dataclass
+class ImportReport:
+    files: list[FileResult] = dc_field(default_factory=list)
+    ignored: list[tuple[str, str]] = dc_field(default_factory=list)  # (path, why): lock files, hidden
+    rows_in: int = 0
+    rows_out: int = 0
+    duplicates: pd.DataFrame = dc_field(default_factory=pd.DataFrame)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == STATUS_FAILED]
+
+    @property
+    def exit_code(self) -> int:
+        """0 all read, 1 some failed, 2 nothing could be read."""
+        if not self.files or len(self.failed) == len(self.files):
+            return 2
+        return 1 if self.failed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        dups = self.duplicates
+        return {
+            "files": [f.to_dict() for f in self.files],
+            "ignored": [{"file": p, "reason": r} for p, r in self.ignored],
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "duplicates": [] if dups.empty else [
+                {"kind": r["重复类型"], "key": r["重复键"], "group": int(r["组号"]), "file": r["来源文件"],
+                 "sheet": r["来源工作表"], "row": int(r["来源行号"]), "case_id": r["信访件编号"]}
+                for r in dups.to_dict("records")],
+        }
+
+
+# --- map ----------------------------------------------------------------------------
+
+def discover(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files to read (folders searched recursively) and files deliberately passed over."""
+    files: list[Path] = []
+    ignored: list[tuple[str, str]] = []
+    for item in inputs:
+        path = Path(item)
+        if not path.exists():
+            raise XfsheetsError("找不到文件或文件夹", file=path, hint="请检查路径是否正确")
+        candidates = [path] if path.is_file() else sorted(
+            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        for p in candidates:
+            why = _ignore_reason(p, root=path if path.is_dir() else None)
+            if why:
+                ignored.append((str(p), why))
+            else:
+                files.append(p)
+    seen: set[Path] = set()
+    unique = []
+    for p in files:  # the same file named twice (a file and its folder) is read once
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique, ignored
+
+
+def _ignore_reason(path: Path, root: Path | None) -> str | None:
+    if path.name.startswith("~$"):
+        return "Excel 临时锁定文件（~$ 开头），不是台账"
+    parts = path.relative_to(root).parts if root else (path.name,)
+    if any(part.startswith(".") for part in parts):
+        return "隐藏文件"
+    return None
+
+
+def read_one(path: str | Path, sheet: str | None = None, profile: Profile | None = None,
+             password: str | None = None) -> tuple[FileResult, Ledger | None]:
+    """The map step: one file -> (its result line, its Ledger or None)."""
+    try:
+        ledger = read_ledger(path, sheet=sheet, profile=profile, password=password)
+    except XfsheetsError as exc:
+        return FileResult(file=str(path), status=STATUS_FAILED, error=str(exc)), None
+    except Exception as exc:  # an unexpected reader failure must not stop the batch
+        return FileResult(file=str(path), status=STATUS_FAILED,
+                          error=f"文件「{path}」：读取时发生意外错误（{type(exc).__name__}: {exc}）"), None
+    src = ledger.sources[0]
+    status = STATUS_OK if len(ledger) else STATUS_EMPTY
+    return FileResult(file=str(path), sheet=src.sheet, rows=len(ledger), status=status,
+                      skipped=len(src.skipped)), ledger
+
+
+def _read_one_star(args: tuple) -> tuple[FileResult, Ledger | None]:
+    return read_one(*args)
+
+
+# --- reduce ---------------------------------------------------------------------------
+
+def find_duplicates(ledger: Ledger) -> pd.DataFrame:
+    """Rows that stand for the same matter in several files (flagged, never removed):
+    the same case id, or the same identity number + category + received date
+    (a matter transferred between units)."""
+    frame = ledger.frame
+    columns = ["重复类型", "重复键", "组号", "信访件编号", "信访人", "责任单位", "登记日期", "来源文件", "来源工作表", "来源行号"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    parts = []
+    keyed = [
+        ("同一信访件编号出现在多个文件", frame["case_id"].astype("string")),
+        ("同一身份证号、问题类别、登记日期出现在多个文件（疑为转办件）",
+         frame["id_number"].astype("string") + "｜" + frame["category"].astype("string") + "｜"
+         + frame["received_on"].dt.strftime("%Y-%m-%d").astype("string")),
+    ]
+    for kind, key in keyed:
+        ok = key.notna()
+        if not ok.any():
+            continue
+        files_per_key = frame.loc[ok, "_file"].groupby(key[ok]).nunique()
+        dup_keys = files_per_key[files_per_key > 1].index
+        rows = ok & key.isin(dup_keys)
+        if not rows.any():
+            continue
+        sub = frame[rows]
+        parts.append(pd.DataFrame({
+            "重复类型": kind,
+            "重复键": key[rows].to_numpy(),
+            "信访件编号": sub["case_id"].to_numpy(),
+            "信访人": sub["petitioner"].to_numpy(),
+            "责任单位": sub["unit"].to_numpy(),
+            "登记日期": sub["received_on"].to_numpy(),
+            "来源文件": sub["_file"].to_numpy(),
+            "来源工作表": sub["_sheet"].to_numpy(),
+            "来源行号": sub["_row"].to_numpy(),
+        }))
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    dups = pd.concat(parts, ignore_index=True).sort_values(["重复类型", "重复键", "来源文件", "来源行号"], kind="stable")
+    dups["组号"] = dups.groupby(["重复类型", "重复键"], sort=False).ngroup() + 1
+    return dups[columns].reset_index(drop=True)
+
+
+def reduce_results(results: list[tuple[FileResult, Ledger | None]], ignored: list[tuple[str, str]]
+                   ) -> tuple[Ledger, ImportReport]:
+    """Concatenate in input order, account for every row, flag duplicates."""
+    ledgers = [ledger for _, ledger in results if ledger is not None]
+    ledger = Ledger.concat(ledgers) if ledgers else empty_ledger()
+    report = ImportReport(files=[r for r, _ in results], ignored=ignored)
+    report.rows_in = sum(r.rows for r in report.files)
+    report.rows_out = len(ledger)
+    report.duplicates = find_duplicates(ledger)
+    if report.rows_in != report.rows_out:  # cannot happen; guard the promise "nothing dropped"
+        raise AssertionError(f"rows_in {report.rows_in} != rows_out {report.rows_out}")
+    return ledger, report
+
+
+def consolidate(paths: Iterable[str | Path], *, jobs: int | None = None, sheet: str | None = None,
+                profile: Profile | None = None, password: str | None = None,
+                progress: Callable[[FileResult], None] | None = None) -> tuple[Ledger, ImportReport]:
+    """Read every ledger under ``paths`` (files or folders) into one Ledger.
+
+    ``jobs`` processes read files in parallel (default: CPU count; 1 reads in this
+    process). ``progress`` is called once per file as it finishes.
+    """
+    files, ignored = discover(paths)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    args = [(str(p), sheet, profile, password) for p in files]
+    results: list[tuple[FileResult, Ledger | None]] = []
+    if jobs == 1 or len(files) <= 1:
+        for a in args:
+            results.append(read_one(*a))
+            if progress:
+                progress(results[-1][0])
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
+            # map keeps input order, so the output does not depend on which worker was first
+            for result in pool.map(_read_one_star, args, chunksize=max(1, len(args) // (jobs * 8))):
+                results.append(result)
+                if progress:
+                    progress(result[0])
+    return reduce_results(results, ignored)
+
+
+# --- output ---------------------------------------------------------------------------
+
+def consolidated_frame(ledger: Ledger) -> pd.DataFrame:
+    """汇总台账: canonical columns (Chinese labels), every unmapped column, provenance.
+
+    A cell that could not be understood (a date that is not a date) is written as it
+    was typed, so nothing is lost on the way.
+    """
+    frame, raw = ledger.frame, ledger.raw
+    present = ledger.fields_present
+    out: dict[str, pd.Series] = {}
+    for field in present:
+        values = frame[field]
+        if field in raw.columns:
+            lost = values.isna() & raw[field].notna() & raw[field].map(lambda v: not (isinstance(v, str) and not v.strip()))
+            if lost.any():
+                values = values.astype(object).where(~lost, raw[field].astype(object))
+        out[LABELS[field]] = values
+    for col in ledger.extra_columns:
+        name = col if col not in out else f"{col}（原表）"
+        out[name] = frame[col]
+    for col, label in PROVENANCE_LABELS.items():
+        out[label] = frame[col]
+    return pd.DataFrame(out, index=frame.index)
+
+
+def import_frame(report: ImportReport) -> pd.DataFrame:
+    rows = [{"来源文件": f.file, "工作表": f.sheet, "读取行数": f.rows, "跳过的空行/合计行": f.skipped,
+             "状态": f.status, "原因": f.error} for f in report.files]
+    rows += [{"来源文件": p, "工作表": None, "读取行数": 0, "跳过的空行/合计行": 0, "状态": "已忽略", "原因": why}
+             for p, why in report.ignored]
+    return pd.DataFrame(rows, columns=["来源文件", "工作表", "读取行数", "跳过的空行/合计行", "状态", "原因"])
+
+
+def write_consolidated(ledger: Ledger, report: ImportReport, path: str | Path) -> Path:
+    from xfsheets.writer import Table, write_tables
+
+    return write_tables(path, [
+        Table("汇总台账", consolidated_frame(ledger), widths={"反映问题": 40}),
+        Table("导入情况", import_frame(report), widths={"原因": 60}),
+        Table("重复记录", report.duplicates),
+    ])

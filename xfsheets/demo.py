@@ -46,6 +46,7 @@ def run_demo(out: str | Path, echo: Callable[[str], None] = print) -> dict[str, 
             echo(f"    {f}")
 
     step("识别台账 inspect", lambda: _inspect(samples, out))
+    step("合并各单位台账 consolidate", lambda: _consolidate(samples, out))
     return written
 
 
@@ -56,3 +57,13 @@ def _inspect(samples: list[Path], out: Path) -> list[Path]:
     path = out / "inspect.json"
     path.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     return [path]
+
+
+def _consolidate(samples: list[Path], out: Path) -> list[Path]:
+    from xfsheets.consolidate import consolidate, write_consolidated
+
+    ledger, report = consolidate(samples, jobs=1)
+    path = write_consolidated(ledger, report, out / "汇总台账.xlsx")
+    (out / "consolidate.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str),
+                                          encoding="utf-8")
+    return [path, out / "consolidate.json"]

@@ -232,7 +232,9 @@ def consolidated_frame(ledger: Ledger) -> pd.DataFrame:
     for field in present:
         values = frame[field]
         if field in raw.columns:
-            lost = values.isna() & raw[field].notna() & raw[field].map(lambda v: not (isinstance(v, str) and not v.strip()))
+            lost = values.isna() & raw[field].notna()
+            if lost.any():  # few cells: look at them one by one (a cell of spaces is blank, not lost)
+                lost[lost] = [not (isinstance(v, str) and not v.strip()) for v in raw.loc[lost, field]]
             if lost.any():
                 values = values.astype(object).where(~lost, raw[field].astype(object))
         out[LABELS[field]] = values

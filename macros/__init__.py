@@ -1,0 +1,1 @@
+"""VBA modules as text (the Excel button side), shipped as package data xfsheets.macros."""

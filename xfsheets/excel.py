@@ -1,0 +1,256 @@
+"""The Excel buttons' Python side (called by macros/xfsheets.bas through xlwings' RunPython).
+
+Each entry is ``book = xw.Book.caller()`` -> read the ledger sheet's used range -> the
+same core function the CLI calls -> write back only what the button owns (highlights and
+notes on bad cells and the 检查结果 sheet; the deadline columns; files in a folder beside
+the ledger). Errors show as a Chinese message box, never a traceback window.
+
+Debug from plain Python::
+
+    import xlwings as xw, xfsheets.excel as x
+    xw.Book("台账.xlsm").set_mock_caller()
+    x.check_ledger()
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from xfsheets.errors import XfsheetsError
+
+RESULTS_SHEET = "检查结果"
+OWN_SHEETS = {RESULTS_SHEET, "xfsheets", "xlwings.conf", "_xlwings.conf"}
+DEADLINE_COLUMNS = ["当前阶段", "法定时限", "剩余天数", "预警", "时限说明"]
+OUTPUT_FOLDER = "xfsheets输出"
+RED, YELLOW, GREEN, GREY = (255, 199, 206), (255, 235, 156), (198, 239, 206), (230, 230, 230)
+FLAG_COLOURS = {"overdue": RED, "severely_overdue": RED, "due_soon": YELLOW, "on_track": GREEN}
+TITLE = "xfsheets"
+
+
+def _xw():
+    import xlwings as xw
+
+    return xw
+
+
+def button(func: Callable[[Any], str | None]) -> Callable[[], None]:
+    """Wrap an entry: get the calling book, run, show the result or the error in a message box."""
+
+    @functools.wraps(func)
+    def entry() -> None:
+        book = _xw().Book.caller()
+        try:
+            message = func(book)
+        except XfsheetsError as exc:
+            _alert(book, f"{exc}", mode="critical")
+            return
+        except Exception as exc:  # a bug must still reach the clerk as words, not a traceback window
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            _alert(book, f"处理时发生意外错误，台账数据未被修改。\n请把以下信息发给技术人员：\n{detail}", mode="critical")
+            print(traceback.format_exc(), file=sys.stderr)
+            return
+        if message:
+            _alert(book, message, mode="info")
+
+    return entry
+
+
+def _alert(book, text: str, mode: str = "info") -> None:
+    try:
+        book.app.alert(text, title=TITLE, mode=mode)
+    except Exception:  # no UI (tests, mock caller): still say it
+        print(text, file=sys.stderr)
+
+
+# --- reading the caller's ledger ------------------------------------------------------
+
+def sheet_rows(sheet) -> list[list[Any]]:
+    """The sheet's used range as rows aligned to A1 (row 0 = Excel row 1)."""
+    rng = sheet.used_range
+    values = rng.options(ndim=2).value or [[]]
+    r0, c0 = rng.row, rng.column
+    pad = [None] * (c0 - 1)
+    return [[] for _ in range(r0 - 1)] + [pad + list(row) for row in values]
+
+
+def read_caller_ledger(book, profile=None):
+    """(sheet, rows, Ledger) of the sheet that holds the ledger."""
+    from xfsheets.reader import find_header, ledger_from_rows
+    from xfsheets.schema import DEFAULT_PROFILE
+
+    profile = profile or DEFAULT_PROFILE
+    best = None
+    for sheet in book.sheets:
+        if sheet.name in OWN_SHEETS:
+            continue
+        if profile.sheet and sheet.name != profile.sheet:
+            continue
+        rows = sheet_rows(sheet)
+        header = find_header(rows, profile.lookup(), None, profile.header_rows)
+        if header and (best is None or header.score > best[2].score):
+            best = (sheet, rows, header)
+    if best is None:
+        raise XfsheetsError("在本工作簿中找不到台账表头", file=book.name,
+                            hint="表头应含有 信访件编号、登记日期、信访人、反映问题、责任单位 等列名")
+    sheet, rows, header = best
+    ledger = ledger_from_rows(rows, file=book.fullname, sheet=sheet.name, profile=profile, header=header)
+    return sheet, rows, ledger
+
+
+def output_folder(book, kind: str) -> Path:
+    base = Path(book.fullname).parent if os.path.isabs(book.fullname) else Path.cwd()
+    folder = base / OUTPUT_FOLDER / f"{kind}_{dt.date.today().isoformat()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _open(path: Path) -> None:
+    if sys.platform == "win32":  # pragma: no cover - needs Windows
+        os.startfile(path)  # noqa: S606
+
+
+# --- 检查台账 --------------------------------------------------------------------------
+
+@button
+def check_ledger(book) -> str:
+    """Highlight bad cells with a note, list every finding on 检查结果 (links to the cells)."""
+    from xfsheets.checks import check
+
+    sheet, _, ledger = read_caller_ledger(book)
+    clear_marks(book, sheet)
+    report = check(ledger)
+    for f in report.findings:
+        if not f.column:
+            continue
+        cell = sheet[f"{f.column}{f.row}"]
+        cell.color = RED if f.severity == "error" else YELLOW
+        try:
+            cell.note.text = f.message
+        except Exception:  # engines without notes keep the colour and the results sheet
+            pass
+    results = book.sheets.add(RESULTS_SHEET, after=book.sheets[len(book.sheets) - 1])
+    rows = [["单元格", "行", "列", "字段", "级别", "问题代码", "填写内容", "说明"]]
+    for f in report.findings:
+        rows.append([f"{f.column or ''}{f.row or ''}", f.row, f.column, f.field, "错误" if f.severity == "error" else "警告",
+                     f.code, "" if f.value is None else str(f.value), f.message])
+    results["A1"].value = rows
+    for k, f in enumerate(report.findings, 2):
+        if f.column and f.row:
+            results[f"A{k}"].add_hyperlink(f"#'{sheet.name}'!{f.column}{f.row}", f"{f.column}{f.row}")
+    errors = sum(f.severity == "error" for f in report.findings)
+    warnings = len(report.findings) - errors
+    bad_rows = len({f.row for f in report.findings})
+    return (f"检查完成：{errors} 个错误、{warnings} 个警告，涉及 {bad_rows} 行（共 {len(ledger)} 行）。"
+            f"问题单元格已标红/标黄并附批注，明细见“{RESULTS_SHEET}”工作表。" if report.findings
+            else f"检查完成：{len(ledger)} 行全部通过，没有发现问题。")
+
+
+def clear_marks(book, sheet) -> int:
+    """Undo the highlights and notes of the previous 检查台账 press, read from its 检查结果 sheet."""
+    names = [s.name for s in book.sheets]
+    if RESULTS_SHEET not in names:
+        return 0
+    previous = book.sheets[RESULTS_SHEET]
+    cells = [r[0] for r in (previous.used_range.options(ndim=2).value or [])[1:] if r and r[0]]
+    for address in cells:
+        cell = sheet[address]
+        cell.color = None
+        try:
+            cell.note.delete()
+        except Exception:
+            pass
+    previous.delete()
+    return len(cells)
+
+
+# --- 计算时限 --------------------------------------------------------------------------
+
+@button
+def compute_deadlines(book) -> str:
+    """Add (or refresh) 当前阶段 / 法定时限 / 剩余天数 / 预警 / 时限说明 at the right of the ledger."""
+    from xfsheets.deadlines import compute_deadlines as compute
+
+    sheet, rows, ledger = read_caller_ledger(book)
+    result = compute(ledger, as_of=dt.date.today())
+    src = ledger.sources[0]
+    header_row = src.header_rows[-1]
+    header = [str(v).strip() if v is not None else "" for v in (rows[header_row - 1] if len(rows) >= header_row else [])]
+    existing = {name: header.index(name) + 1 for name in DEADLINE_COLUMNS if name in header}
+    last = max((i + 1 for i, v in enumerate(header) if v), default=0)
+    columns = {}
+    for name in DEADLINE_COLUMNS:
+        if name in existing:
+            columns[name] = existing[name]
+        else:
+            last += 1
+            columns[name] = last
+    values = {
+        "当前阶段": result["stage_label"].tolist(),
+        "法定时限": [None if v is None or v != v else v.date().isoformat() for v in result["due_on"].astype(object)],
+        "剩余天数": [None if v is None or v != v else int(v) for v in result["days_left"].astype(object)],
+        "预警": result["flag_label"].tolist(),
+        "时限说明": result["explain"].tolist(),
+    }
+    excel_rows = ledger.frame["_row"].tolist()
+    for name, col in columns.items():
+        sheet.range((header_row, col)).value = name
+        for r, v in zip(excel_rows, values[name]):
+            sheet.range((r, col)).value = v
+    flag_col = columns["预警"]
+    for r, flag in zip(excel_rows, result["flag"]):
+        sheet.range((r, flag_col)).color = FLAG_COLOURS.get(flag)
+    counts = result["flag_label"].value_counts()
+    return "时限计算完成：" + "，".join(f"{k} {v} 件" for k, v in counts.items()) + "。"
+
+
+# --- 生成交办单 / 生成汇总表 / 发送报表 ---------------------------------------------------
+
+@button
+def make_slips(book) -> str:
+    from xfsheets.slips import generate_slips
+
+    _, _, ledger = read_caller_ledger(book)
+    folder = output_folder(book, "交办单")
+    result = generate_slips(ledger, folder, as_of=dt.date.today())
+    _open(folder)
+    text = f"已生成 {result.slips} 份交办单（{len(result.files)} 个单位），保存在：\n{folder}"
+    if result.skipped:
+        text += f"\n{len(result.skipped)} 件因缺少必要信息未生成，见“{result.skipped_file.name}”。"
+    return text
+
+
+@button
+def make_report(book) -> str:
+    from xfsheets.report import build_report
+
+    _, _, ledger = read_caller_ledger(book)
+    folder = output_folder(book, "汇总表")
+    path, summary = build_report(ledger, folder / f"信访工作统计_{dt.date.today().isoformat()}.xlsx",
+                                 as_of=dt.date.today())
+    _open(path)
+    return f"汇总表已生成（身份证号、电话已脱敏）：\n{path}\n\n{summary.paragraph}"
+
+
+@button
+def send_report(book) -> str:
+    from xfsheets.config import load_config, smtp_password
+    from xfsheets.mail import build_message, send_message, write_eml
+    from xfsheets.report import build_report
+
+    _, _, ledger = read_caller_ledger(book)
+    folder = output_folder(book, "汇总表")
+    path, _ = build_report(ledger, folder / f"信访工作统计_{dt.date.today().isoformat()}.xlsx", as_of=dt.date.today())
+    cfg = load_config(None)
+    msg = build_message(path, to=cfg.to, cc=cfg.cc, sender=cfg.smtp.sender)
+    if cfg.smtp.host and cfg.to:
+        send_message(msg, host=cfg.smtp.host, port=cfg.smtp.port, security=cfg.smtp.security, user=cfg.smtp.user,
+                     password=smtp_password(cfg.smtp.user) if cfg.smtp.user else None, timeout=cfg.smtp.timeout)
+        return f"报表已发送给 {'、'.join(cfg.to)}（个人信息已脱敏）。"
+    eml = write_eml(msg, path.with_suffix(".eml"))
+    _open(eml)
+    return f"未配置邮件服务器，已生成邮件草稿（个人信息已脱敏）：\n{eml}\n请用 Outlook/Foxmail 打开后发送。"

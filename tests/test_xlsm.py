@@ -128,3 +128,15 @@ def test_cli_install(tmp_path):
     r = CliRunner().invoke(main, ["excel", "install", str(src)])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "台账.xlsm").exists() and "启用内容" in r.stderr
+
+
+def test_committed_ledger_template_has_buttons_and_validation():
+    template = DATA.parent.parent / "xlsx_templates" / "台账模板.xlsm"
+    wb = openpyxl.load_workbook(template, keep_vba=True)
+    assert wb.sheetnames == ["信访台账", "xfsheets", "xlwings.conf"]
+    kinds = sorted(dv.type for dv in wb["信访台账"].data_validations.dataValidation)
+    assert kinds.count("list") == 3 and kinds.count("date") >= 5
+    parser = VBA_Parser(str(template))
+    names = [name for _, _, name, _ in parser.extract_macros()]
+    parser.close()
+    assert any(n.startswith("xfsheets") for n in names) and any(n.startswith("xlwings") for n in names)

@@ -1,0 +1,329 @@
+"""Assignment slips (交办单) and supervision slips (督办单) from editable templates.
+
+One workbook per responsible unit: a first sheet 清单 (the unit's matters, deadlines and
+flags), then one printable sheet per matter, filled from the template's ``{{field}}``
+placeholders. Matters that cannot get a slip are listed in 未生成清单.xlsx with the reason.
+
+Slip numbers are derived, not stored: within each year (of the 交办日期, else the 登记日期)
+every matter of the ledger is ordered by that date and then by 信访件编号, and numbered
+1, 2, 3...; running twice on the same ledger gives the same numbers, and matters added
+later with later dates do not renumber earlier ones. A 督办单 carries the number of the
+交办单 it follows up.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+from dataclasses import dataclass, field as dc_field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from xfsheets.errors import ConfigError
+from xfsheets.ledger import Ledger
+from xfsheets.schema import CLOSED_STATUSES, FIELD_NAMES
+from xfsheets.writer import atomic_path, text_width
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+ASSIGN_FORMAT = "X信交〔{year}〕{seq}号"
+SUPERVISE_FORMAT = "X信督〔{year}〕{seq}号"
+COMPUTED = {"slip_no", "original_no", "today", "due_on", "flag_label", "days_left", "days_overdue", "stage_label",
+            "explain", "reason", "feedback_due", "signer", "contact", "issuing_unit", "limit"}
+KNOWN = set(FIELD_NAMES) | COMPUTED
+OVERDUE = ("overdue", "severely_overdue")
+FEEDBACK_WORKDAYS = 5
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+@dataclass
+class Skipped:
+    case_id: str | None
+    unit: str | None
+    file: str
+    row: int
+    reason: str
+
+
+@dataclass
+class SlipsResult:
+    kind: str  # 交办单 | 督办单
+    files: list[Path] = dc_field(default_factory=list)
+    slips: int = 0
+    skipped: list[Skipped] = dc_field(default_factory=list)
+    skipped_file: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "files": [str(f) for f in self.files], "slips": self.slips,
+                "skipped": [s.__dict__ for s in self.skipped],
+                "skipped_file": str(self.skipped_file) if self.skipped_file else None}
+
+
+def cn_date(value: Any) -> str:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def safe_filename(name: str) -> str:
+    """A unit name as a Windows-safe file name."""
+    cleaned = _UNSAFE.sub("_", str(name)).strip().lstrip(".").rstrip(". ")
+    return cleaned or "未命名单位"
+
+
+def template_path(kind: str, template: str | Path | None = None) -> Path:
+    if template:
+        path = Path(template)
+        if not path.exists():
+            raise ConfigError("找不到模板文件", file=path, hint="请检查 --template 的路径")
+        return path
+    return Path(str(resources.files("xfsheets.xlsx_templates") / f"{kind}.xlsx"))
+
+
+def slip_numbers(frame: pd.DataFrame, fmt: str = ASSIGN_FORMAT) -> pd.Series:
+    """Deterministic per-year sequence numbers (see the module docstring)."""
+    basis = frame["assigned_on"].fillna(frame["received_on"])
+    order = pd.DataFrame({"basis": basis, "case": frame["case_id"].fillna(""), "row": frame["_row"],
+                          "file": frame["_file"]}).sort_values(["basis", "case", "file", "row"], kind="stable")
+    year = order["basis"].dt.year
+    seq = order.groupby(year).cumcount() + 1
+    out = pd.Series(None, index=frame.index, dtype=object)
+    ok = order["basis"].notna()
+    out[order.index[ok]] = [fmt.format(year=int(y), seq=int(s)) for y, s in zip(year[ok], seq[ok])]
+    return out
+
+
+def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None = None, unit: str | None = None,
+                   overdue_only: bool = False, template: str | Path | None = None,
+                   number_format: str | None = None, deadlines: pd.DataFrame | None = None,
+                   signer: str = "", contact: str = "", issuing_unit: str = "", **deadline_options: Any) -> SlipsResult:
+    """Write one slip workbook per responsible unit into ``out_dir``."""
+    as_of = as_of or dt.date.today()
+    kind = "督办单" if overdue_only else "交办单"
+    fmt = number_format or (SUPERVISE_FORMAT if overdue_only else ASSIGN_FORMAT)
+    _check_format(fmt)
+    tpl_path = template_path(kind, template)
+    cells = _template_cells(tpl_path)
+    if deadlines is None:
+        from xfsheets.deadlines import compute_deadlines
+
+        deadlines = compute_deadlines(ledger, as_of=as_of, **deadline_options)
+    frame = ledger.frame
+    numbers = slip_numbers(frame, ASSIGN_FORMAT if overdue_only else fmt)
+    data = frame.join(deadlines[["stage_label", "limit", "due_on", "days_left", "flag", "flag_label", "explain"]]
+                      .rename(columns={"due_on": "legal_due_on"}))
+    data["slip_no"] = slip_numbers(frame, fmt) if not overdue_only else numbers.map(
+        lambda n: None if n is None else _supervision_no(n, fmt))
+    data["original_no"] = numbers
+    if overdue_only:
+        chosen = data[data["flag"].isin(OVERDUE)]
+    else:
+        chosen = data[~data["status"].isin(CLOSED_STATUSES) & data["closed_on"].isna()]
+    if unit:
+        chosen = chosen[chosen["unit"] == unit]
+    result = SlipsResult(kind=kind)
+    ready, skipped = _split_ready(chosen)
+    result.skipped = skipped
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    extra = {"signer": signer, "contact": contact, "issuing_unit": issuing_unit, "today": cn_date(as_of)}
+    for unit_name, rows in ready.groupby("unit", sort=True):
+        name = safe_filename(unit_name)
+        stem, n = f"{kind}_{name}", 2
+        while stem.lower() in used:  # two units that clash after cleaning still get two files
+            stem, n = f"{kind}_{name}_{n}", n + 1
+        used.add(stem.lower())
+        path = out_dir / f"{stem}.xlsx"
+        order = rows.assign(_basis=rows["assigned_on"].fillna(rows["received_on"]))  # numbering order, not text order
+        order = order.sort_values(["_basis", "case_id"], kind="stable").drop(columns="_basis")
+        _write_unit(path, tpl_path, cells, order, kind, as_of, extra)
+        result.files.append(path)
+        result.slips += len(rows)
+    if skipped:
+        result.skipped_file = _write_skipped(out_dir / f"{kind}_未生成清单.xlsx", skipped)
+    return result
+
+
+def _check_format(fmt: str) -> None:
+    try:
+        fmt.format(year=2026, seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"编号格式「{fmt}」无效：只能使用 {{year}} 和 {{seq}}",
+                          hint="例如 --number-format \"X信交〔{year}〕{seq}号\"") from exc
+
+
+def _supervision_no(assign_no: str, fmt: str) -> str:
+    m = re.search(r"〔(\d{4})〕(\d+)", assign_no)
+    return fmt.format(year=m.group(1), seq=m.group(2)) if m else assign_no
+
+
+def _split_ready(chosen: pd.DataFrame) -> tuple[pd.DataFrame, list[Skipped]]:
+    reasons = pd.Series("", index=chosen.index, dtype=object)
+    reasons[chosen["unit"].isna()] += "缺少责任单位；"
+    reasons[chosen["case_id"].isna()] += "缺少信访件编号；"
+    reasons[chosen["summary"].isna()] += "缺少反映问题；"
+    no_due = chosen["due_on"].isna() & chosen["legal_due_on"].isna()
+    reasons[no_due] += "无法确定办理时限（" + chosen.loc[no_due, "explain"].fillna("") + "）；"
+    bad = reasons != ""
+    rows = chosen[bad]
+    skipped = [Skipped(case_id=c, unit=u, file=f, row=int(r), reason=why.rstrip("；"))
+               for c, u, f, r, why in zip(rows["case_id"], rows["unit"], rows["_file"], rows["_row"], reasons[bad])]
+    return chosen[~bad], skipped
+
+
+def _template_cells(path: Path) -> list[tuple[str, str]]:
+    """(cell, text) of every cell holding a placeholder; unknown placeholders are an error."""
+    try:
+        wb = load_workbook(path)
+    except Exception as exc:
+        raise ConfigError("模板文件无法打开", file=path, hint="模板应为 .xlsx 工作簿") from exc
+    ws = wb.worksheets[0]
+    cells, unknown = [], set()
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and "{{" in cell.value:
+                cells.append((cell.coordinate, cell.value))
+                unknown |= {m for m in PLACEHOLDER.findall(cell.value) if m not in KNOWN}
+    if unknown:
+        raise ConfigError(f"模板中有不认识的占位符：{'、'.join('{{' + u + '}}' for u in sorted(unknown))}",
+                          file=path, sheet=ws.title,
+                          hint=f"可用的占位符：{'、'.join(sorted(KNOWN))}")
+    return cells
+
+
+def _values(row: pd.Series, kind: str, as_of: dt.date, extra: dict[str, str]) -> dict[str, str]:
+    due = row["due_on"] if pd.notna(row["due_on"]) else row["legal_due_on"]
+    values: dict[str, str] = {}
+    for f in FIELD_NAMES:
+        v = row.get(f)
+        if v is None or v is pd.NaT or (isinstance(v, float) and v != v) or v is pd.NA:
+            values[f] = ""
+        elif isinstance(v, pd.Timestamp):
+            values[f] = cn_date(v)
+        else:
+            values[f] = str(v)
+    days_left = row["days_left"]
+    values.update(extra)
+    values.update({
+        "slip_no": row["slip_no"] or "", "original_no": row["original_no"] or "",
+        "due_on": cn_date(due), "flag_label": row["flag_label"] or "", "stage_label": row["stage_label"] or "",
+        "limit": row["limit"] or "", "explain": row["explain"] or "",
+        "days_left": "" if pd.isna(days_left) else str(int(days_left)),
+        "days_overdue": "" if pd.isna(days_left) else f"{max(0, -int(days_left))}天",
+        "reason": "超期未办结" if row["flag"] in OVERDUE else "未报送办理结果",
+        "feedback_due": cn_date(_feedback_due(as_of)),
+    })
+    return values
+
+
+def _feedback_due(as_of: dt.date) -> dt.date:
+    from xfsheets.deadlines import workday_due
+
+    return workday_due(as_of, FEEDBACK_WORKDAYS)
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), text)
+
+
+def _sheet_title(case_id: str, used: set[str]) -> str:
+    base = re.sub(r"[\\/*?:\[\]]", "_", case_id)[:28] or "事项"
+    title, n = base, 2
+    while title in used:
+        title, n = f"{base[:26]}_{n}", n + 1
+    used.add(title)
+    return title
+
+
+def _write_unit(path: Path, tpl_path: Path, cells: list[tuple[str, str]], rows: pd.DataFrame, kind: str,
+                as_of: dt.date, extra: dict[str, str]) -> None:
+    wb = load_workbook(tpl_path)
+    template = wb.worksheets[0]
+    listing = wb.create_sheet("清单", 0)
+    header = ["序号", "编号", "信访件编号", "信访人", "登记日期", "办理时限", "剩余天数", "预警", "当前阶段", "工作表"]
+    listing.append([f"{kind}清单（{rows['unit'].iloc[0] if len(rows) else ''}，共 {len(rows)} 件）"])
+    listing.append(header)
+    used: set[str] = {"清单"}
+    wrap_cells = [c for c, text in cells if "summary" in text or len(text) > 40]
+    for k, (_, row) in enumerate(rows.iterrows(), 1):
+        values = _values(row, kind, as_of, extra)
+        ws = wb.copy_worksheet(template)
+        ws.title = _sheet_title(str(row["case_id"]), used)
+        _copy_print_setup(template, ws)
+        for coord, text in cells:
+            ws[coord].value = _fill(text, values)
+        for coord in wrap_cells:
+            _fit_height(ws, coord)
+        listing.append([k, values["slip_no"], values["case_id"], values["petitioner"], values["received_on"],
+                        values["due_on"], None if pd.isna(row["days_left"]) else int(row["days_left"]),
+                        values["flag_label"], values["stage_label"], ws.title])
+        link = listing.cell(k + 2, len(header))
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{ws.title}'!A1")
+        link.style = "Hyperlink"
+    wb.remove(template)
+    _style_listing(listing, kind, rows)
+    wb.active = 0
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+
+
+def _copy_print_setup(src, dst) -> None:
+    """copy_worksheet copies cells, styles, merges and dimensions, not the print settings."""
+    dst.page_setup = copy.copy(src.page_setup)
+    dst.page_margins = copy.copy(src.page_margins)
+    dst.print_options = copy.copy(src.print_options)
+    dst.sheet_properties.pageSetUpPr = copy.copy(src.sheet_properties.pageSetUpPr)
+    dst.sheet_view.showGridLines = src.sheet_view.showGridLines
+    if src.print_area:
+        dst.print_area = src.print_area
+
+
+def _fit_height(ws, coord: str) -> None:
+    """Row height that shows all of a long wrapped text (CJK characters count two units)."""
+    cell = ws[coord]
+    width = 0.0
+    for rng in ws.merged_cells.ranges:
+        if cell.coordinate in rng:
+            width = sum((ws.column_dimensions[get_column_letter(c)].width or 9) for c in range(rng.min_col, rng.max_col + 1))
+            break
+    width = width or (ws.column_dimensions[cell.column_letter].width or 9)
+    size = (cell.font.sz or 11) if cell.font else 11
+    per_line = max(1.0, width * 11 / size * 0.95)
+    lines = sum(max(1, -(-text_width(part) // per_line)) for part in str(cell.value or "").split("\n"))
+    needed = lines * size * 1.45 + 8
+    current = ws.row_dimensions[cell.row].height or 15
+    if needed > current:
+        ws.row_dimensions[cell.row].height = min(needed, 409)
+    cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal=cell.alignment.horizontal)
+
+
+def _style_listing(ws, kind: str, rows: pd.DataFrame) -> None:
+    from openpyxl.styles import Font, PatternFill
+
+    ws["A1"].font = Font(name="宋体", size=14, bold=True)
+    for cell in ws[2]:
+        cell.font = Font(name="宋体", bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for col, width in zip("ABCDEFGHIJ", (6, 20, 16, 10, 16, 16, 9, 9, 12, 14)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+
+
+def _write_skipped(path: Path, skipped: list[Skipped]) -> Path:
+    from xfsheets.writer import Table, write_tables
+
+    frame = pd.DataFrame([{"信访件编号": s.case_id, "责任单位": s.unit, "来源文件": s.file, "来源行号": s.row,
+                           "未生成原因": s.reason} for s in skipped])
+    return write_tables(path, [Table("未生成", frame, widths={"未生成原因": 70})])

@@ -289,3 +289,224 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
     console.print(f"已合并 {len(report.files) - len(report.failed)} 个文件、{report.rows_out} 行 → 「{output}」；"
                   f"读取失败 {len(report.failed)} 个，忽略 {len(report.ignored)} 个，疑似重复 {groups} 组（见“重复记录”工作表）。")
     sys.exit(report.exit_code)
+
+
+# === report ===
+
+@main.command()
+@ledger_options
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="汇总报表 (.xlsx)；与 --zero 同用时为输出文件夹。")
+@click.option("--from", "date_from", type=DATE, default=None, help="统计期间起 (登记日期), 如 2026-11-01。")
+@click.option("--to", "date_to", type=DATE, default=None, help="统计期间止 (含当天)。")
+@as_of_option
+@click.option("--unit", default=None, help="只统计这个责任单位。")
+@click.option("--zero", is_flag=True, help="生成零报告 (每个责任单位一份；有集体访等情况则生成情况清单)。")
+@click.option("--reporter", default="", help="零报告的填报人。")
+@click.option("--signer", default="", help="零报告的审核签发人。")
+@click.option("--include-personal-data", is_flag=True, help="报表中保留完整身份证号、联系电话 (默认脱敏)。")
+@json_option
+def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of, unit, zero, reporter, signer,
+           include_personal_data, as_json):
+    """生成上报用的汇总报表（比率、分类统计、超期清单、图表），或用 --zero 生成零报告。"""
+    import datetime as dt
+
+    from xfsheets.reader import read_ledgers
+
+    if date_from and date_to and date_from > date_to:
+        raise CliError(f"--from {date_from} 晚于 --to {date_to}，请检查统计期间", 2)
+    ledger = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
+    as_of = as_of or dt.date.today()
+    if zero:
+        from xfsheets.zero_report import build_zero_reports
+
+        reports = build_zero_reports(ledger, output, as_of=as_of, date_from=date_from, date_to=date_to, unit=unit,
+                                     reporter=reporter, signer=signer)
+        for r in reports:
+            if r.is_zero:
+                console.print(f"零报告：{escape(r.unit)} → 「{r.path}」")
+            else:
+                console.print(f"[yellow]{escape(r.unit)} 有 {len(r.events)} 件需报告的事项[/yellow]"
+                              f"（{escape('、'.join(sorted(set('、'.join(r.events['报告事由']).split('、')))))}），"
+                              f"已生成情况清单 → 「{r.path}」")
+        if as_json:
+            emit_json({"as_of": as_of, "reports": [{"unit": r.unit, "file": str(r.path), "zero": r.is_zero,
+                                                   "events": r.events["case_id"].tolist()} for r in reports]})
+        return
+    from xfsheets.report import build_report
+
+    path, summary = build_report(ledger, output, date_from=date_from, date_to=date_to, as_of=as_of, unit=unit,
+                                 include_personal_data=include_personal_data)
+    if as_json:
+        emit_json({"as_of": as_of, "from": date_from, "to": date_to, "file": str(path), "totals": summary.totals,
+                   "rates": [{"name": r.name, "numerator": r.numerator, "denominator": r.denominator,
+                              "value": r.value} for r in summary.rates]})
+    console.print(escape(summary.paragraph))
+    console.print(f"汇总报表 → 「{path}」")
+
+
+# === slips ===
+
+@main.command()
+@click.argument("ledger", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="输出文件夹 (每个责任单位一个工作簿)。")
+@click.option("--unit", default=None, help="只生成这个责任单位的。")
+@click.option("--overdue-only", is_flag=True, help="只为超期事项生成督办单。")
+@click.option("--template", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="自己的模板 (.xlsx，单元格中写 {{字段名}} 占位符)。")
+@click.option("--number-format", default=None,
+              help="编号格式，如 \"X信交〔{year}〕{seq}号\" (督办单默认 \"X信督〔{year}〕{seq}号\")。")
+@click.option("--signer", default="", help="签发人。")
+@click.option("--contact", default="", help="联系人及电话。")
+@click.option("--issuing-unit", default="", help="落款单位，如 XX县信访局。")
+@click.option("--sheet", default=None, help="台账所在工作表名称 (默认自动识别)。")
+@click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="台账配置文件 (TOML)。")
+@click.option("--password", default=None, help="打开加密工作簿的密码。")
+@as_of_option
+@json_option
+def slips(ledger, output, unit, overdue_only, template, number_format, signer, contact, issuing_unit, sheet,
+          profile, password, as_of, as_json):
+    """按责任单位生成交办单（或用 --overdue-only 为超期事项生成督办单），每件一页、可直接打印。"""
+    from xfsheets.reader import read_ledger
+    from xfsheets.slips import generate_slips
+
+    led = read_ledger(ledger, sheet=sheet, profile=load_profile_option(profile), password=password)
+    result = generate_slips(led, output, as_of=as_of, unit=unit, overdue_only=overdue_only, template=template,
+                            number_format=number_format, signer=signer, contact=contact, issuing_unit=issuing_unit)
+    if as_json:
+        emit_json(result.to_dict())
+    console.print(f"已生成 {result.slips} 份{result.kind}，{len(result.files)} 个工作簿 → 「{output}」")
+    if result.skipped:
+        console.print(f"[yellow]{len(result.skipped)} 件未生成[/yellow]，原因见「{result.skipped_file}」：")
+        for s in result.skipped[:10]:
+            console.print(f"  第 {s.row} 行 {escape(str(s.case_id or ''))}：{escape(s.reason)}")
+        sys.exit(1)
+
+
+# === excel ===
+
+@main.group()
+def excel():
+    """Excel 按钮：把 xfsheets 按钮装进台账工作簿。"""
+
+
+@excel.command("install")
+@click.argument("ledger", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="带按钮的工作簿 (.xlsm)，默认与台账同名。")
+@click.option("--interpreter", default=None,
+              help="按钮调用的 Python (默认为运行本命令的 Python)。")
+@click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="台账配置文件 (TOML)：下拉列表的扩充词表、工作表、表头行。")
+def excel_install(ledger, output, interpreter, profile):
+    """生成带按钮的 LEDGER.xlsm（检查台账、计算时限、生成交办单、生成汇总表、发送报表）；原 .xlsx 不变。"""
+    from xfsheets.xlsm import install
+
+    path = install(ledger, output, interpreter=interpreter, profile=load_profile_option(profile))
+    console.print(f"已生成带按钮的工作簿「{path}」。首次打开时请点“启用内容”（启用宏）；"
+                  f"若提示宏已被阻止，请在文件上点右键-属性-勾选“解除锁定”。")
+
+
+# === deadlines ===
+
+@main.command()
+@ledger_options
+@as_of_option
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="自定义时限规则 (TOML，格式同内置 rules.toml)。")
+@click.option("--holidays", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="节假日文件 (.xlsx/.csv，列：日期、类型 休/班、名称)，补充或修改官方安排。")
+@click.option("--assume-weekends", is_flag=True, help="未收录节假日安排的年份按仅周末休息估算。")
+@click.option("--warn-days", type=click.IntRange(0, 60), default=5, show_default=True, help="剩余几天以内预警“临期”。")
+@click.option("--severe-days", type=click.IntRange(0, 365), default=30, show_default=True,
+              help="超期超过几天为“严重超期”。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="写出加了 当前阶段/法定时限/剩余天数/预警/时限说明 列的台账副本 (.xlsx)。")
+@json_option
+def deadlines(ledgers, sheet, profile, password, as_of, rules_path, holidays, assume_weekends, warn_days, severe_days,
+              output, as_json):
+    """按《信访工作条例》分阶段计算法定时限，标出超期、临期（按法定节假日和调休计算）。"""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from xfsheets.calendar import WorkCalendar
+    from xfsheets.deadlines import annotate, compute_deadlines
+    from xfsheets.reader import read_ledgers
+    from xfsheets.rules import load_rules
+
+    ledger = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
+    as_of = as_of or dt.date.today()
+    calendar = WorkCalendar.official(holidays) if holidays else None
+    result = compute_deadlines(ledger, as_of=as_of, rules=load_rules(rules_path), calendar=calendar,
+                               warn_days=warn_days, severe_days=severe_days, assume_weekends=assume_weekends)
+    if output:
+        annotate(ledger, result, output)
+    frame = ledger.frame
+    if as_json:
+        cases = []
+        for i in result.index:
+            r = result.loc[i]
+            cases.append({
+                "file": frame.at[i, "_file"], "sheet": frame.at[i, "_sheet"], "row": int(frame.at[i, "_row"]),
+                "case_id": frame.at[i, "case_id"], "stage": r["stage"],
+                "start_on": None if pd_isna(r["start_on"]) else r["start_on"].date().isoformat(),
+                "limit": r["limit"], "due_on": None if pd_isna(r["due_on"]) else r["due_on"].date().isoformat(),
+                "days_left": None if pd_isna(r["days_left"]) else int(r["days_left"]),
+                "working_days_left": None if pd_isna(r["working_days_left"]) else int(r["working_days_left"]),
+                "flag": r["flag"], "explain": r["explain"],
+                "due_beyond_legal_limit": bool(r["due_beyond_legal_limit"]),
+            })
+        emit_json({"as_of": as_of.isoformat(), "cases": cases})
+    else:
+        open_rows = result[~result["flag"].isin(["closed_on_time", "closed_late"])].sort_values("days_left", na_position="last")
+        table = Table(title=f"未办结事项时限（截至 {as_of.isoformat()}）")
+        for col in ("行", "信访件编号", "阶段", "法定时限", "剩余天数", "预警"):
+            table.add_column(col)
+        colours = {"overdue": "red", "severely_overdue": "bold red", "due_soon": "yellow", "on_track": "green"}
+        for i in open_rows.index[:50]:
+            r = result.loc[i]
+            table.add_row(str(frame.at[i, "_row"]), escape(str(frame.at[i, "case_id"] or "")), r["stage_label"] or "",
+                          "" if pd_isna(r["due_on"]) else r["due_on"].date().isoformat(),
+                          "" if pd_isna(r["days_left"]) else str(int(r["days_left"])),
+                          f"[{colours.get(r['flag'], 'white')}]{r['flag_label']}[/]")
+        console.print(table)
+        if len(open_rows) > 50:
+            console.print(f"……另有 {len(open_rows) - 50} 件未列出（用 --json 或 -o 查看全部）")
+    counts = result["flag_label"].value_counts()
+    console.print("合计：" + "，".join(f"{k} {v} 件" for k, v in counts.items()) + (f"；已写出「{output}」" if output else ""))
+
+
+def pd_isna(value) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+@main.command("calendar")
+@click.argument("year", type=click.IntRange(2000, 2040))
+@click.option("--holidays", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="节假日文件 (.xlsx/.csv)，与官方安排合并后显示。")
+@json_option
+def calendar_command(year, holidays, as_json):
+    """列出某年的放假日和调休上班日，及其来源（官方或您的节假日文件）。"""
+    from rich.table import Table
+
+    from xfsheets.calendar import WorkCalendar
+
+    cal = WorkCalendar.official(holidays)
+    table = cal.year_table(year)
+    if as_json:
+        emit_json({"year": year, "known": cal.year_known(year), "days": table.to_dict("records")})
+        return
+    if not cal.year_known(year):
+        console.print(f"[yellow]{year} 年的节假日安排尚未收录[/yellow]（官方数据覆盖 {cal.first_year}-{cal.last_year} 年）。"
+                      f"国务院办公厅公布后，可把放假和调休日期写进节假日文件，用 --holidays 指定。")
+    out = Table(title=f"{year} 年放假与调休")
+    for col in table.columns:
+        out.add_column(col)
+    for row in table.itertuples(index=False):
+        out.add_row(*[str(v) for v in row])
+    console.print(out)

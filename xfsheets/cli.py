@@ -510,3 +510,45 @@ def calendar_command(year, holidays, as_json):
     for row in table.itertuples(index=False):
         out.add_row(*[str(v) for v in row])
     console.print(out)
+
+
+# === check ===
+
+@main.command()
+@ledger_options
+@json_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="写出标注了问题单元格（红：错误，黄：警告，附批注）并附“检查结果”表的台账副本 (.xlsx)。")
+def check(ledgers, sheet, profile, password, as_json, output):
+    """逐格检查台账是否填全、填对，按您台账中的行号和列字母列出问题。"""
+    from rich.table import Table
+
+    from xfsheets.checks import ERROR, annotate, check as run_check
+    from xfsheets.reader import read_ledgers
+    from xfsheets.schema import LABELS
+
+    prof = load_profile_option(profile)
+    ledger = read_ledgers(ledgers, sheet=sheet, profile=prof, password=password)
+    report = run_check(ledger, prof)
+    if output:
+        annotate(ledger, report, output)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        table = Table(title="台账检查结果", show_lines=False)
+        for col in ("文件", "行", "列", "字段", "级别", "问题"):
+            table.add_column(col, overflow="fold")
+        last = None
+        for f in report.findings[:500]:
+            key = (f.file, f.row)
+            table.add_row(Path(f.file).name if key != last else "", str(f.row or "") if key != last else "",
+                          f.column or "", LABELS.get(f.field, f.field or ""),
+                          "[red]错误[/red]" if f.severity == ERROR else "[yellow]警告[/yellow]", escape(f.message))
+            last = key
+        if report.findings:
+            console.print(table)
+        if len(report.findings) > 500:
+            console.print(f"……共 {len(report.findings)} 条，只显示前 500 条（全部见 --json 或 -o 的“检查结果”表）")
+    console.print(("[green]检查通过[/green]：" if report.valid else "[red]检查未通过[/red]：") + report.summary_text()
+                  + (f"；标注副本「{output}」" if output else ""))
+    sys.exit(0 if report.valid else 1)

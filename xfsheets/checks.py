@@ -1,0 +1,390 @@
+"""Checking a ledger: completeness and validity, cell by cell, in the user's own row numbers.
+
+Problems are data (as in frictionless): each Finding has a stable ``code``, a severity, the
+position the user sees (file, sheet, Excel row, column letter), the field, the value as
+typed and a Chinese message saying what is wrong and how to fix it. Rules are a table
+(RULES): each is vectorised over the ledger's frame and yields (field, row mask, messages);
+a profile can switch a rule off or change its severity. Every finding is collected.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field as dc_field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from xfsheets.ledger import Ledger
+from xfsheets.normalize import display_value
+from xfsheets.schema import CLOSED_STATUSES, LABELS, Profile
+
+ERROR, WARNING = "error", "warning"
+ALWAYS_REQUIRED = ["case_id", "received_on", "petitioner", "summary", "unit", "status"]
+REQUIRED_BY_STATUS = [
+    (sorted(CLOSED_STATUSES), ["closed_on", "reply"]),
+    (["已受理", "办理中", "延期办理"], ["accepted_on"]),
+    (["已交办", "已转送"], ["assigned_on"]),
+]
+DATE_CHAIN = ["received_on", "assigned_on", "accepted_on", "closed_on"]
+MAX_EXTENSION = 30
+_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+_ID_CHECK = np.array(list("10X98765432"))
+_MOBILE = r"1[3-9]\d{9}"
+_LANDLINE = r"(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3}-?)[1-9]\d{6,7}(?:-\d{1,5})?"
+_PHONE_RE = re.compile(rf"^(?:{_MOBILE}|{_LANDLINE})$")
+_PHONE_SPLIT = re.compile(r"[、,，;；/\s]+")
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    file: str
+    sheet: str
+    row: int | None
+    column: str | None
+    field: str | None
+    value: str | None
+    message: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    rows: int
+    rules: list[str] = dc_field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.severity == ERROR for f in self.findings)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == WARNING for f in self.findings)
+
+    @property
+    def clean_rows(self) -> int:
+        return self.rows - len({(f.file, f.sheet, f.row) for f in self.findings if f.row is not None and f.column})
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([f.to_dict() for f in self.findings],
+                            columns=["code", "severity", "file", "sheet", "row", "column", "field", "value", "message"])
+
+    def to_dict(self) -> dict:
+        return {"valid": self.valid, "rows": self.rows, "errors": self.errors, "warnings": self.warnings,
+                "findings": [f.to_dict() for f in self.findings]}
+
+    def summary_text(self) -> str:
+        return f"{self.errors} 个错误，{self.warnings} 个警告，{self.clean_rows}/{self.rows} 行无问题"
+
+
+@dataclass
+class Context:
+    ledger: Ledger
+    profile: Profile
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.ledger.frame
+
+    @property
+    def raw(self) -> pd.DataFrame:
+        return self.ledger.raw
+
+
+Hit = tuple[str, pd.Series, "str | pd.Series"]  # (field, row mask, message or messages per row)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    fields: tuple[str, ...]
+    check: Callable[[Context], Iterator[Hit]]
+    description: str
+
+
+def _raw_blank(ctx: Context, field: str) -> pd.Series:
+    """The cell was left empty (or holds only spaces): not "filled with something unreadable"."""
+    missing = ctx.frame[field].isna()
+    if field not in ctx.raw.columns or not missing.any():
+        return missing
+    # Normalised text is None exactly when the cell is blank; dates and counts are also
+    # missing when unreadable, so look at what was typed in those (few) cells only.
+    raw = ctx.raw.loc[missing, field].tolist()
+    blank = missing.copy()
+    blank[missing] = [v is None or (type(v) is str and not v.strip()) for v in raw]
+    return blank
+
+
+def _typed_as_number(ctx: Context, field: str) -> pd.Series:
+    raw = ctx.raw[field] if field in ctx.raw.columns else pd.Series(None, index=ctx.frame.index, dtype=object)
+    if not set(map(type, raw)) & {int, float}:
+        return pd.Series(False, index=raw.index)
+    return pd.Series([type(v) in (int, float) and v == v for v in raw.tolist()], index=raw.index)
+
+
+def _present_in_source(ctx: Context, field: str) -> pd.Series:
+    have = {i: field in s.fields for i, s in enumerate(ctx.ledger.sources)}
+    return ctx.frame["_source"].map(have).astype(bool)
+
+
+def required_missing(ctx: Context) -> Iterator[Hit]:
+    f = ctx.frame
+    for field in ALWAYS_REQUIRED:
+        if field in ctx.raw.columns or ctx.ledger.has(field):
+            yield field, _present_in_source(ctx, field) & _raw_blank(ctx, field), f"“{LABELS[field]}”未填写，这是必填项"
+    for statuses, fields in REQUIRED_BY_STATUS:
+        when = f["status"].isin(statuses)
+        for field in fields:
+            if not when.any():
+                continue
+            mask = when & _present_in_source(ctx, field) & _raw_blank(ctx, field)
+            if mask.any():
+                yield field, mask, "办理状态为“" + f.loc[mask, "status"].astype(str) + f"”，需填写“{LABELS[field]}”"
+
+
+def bad_date(ctx: Context) -> Iterator[Hit]:
+    from xfsheets.schema import DATE_FIELDS
+
+    for field in DATE_FIELDS:
+        if field not in ctx.raw.columns:
+            continue
+        mask = ~_raw_blank(ctx, field) & ctx.frame[field].isna()
+        if mask.any():
+            typed = ctx.raw.loc[mask, field].map(display_value)
+            yield field, mask, (f"“{LABELS[field]}”填写的「" + typed + "」不是有效日期，请改成 2026-03-05 这样的日期"
+                                "（月、日要存在，年份写全）")
+
+
+def date_order(ctx: Context) -> Iterator[Hit]:
+    f = ctx.frame
+    latest = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
+    latest_name = pd.Series(None, index=f.index, dtype=object)
+    for field in DATE_CHAIN:
+        value = f[field]
+        wrong = value.notna() & latest.notna() & (value < latest)
+        if wrong.any():
+            yield field, wrong, (f"“{LABELS[field]}”（" + value[wrong].dt.strftime("%Y-%m-%d") + "）早于“"
+                                 + latest_name[wrong].astype(str) + "”（" + latest[wrong].dt.strftime("%Y-%m-%d")
+                                 + "），请核对日期先后：登记 ≤ 交办 ≤ 受理 ≤ 办结")
+        later = value.notna() & (latest.isna() | (value > latest))
+        latest = latest.where(~later, value)
+        latest_name = latest_name.where(~later, LABELS[field])
+
+
+def id_checksum_ok(ids: pd.Series) -> pd.Series:
+    """ISO 7064 MOD 11-2 check digit of 18-character identity numbers (vectorised)."""
+    ok = pd.Series(False, index=ids.index)
+    shaped = ids.str.fullmatch(r"\d{17}[\dX]").fillna(False).astype(bool)
+    if shaped.any():
+        text = ids[shaped].astype(str)
+        digits = np.frombuffer("".join(text.str[:17]).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48
+        expected = _ID_CHECK[(digits * _ID_WEIGHTS).sum(axis=1) % 11]
+        ok[shaped] = text.str[17].to_numpy() == expected
+    return ok
+
+
+def bad_id_number(ctx: Context) -> Iterator[Hit]:
+    ids = ctx.frame["id_number"]
+    present = ids.notna() & ~_typed_as_number(ctx, "id_number")
+    if not present.any():
+        return
+    text = ids[present].astype(str)
+    shape = text.str.fullmatch(r"\d{17}[\dX]").astype(bool)
+    birth = pd.to_datetime(text.str[6:14].where(shape), format="%Y%m%d", errors="coerce")
+    bad_birth = shape & (birth.isna() | (birth > pd.Timestamp.today()) | (birth < pd.Timestamp("1900-01-01")))
+    bad_sum = shape & ~bad_birth & ~id_checksum_ok(text.where(shape))
+    for bad, why in ((~shape, "应为18位（前17位数字，最后一位数字或X），请核对"),
+                     (bad_birth, "中的出生日期（第7-14位）不存在，请核对"),
+                     (bad_sum, "的校验位（最后一位）不对，可能有数字录错，请与证件核对")):
+        if bad.any():
+            mask = pd.Series(False, index=ids.index)
+            mask[bad[bad].index] = True
+            yield "id_number", mask, "身份证号「" + text[bad] + "」" + why
+
+
+def id_number_as_number(ctx: Context) -> Iterator[Hit]:
+    if "id_number" not in ctx.raw.columns:
+        return
+    numeric = _typed_as_number(ctx, "id_number")
+    if not numeric.any():
+        return
+    shown = ctx.raw.loc[numeric, "id_number"].map(display_value)
+    yield "id_number", numeric, ("身份证号被 Excel 存成了数字（显示为「" + shown + "」），超过15位的部分已经丢失，"
+                                 "无法恢复。请把该列单元格格式设为“文本”，再按证件重新录入完整的18位号码")
+
+
+def bad_phone(ctx: Context) -> Iterator[Hit]:
+    phones = ctx.frame["phone"]
+    present = phones.notna()
+    if not present.any():
+        return
+    text = phones[present].astype(str)
+    ok = text.str.fullmatch(_PHONE_RE.pattern[1:-1]).astype(bool)  # one number: the common case, vectorised
+    several = text[~ok]  # "138..、0771-..." : each part must be a number
+    if len(several):
+        ok[several.index] = [all(_PHONE_RE.match(p) for p in _PHONE_SPLIT.split(t) if p) for t in several]
+    mask = pd.Series(False, index=phones.index)
+    mask[ok[~ok].index] = True
+    if mask.any():
+        yield "phone", mask, ("联系电话「" + phones[mask].astype(str) + "」不像有效号码：手机应为1开头的11位数字，"
+                              "座机应写成 区号-号码（如 0773-1234567）")
+
+
+def unknown_value(ctx: Context) -> Iterator[Hit]:
+    for field, label in (("status", "办理状态"), ("channel", "信访形式"), ("category", "问题类别")):
+        if not ctx.ledger.has(field):
+            continue
+        allowed = ctx.profile.allowed(field)
+        values = ctx.frame[field]
+        mask = values.notna() & ~values.isin(allowed)
+        if not mask.any():
+            continue
+        sample = "、".join(allowed[:8]) + ("等" if len(allowed) > 8 else "")
+        yield field, mask, (f"“{label}”的「" + values[mask].astype(str) + f"」不在常用词表中（如 {sample}）；"
+                            "如确属本地用语，可在配置文件 [vocabulary] 中加入")
+
+
+def duplicate_case_id(ctx: Context) -> Iterator[Hit]:
+    ids = ctx.frame["case_id"]
+    dup = ids.notna() & ids.duplicated(keep=False)
+    if not dup.any():
+        return
+    where = ctx.frame.loc[dup, "_row"].astype(str)
+    if ctx.frame["_file"].nunique() > 1:
+        where = ctx.frame.loc[dup, "_file"].map(lambda p: Path(p).name) + " 第" + where + "行"
+    else:
+        where = "第" + where + "行"
+    rows_of = where.groupby(ids[dup]).agg("、".join)
+    yield "case_id", dup, ("信访件编号「" + ids[dup].astype(str) + "」重复出现在 " + ids[dup].map(rows_of)
+                           + "，每件信访事项的编号应唯一，请核对是否重复登记")
+
+
+def extension_too_long(ctx: Context) -> Iterator[Hit]:
+    ext = ctx.frame["extension_days"]
+    mask = (ext.notna() & (ext > MAX_EXTENSION)).fillna(False).astype(bool)
+    if mask.any():
+        yield "extension_days", mask, ("延期 " + ext[mask].astype(str) + f" 天，超过《信访工作条例》第三十四条规定的最长 "
+                                       f"{MAX_EXTENSION} 日，请核对")
+
+
+RULES: list[Rule] = [
+    Rule("required_missing", ERROR, tuple(ALWAYS_REQUIRED), required_missing, "必填项未填写（含按办理状态必填的项）"),
+    Rule("bad_date", ERROR, (), bad_date, "日期无法识别或不存在"),
+    Rule("date_order", ERROR, tuple(DATE_CHAIN), date_order, "登记 ≤ 交办 ≤ 受理 ≤ 办结 的先后顺序不对"),
+    Rule("bad_id_number", ERROR, ("id_number",), bad_id_number, "身份证号位数、出生日期或校验位不对"),
+    Rule("id_number_as_number", ERROR, ("id_number",), id_number_as_number, "身份证号被存成数字，后几位已丢失"),
+    Rule("bad_phone", WARNING, ("phone",), bad_phone, "联系电话不是有效的手机或座机号码"),
+    Rule("unknown_value", WARNING, ("status", "channel", "category"), unknown_value, "状态/形式/类别不在词表中"),
+    Rule("duplicate_case_id", ERROR, ("case_id",), duplicate_case_id, "信访件编号重复"),
+    Rule("extension_too_long", ERROR, ("extension_days",), extension_too_long, "延期超过30日"),
+]
+RULE_BY_CODE = {r.code: r for r in RULES}
+
+
+def check(ledger: Ledger, profile: Profile | None = None) -> Report:
+    """Run every rule (as the profile configures them) over the ledger; collect all findings."""
+    profile = profile or Profile()
+    unknown = sorted(set(profile.checks) - set(RULE_BY_CODE))
+    if unknown:
+        from xfsheets.errors import ConfigError
+
+        raise ConfigError(f"配置文件 [checks] 中有不认识的检查项：{'、'.join(unknown)}", file=profile.path,
+                          hint=f"可用：{'、'.join(RULE_BY_CODE)}")
+    ctx = Context(ledger, profile)
+    frame = ledger.frame
+    findings: list[Finding] = []
+    findings += _missing_columns(ledger, profile)
+    for rule in RULES:
+        setting = profile.checks.get(rule.code, rule.severity)
+        if setting == "off":
+            continue
+        for field, mask, message in rule.check(ctx):
+            mask = mask.fillna(False).astype(bool)
+            if not mask.any():
+                continue
+            idx = frame.index[mask.to_numpy()]
+            letters = ledger.letters(field)[idx]
+            values = (ledger.raw[field] if field in ledger.raw.columns else frame[field])[idx].map(display_value)
+            messages = message[idx] if isinstance(message, pd.Series) else pd.Series(message, index=idx)
+            for i, letter, value, text in zip(idx, letters, values, messages):
+                findings.append(Finding(rule.code, setting, frame.at[i, "_file"], frame.at[i, "_sheet"],
+                                        int(frame.at[i, "_row"]), letter, field, value or None, text))
+    findings.sort(key=lambda f: (f.file, f.sheet, f.row or 0, f.column or "", f.code))
+    return Report(findings=findings, rows=len(ledger), rules=[r.code for r in RULES])
+
+
+def _missing_columns(ledger: Ledger, profile: Profile) -> list[Finding]:
+    """A required column that a file does not have at all: once per file, not once per row."""
+    setting = profile.checks.get("required_missing", ERROR)
+    if setting == "off":
+        return []
+    out = []
+    for s in ledger.sources:
+        for field in ALWAYS_REQUIRED:
+            if field not in s.fields:
+                out.append(Finding("required_missing", setting, s.file, s.sheet, s.header_rows[-1] if s.header_rows else None,
+                                   None, field, None, f"台账中没有“{LABELS[field]}”列：请在表头加上这一列"
+                                                      f"（列名写“{LABELS[field]}”），或在配置文件 [labels] 中说明哪一列是它"))
+    return out
+
+
+# --- the annotated copy -------------------------------------------------------------------
+
+def annotate(ledger: Ledger, report: Report, out_path: str | Path) -> Path:
+    """A copy of the ledger with every bad cell filled (red errors, yellow warnings) and a
+    comment holding the message(s), plus a 检查结果 sheet linking to each cell."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    from xfsheets.errors import XfsheetsError
+    from xfsheets.writer import load_copy, save_workbook
+
+    if len(ledger.sources) != 1:
+        raise XfsheetsError("-o 只能用于一个台账文件", hint="多个文件请分别检查，或先用 consolidate 合并后再检查")
+    src = ledger.sources[0]
+    wb = load_copy(src.file)
+    ws = wb[src.sheet]
+    fills = {ERROR: PatternFill("solid", fgColor="FFC7CE"), WARNING: PatternFill("solid", fgColor="FFEB9C")}
+    by_cell: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        if f.column and f.row:
+            by_cell.setdefault(f"{f.column}{f.row}", []).append(f)
+    for ref, items in by_cell.items():
+        cell = ws[ref]
+        worst = ERROR if any(i.severity == ERROR for i in items) else WARNING
+        cell.fill = fills[worst]
+        text = "\n".join(f"【{'错误' if i.severity == ERROR else '警告'}】{i.message}" for i in items)
+        comment = Comment(text, "xfsheets")
+        comment.width, comment.height = 320, 40 + 18 * (len(text) // 18 + len(items))
+        cell.comment = comment
+    name = "检查结果"
+    if name in wb.sheetnames:
+        del wb[name]
+    out = wb.create_sheet(name)
+    out.append(["单元格", "行", "列", "字段", "级别", "问题代码", "填写内容", "说明"])
+    for c in out[1]:
+        c.font = Font(bold=True)
+    for f in report.findings:
+        out.append([f"{f.column or ''}{f.row or ''}", f.row, f.column, LABELS.get(f.field, f.field),
+                    "错误" if f.severity == ERROR else "警告", f.code, f.value, f.message])
+        if f.column and f.row:
+            link = out.cell(out.max_row, 1)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{src.sheet}'!{f.column}{f.row}")
+            link.style = "Hyperlink"
+    for col, width in zip("ABCDEFGH", (9, 6, 5, 12, 6, 20, 22, 90)):
+        out.column_dimensions[col].width = width
+    out.freeze_panes = "A2"
+    out.auto_filter.ref = f"A1:H{max(out.max_row, 1)}"
+    return save_workbook(wb, out_path)

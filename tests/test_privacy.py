@@ -47,7 +47,7 @@ def id_numbers(draw) -> str:
 mobiles = st.builds(lambda second, rest: f"1{second}{rest:09d}",
                     st.sampled_from("3456789"), st.integers(0, 999_999_999))
 # Text without ASCII digits around the number (Chinese, letters, punctuation).
-no_digit_text = st.text(alphabet=st.characters(blacklist_categories=("Nd",)) | st.sampled_from("，。张三电话"),
+no_digit_text = st.text(alphabet=st.characters(blacklist_categories=("Nd", "Cs")) | st.sampled_from("，。张三电话"),
                         max_size=12)
 
 

@@ -1,5 +1,12 @@
 from __future__ import annotations
 
+import os
+
+# xlwings registers its `remote` engine when it is first imported, and only with a key:
+# the button tests use it (PolyForm Noncommercial: testing is a permitted use). Set for
+# the test session only; the product itself needs no key.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
 import hashlib
 import shutil
 from pathlib import Path

@@ -124,15 +124,20 @@ def check_ledger(book) -> str:
     sheet, _, ledger = read_caller_ledger(book)
     clear_marks(book, sheet)
     report = check(ledger)
+    messages: dict[str, list[str]] = {}
     for f in report.findings:
         if not f.column:
             continue
         cell = sheet[f"{f.column}{f.row}"]
         cell.color = RED if f.severity == "error" else YELLOW
-        try:
-            cell.note.text = f.message
-        except Exception:  # engines without notes keep the colour and the results sheet
-            pass
+        messages.setdefault(f"{f.column}{f.row}", []).append(f.message)
+    for address, texts in messages.items():
+        cell = sheet[address]
+        text = "\n".join(texts)
+        if cell.note is None:
+            cell.add_note(text)
+        else:
+            cell.note.text = text
     results = book.sheets.add(RESULTS_SHEET, after=book.sheets[len(book.sheets) - 1])
     rows = [["单元格", "行", "列", "字段", "级别", "问题代码", "填写内容", "说明"]]
     for f in report.findings:
@@ -160,10 +165,8 @@ def clear_marks(book, sheet) -> int:
     for address in cells:
         cell = sheet[address]
         cell.color = None
-        try:
+        if cell.note is not None:
             cell.note.delete()
-        except Exception:
-            pass
     previous.delete()
     return len(cells)
 
@@ -173,6 +176,8 @@ def clear_marks(book, sheet) -> int:
 @button
 def compute_deadlines(book) -> str:
     """Add (or refresh) 当前阶段 / 法定时限 / 剩余天数 / 预警 / 时限说明 at the right of the ledger."""
+    import pandas as pd
+
     from xfsheets.deadlines import compute_deadlines as compute
 
     sheet, rows, ledger = read_caller_ledger(book)
@@ -191,19 +196,23 @@ def compute_deadlines(book) -> str:
             columns[name] = last
     values = {
         "当前阶段": result["stage_label"].tolist(),
-        "法定时限": [None if v is None or v != v else v.date().isoformat() for v in result["due_on"].astype(object)],
-        "剩余天数": [None if v is None or v != v else int(v) for v in result["days_left"].astype(object)],
+        "法定时限": [None if pd.isna(v) else v.date().isoformat() for v in result["due_on"]],
+        "剩余天数": [None if pd.isna(v) else int(v) for v in result["days_left"]],
         "预警": result["flag_label"].tolist(),
         "时限说明": result["explain"].tolist(),
     }
     excel_rows = ledger.frame["_row"].tolist()
-    for name, col in columns.items():
-        sheet.range((header_row, col)).value = name
-        for r, v in zip(excel_rows, values[name]):
-            sheet.range((r, col)).value = v
-    flag_col = columns["预警"]
-    for r, flag in zip(excel_rows, result["flag"]):
-        sheet.range((r, flag_col)).color = FLAG_COLOURS.get(flag)
+    if excel_rows:
+        first, last_row = min(excel_rows), max(excel_rows)
+        for name, col in columns.items():
+            sheet.range((header_row, col)).value = name
+            block: list[Any] = [None] * (last_row - first + 1)  # rows that are not data (合计, blank) stay empty
+            for r, v in zip(excel_rows, values[name]):
+                block[r - first] = v
+            sheet.range((first, col)).options(transpose=True).value = block
+        flag_col = columns["预警"]
+        for r, flag in zip(excel_rows, result["flag"]):
+            sheet.range((r, flag_col)).color = FLAG_COLOURS.get(flag)
     counts = result["flag_label"].value_counts()
     return "时限计算完成：" + "，".join(f"{k} {v} 件" for k, v in counts.items()) + "。"
 

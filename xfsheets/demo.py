@@ -46,7 +46,13 @@ def run_demo(out: str | Path, echo: Callable[[str], None] = print) -> dict[str, 
             echo(f"    {f}")
 
     step("识别台账 inspect", lambda: _inspect(samples, out))
+    step("检查台账 check", lambda: _check(county, out))
+    step("时限预警 deadlines", lambda: _deadlines(county, out))
+    step("交办单与督办单 slips", lambda: _slips(county, out))
     step("合并各单位台账 consolidate", lambda: _consolidate(samples, out))
+    step("汇总报表与零报告 report", lambda: _report(samples, out))
+    step("报送邮件 mail（写成 .eml 草稿，个人信息已脱敏）", lambda: _mail(out))
+    step("Excel 按钮 excel install", lambda: _excel(county, out))
     return written
 
 
@@ -67,3 +73,67 @@ def _consolidate(samples: list[Path], out: Path) -> list[Path]:
     (out / "consolidate.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str),
                                           encoding="utf-8")
     return [path, out / "consolidate.json"]
+
+
+def _check(county: Path, out: Path) -> list[Path]:
+    from xfsheets.checks import annotate, check
+    from xfsheets.reader import read_ledger
+
+    ledger = read_ledger(county)
+    report = check(ledger)
+    path = annotate(ledger, report, out / "县信访局台账_检查标注.xlsx")
+    (out / "check.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    return [path, out / "check.json"]
+
+
+def _deadlines(county: Path, out: Path) -> list[Path]:
+    from xfsheets.deadlines import annotate, compute_deadlines
+    from xfsheets.reader import read_ledger
+
+    ledger = read_ledger(county)
+    result = compute_deadlines(ledger, as_of=SAMPLES_AS_OF)
+    path = annotate(ledger, result, out / "县信访局台账_时限预警.xlsx")
+    counts = result["flag_label"].value_counts().to_dict()
+    (out / "deadlines.json").write_text(json.dumps({"as_of": SAMPLES_AS_OF.isoformat(), "counts": counts},
+                                                   ensure_ascii=False, indent=2), encoding="utf-8")
+    return [path, out / "deadlines.json"]
+
+
+def _slips(county: Path, out: Path) -> list[Path]:
+    from xfsheets.reader import read_ledger
+    from xfsheets.slips import generate_slips
+
+    ledger = read_ledger(county)
+    kw = dict(as_of=SAMPLES_AS_OF, signer="王某某", contact="张某 0773-1234567", issuing_unit="XX县信访局")
+    a = generate_slips(ledger, out / "交办单", **kw)
+    b = generate_slips(ledger, out / "督办单", overdue_only=True, **kw)
+    return [*a.files, *b.files] + [p for p in (a.skipped_file, b.skipped_file) if p]
+
+
+def _report(samples: list[Path], out: Path) -> list[Path]:
+    from xfsheets.reader import read_ledgers
+    from xfsheets.report import build_report
+    from xfsheets.zero_report import build_zero_reports
+
+    ledger = read_ledgers(samples)
+    path, summary = build_report(ledger, out / "信访工作月报_2026年11月.xlsx", date_from=dt.date(2026, 11, 1),
+                                 date_to=SAMPLES_AS_OF, as_of=SAMPLES_AS_OF)
+    # The day of the latest collective visit in the samples: one unit reports it, the others report zero.
+    collective = ledger.frame.loc[ledger.frame["headcount"].fillna(0) >= 5, "received_on"]
+    day = collective.max().date() if collective.notna().any() else SAMPLES_AS_OF
+    zeros = build_zero_reports(ledger, out / "零报告", as_of=day, reporter="王某", signer="李某")
+    return [path, *[z.path for z in zeros]]
+
+
+def _mail(out: Path) -> list[Path]:
+    from xfsheets.mail import build_message, write_eml
+
+    msg = build_message(out / "信访工作月报_2026年11月.xlsx", to=["shixfj@example.gov.cn"],
+                        sender="xfj@example.gov.cn")
+    return [write_eml(msg, out / "报送邮件.eml")]
+
+
+def _excel(county: Path, out: Path) -> list[Path]:
+    from xfsheets.xlsm import install
+
+    return [install(county, out / "县信访局台账_带按钮.xlsm")]

@@ -1,0 +1,22 @@
+"""`xfsheets demo` runs every capability on the bundled samples (what `make demo` runs)."""
+from __future__ import annotations
+
+import openpyxl
+from click.testing import CliRunner
+
+from xfsheets.cli import main
+
+
+def test_demo_writes_every_output(tmp_path):
+    out = tmp_path / "demo-output"
+    result = CliRunner().invoke(main, ["demo", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in ("inspect.json", "check.json", "deadlines.json", "汇总台账.xlsx", "信访工作月报_2026年11月.xlsx",
+                 "报送邮件.eml", "县信访局台账_检查标注.xlsx", "县信访局台账_时限预警.xlsx", "县信访局台账_带按钮.xlsm"):
+        assert (out / name).exists(), name
+    assert list((out / "交办单").glob("交办单_*.xlsx")) and list((out / "督办单").glob("督办单_*.xlsx"))
+    zeros = sorted(p.name for p in (out / "零报告").iterdir())
+    assert any(n.startswith("零报告_") for n in zeros) and any(n.startswith("信访情况报告_") for n in zeros)
+    assert openpyxl.load_workbook(out / "汇总台账.xlsx")["汇总台账"].max_row == 1 + 240 + 60 * 3
+    # the bundled samples themselves are never written
+    assert "演示完成" in result.stderr

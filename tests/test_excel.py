@@ -59,7 +59,8 @@ def alert_text(book) -> tuple[str, str]:
 def test_check_ledger_highlights_notes_and_lists(caller):
     book = caller(DATA / "checks" / "defects.xlsx")
     x.check_ledger()
-    colours = {(a["start_row"] + 1, a["start_column"] + 1): a["args"][0] for a in actions(book, "setRangeColor")}
+    colours = {(a["start_row"] + 1, a["start_column"] + 1): (a["args"][0] or "").lower()
+               for a in actions(book, "setRangeColor")}
     assert colours[(10, 5)] == "#ffc7ce"  # E10: ID stored as a number, an error
     assert colours[(11, 6)] == "#ffeb9c"  # F11: a bad phone, a warning
     assert (2, 1) not in colours  # clean cells are not touched

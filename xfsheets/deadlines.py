@@ -29,6 +29,9 @@ FLAG_LABELS = {
 }
 STAGE_ORDER = ("recheck", "review", "handle", "accept", "register")
 BINDING_STAGES = ("accept", "handle")  # the 交办单's 办理时限 binds the assigned unit
+# The columns a deadline run owns in a ledger (the -o copy and the 计算时限 button), and their colours.
+DEADLINE_COLUMNS = ["当前阶段", "法定时限", "剩余天数", "预警", "时限说明"]
+FLAG_FILLS = {"overdue": "FFC7CE", "severely_overdue": "FF9999", "due_soon": "FFEB9C", "on_track": "C6EFCE"}
 RESULT_COLUMNS = ["stage", "stage_label", "start_field", "start_on", "limit", "legal_due_on", "due_on", "days_left",
                   "working_days_left", "flag", "flag_label", "explain", "due_beyond_legal_limit"]
 
@@ -266,6 +269,21 @@ def workday_due(start: dt.date, n: int, calendar: WorkCalendar | None = None) ->
     return (cal.origin + np.timedelta64(j, "D")).astype(object)
 
 
+def deadline_columns(header: list) -> dict[str, int]:
+    """Where the deadline columns go (1-based): where an earlier run put them, else right
+    of the last used header cell, so that a rerun refreshes them instead of adding more."""
+    labels = ["" if v is None else str(v).strip() for v in header]
+    last = max((i + 1 for i, v in enumerate(labels) if v), default=0)
+    cols = {}
+    for name in DEADLINE_COLUMNS:
+        if name in labels:
+            cols[name] = labels.index(name) + 1
+        else:
+            last += 1
+            cols[name] = last
+    return cols
+
+
 def annotate(ledger: Ledger, result: pd.DataFrame, out_path) -> Any:
     """A copy of the ledger (formatting kept) with the deadline columns at the right of the header
     (refreshed in place if an earlier run added them), 预警 coloured, autofilter and frozen header."""
@@ -281,22 +299,9 @@ def annotate(ledger: Ledger, result: pd.DataFrame, out_path) -> Any:
     wb = load_copy(src.file)
     ws = wb[src.sheet]
     header_row = src.header_rows[-1]
-    names = ["当前阶段", "法定时限", "剩余天数", "预警", "时限说明"]
-    existing = {}
-    last = 0
-    for cell in ws[header_row]:
-        if cell.value not in (None, ""):
-            last = max(last, cell.column)
-            if str(cell.value).strip() in names:
-                existing[str(cell.value).strip()] = cell.column
-    cols = {}
-    for name in names:
-        if name in existing:
-            cols[name] = existing[name]
-        else:
-            last += 1
-            cols[name] = last
-    fills = {"overdue": "FFC7CE", "severely_overdue": "FF9999", "due_soon": "FFEB9C", "on_track": "C6EFCE"}
+    cols = deadline_columns([c.value for c in ws[header_row]])
+    last = max((c.column for c in ws[header_row] if c.value not in (None, "")), default=0)
+    fills = FLAG_FILLS
     head_font = Font(bold=True)
     for name, c in cols.items():
         cell = ws.cell(header_row, c, name)

@@ -25,10 +25,8 @@ from xfsheets.errors import XfsheetsError
 
 RESULTS_SHEET = "检查结果"
 OWN_SHEETS = {RESULTS_SHEET, "xfsheets", "xlwings.conf", "_xlwings.conf"}
-DEADLINE_COLUMNS = ["当前阶段", "法定时限", "剩余天数", "预警", "时限说明"]
 OUTPUT_FOLDER = "xfsheets输出"
-RED, YELLOW, GREEN, GREY = (255, 199, 206), (255, 235, 156), (198, 239, 206), (230, 230, 230)
-FLAG_COLOURS = {"overdue": RED, "severely_overdue": RED, "due_soon": YELLOW, "on_track": GREEN}
+RED, YELLOW = "#FFC7CE", "#FFEB9C"  # the same fills as the -o copies
 TITLE = "xfsheets"
 
 
@@ -178,22 +176,14 @@ def compute_deadlines(book) -> str:
     """Add (or refresh) 当前阶段 / 法定时限 / 剩余天数 / 预警 / 时限说明 at the right of the ledger."""
     import pandas as pd
 
+    from xfsheets.deadlines import FLAG_FILLS, deadline_columns
     from xfsheets.deadlines import compute_deadlines as compute
 
     sheet, rows, ledger = read_caller_ledger(book)
     result = compute(ledger, as_of=dt.date.today())
     src = ledger.sources[0]
     header_row = src.header_rows[-1]
-    header = [str(v).strip() if v is not None else "" for v in (rows[header_row - 1] if len(rows) >= header_row else [])]
-    existing = {name: header.index(name) + 1 for name in DEADLINE_COLUMNS if name in header}
-    last = max((i + 1 for i, v in enumerate(header) if v), default=0)
-    columns = {}
-    for name in DEADLINE_COLUMNS:
-        if name in existing:
-            columns[name] = existing[name]
-        else:
-            last += 1
-            columns[name] = last
+    columns = deadline_columns(rows[header_row - 1] if len(rows) >= header_row else [])
     values = {
         "当前阶段": result["stage_label"].tolist(),
         "法定时限": [None if pd.isna(v) else v.date().isoformat() for v in result["due_on"]],
@@ -212,7 +202,8 @@ def compute_deadlines(book) -> str:
             sheet.range((first, col)).options(transpose=True).value = block
         flag_col = columns["预警"]
         for r, flag in zip(excel_rows, result["flag"]):
-            sheet.range((r, flag_col)).color = FLAG_COLOURS.get(flag)
+            fill = FLAG_FILLS.get(flag)
+            sheet.range((r, flag_col)).color = f"#{fill}" if fill else None
     counts = result["flag_label"].value_counts()
     return "时限计算完成：" + "，".join(f"{k} {v} 件" for k, v in counts.items()) + "。"
 

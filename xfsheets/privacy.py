@@ -119,6 +119,12 @@ def _is_blank(value: Any) -> bool:
         return False
 
 
+def _as_text(value: Any) -> str:
+    """A cell value as text; a number stored as a number written out in full."""
+    number = _number_text(value)
+    return number if number is not None else value if isinstance(value, str) else str(value)
+
+
 def mask_text(value: Any) -> Any:
     """Mask every identity number, mobile and area-coded landline inside free text.
 
@@ -138,12 +144,7 @@ def mask_id_number(value: Any) -> Any:
     """
     if _is_blank(value):
         return value
-    number = _number_text(value)
-    if number is not None:
-        value = number
-    elif not isinstance(value, str):
-        value = str(value)
-    masked = mask_text(value)
+    masked = mask_text(_as_text(value))
 
     def generic(m: re.Match) -> str:
         s = m.group(0)
@@ -165,11 +166,7 @@ def mask_phone(value: Any) -> Any:
     """
     if _is_blank(value):
         return value
-    number = _number_text(value)
-    if number is not None:
-        value = number
-    elif not isinstance(value, str):
-        value = str(value)
+    value = _as_text(value)
     if not _HAS_DIGITS.search(value):
         return value
     masked = _PHONE_RE.sub(_repl_text, value)

@@ -80,13 +80,18 @@ def _footer(ws, row: int) -> None:
         ws.merge_cells(f"A{r}:D{r}")
 
 
-def assignment() -> Workbook:
-    wb, ws = _sheet("信访事项交办单")
+def _number_row(ws) -> None:
+    """Row 2: the slip's number, right-aligned above the table."""
     ws["A2"] = "{{slip_no}}"
     ws["A2"].font = SMALL
     ws["A2"].alignment = Alignment(horizontal="right", vertical="center")
     ws.merge_cells("A2:D2")
     ws.row_dimensions[2].height = 24
+
+
+def assignment() -> Workbook:
+    wb, ws = _sheet("信访事项交办单")
+    _number_row(ws)
     _pair_row(ws, 3, ("交办单位", "{{assigning_unit}}"), ("交办日期", "{{assigned_on}}"))
     _pair_row(ws, 4, ("承办单位", "{{unit}}"), ("办理时限", "{{due_on}}"))
     _pair_row(ws, 5, ("信访件编号", "{{case_id}}"), ("登记日期", "{{received_on}}"))
@@ -105,11 +110,7 @@ def assignment() -> Workbook:
 
 def supervision() -> Workbook:
     wb, ws = _sheet("信访事项督办单")
-    ws["A2"] = "{{slip_no}}"
-    ws["A2"].font = SMALL
-    ws["A2"].alignment = Alignment(horizontal="right", vertical="center")
-    ws.merge_cells("A2:D2")
-    ws.row_dimensions[2].height = 24
+    _number_row(ws)
     _pair_row(ws, 3, ("被督办单位", "{{unit}}"), ("原交办文号", "{{original_no}}"))
     _pair_row(ws, 4, ("信访件编号", "{{case_id}}"), ("登记日期", "{{received_on}}"))
     _pair_row(ws, 5, ("信访人", "{{petitioner}}"), ("联系电话", "{{phone}}"))

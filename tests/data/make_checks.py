@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import openpyxl
-
 OUT = Path(__file__).resolve().parent / "checks"
 HEADER = ["信访件编号", "登记日期", "信访形式", "信访人", "身份证号", "联系电话", "问题类别", "反映问题", "责任单位",
           "交办日期", "受理日期", "延期天数", "办理状态", "办结日期", "办理结果"]
@@ -78,26 +76,16 @@ EXPECTED = {
 
 
 def main() -> None:
+    from fixture_tools import table_workbook  # this folder; the tests import EXPECTED without it
+
     OUT.mkdir(parents=True, exist_ok=True)
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "台账"
-    ws.append(HEADER)
-    for r in ROWS:
-        ws.append(r)
-    for cells in ws.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, dt.datetime):
-                cell.number_format = "yyyy-mm-dd"
+    wb, ws = table_workbook(HEADER, ROWS)
     ws["E11"].number_format = "0"  # the ID typed as a number, as Excel would store it
     ws.column_dimensions["H"].width = 30
     wb.save(OUT / "defects.xlsx")
 
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "台账"
-    ws.append([h for h in HEADER if h != "责任单位"])
-    ws.append([v for h, v in zip(HEADER, row("M-1")) if h != "责任单位"])
+    wb, _ = table_workbook([h for h in HEADER if h != "责任单位"],
+                           [[v for h, v in zip(HEADER, row("M-1")) if h != "责任单位"]])
     wb.save(OUT / "missing_unit_column.xlsx")
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import openpyxl
-
 OUT = Path(__file__).resolve().parent / "slips"
 HEADER = ["信访件编号", "登记日期", "信访形式", "信访人", "联系电话", "问题类别", "反映问题", "交办单位", "责任单位",
           "包案领导", "责任人", "交办日期", "受理日期", "办理状态", "办结日期"]
@@ -40,11 +38,7 @@ ROWS = [
 
 
 if __name__ == "__main__":
+    from fixture_tools import table_workbook
+
     OUT.mkdir(parents=True, exist_ok=True)
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "台账"
-    ws.append(HEADER)
-    for row in ROWS:
-        ws.append(row)
-    wb.save(OUT / "ledger.xlsx")
+    table_workbook(HEADER, ROWS)[0].save(OUT / "ledger.xlsx")

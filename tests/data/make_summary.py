@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import openpyxl
-
 OUT = Path(__file__).resolve().parent / "summary"
 HEADER = ["信访件编号", "登记日期", "信访形式", "信访人", "身份证号", "联系电话", "人数", "问题类别", "信访性质",
           "反映问题", "责任单位", "包案领导", "交办日期", "受理日期", "办理状态", "办结日期", "满意度", "风险等级"]
@@ -53,17 +51,9 @@ ZERO = [
 
 
 def write(path: Path, rows: list[list]) -> None:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "台账"
-    ws.append(HEADER)
-    for row in rows:
-        ws.append(row)
-    for r in ws.iter_rows(min_row=2):
-        for cell in r:
-            if isinstance(cell.value, dt.datetime):
-                cell.number_format = "yyyy-mm-dd"
-    wb.save(path)
+    from fixture_tools import table_workbook
+
+    table_workbook(HEADER, rows)[0].save(path)
 
 
 if __name__ == "__main__":

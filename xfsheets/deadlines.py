@@ -218,7 +218,10 @@ def _explain(f, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, e
     unknown_year = has & ok & ~known
     years = cal.year_of[np.minimum(raw_idx, last)]
     missing = np.where(cal.known[np.clip(si, 0, last)], years, cal.year_of[np.clip(si, 0, last)])
-    ledger_idx = np.where(np.isnat(ledger_due), 0, (ledger_due - cal.origin).astype("int64"))
+    # the ledger's own 办理时限 may lie outside the calendar's span (a typo such as 2206): format it directly
+    ledger_text = np.full(n, "", dtype=object)
+    ledger_text[binding] = np.datetime_as_string(ledger_due[binding], unit="D")
+    ledger_text = pa.array(ledger_text, pa.string())
     legal_idx = np.where(np.isnat(legal_due), 0, (legal_due - cal.origin).astype("int64"))
     end_idx = np.where(np.isnat(end), 0, (end - cal.origin).astype("int64"))
     open_known = ~closed & np.isin(flag, ("on_track", "due_soon", "overdue", "severely_overdue"))
@@ -234,7 +237,7 @@ def _explain(f, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, e
         when(unknown_year, "（", num(missing), "年节假日安排未收录，按仅周末休息估算）") if assume_weekends else
         when(unknown_year, "；但", num(missing), "年的节假日安排尚未收录，无法确定期满日：请用 --holidays 补充该年放假安排，"
                                                  "或加 --assume-weekends 按仅周末休息估算"),
-        when(binding, "；台账“办理时限”为 ", day(ledger_idx), "，以此为准"),
+        when(binding, "；台账“办理时限”为 ", ledger_text, "，以此为准"),
         when(beyond, "（晚于法定期满日 ", day(legal_idx), "）"),
         when(open_known & (days_left >= 0), as_of_text, "剩余 ", num(days_left), " 天"),
         when(open_known & (days_left < 0), as_of_text, "已超期 ", num(-days_left), " 天"),

@@ -146,3 +146,21 @@ def test_parse_date_every_form_round_trips(day):
 def test_parse_date_rejects_impossible_months(year, month, day):
     for form in (f"{year}-{month}-{day}", f"{year}.{month}.{day}", f"{year}年{month}月{day}日"):
         assert parse_date(form) is None
+
+
+def test_annotated_copy_of_an_xlsm_keeps_macros_only_in_an_xlsm(tmp_path):
+    import zipfile
+
+    from xfsheets.xlsm import install
+
+    src = tmp_path / "台账.xlsx"
+    shutil.copy(C / "defects.xlsx", src)
+    xlsm = install(src, interpreter="")
+    ledger = read_ledger(xlsm)
+    report = check(ledger)
+    from xfsheets.checks import annotate
+
+    as_xlsx = annotate(ledger, report, tmp_path / "标注.xlsx")
+    as_xlsm = annotate(ledger, report, tmp_path / "标注.xlsm")
+    assert "xl/vbaProject.bin" not in zipfile.ZipFile(as_xlsx).namelist()
+    assert "xl/vbaProject.bin" in zipfile.ZipFile(as_xlsm).namelist()

@@ -354,7 +354,7 @@ def annotate(ledger: Ledger, report: Report, out_path: str | Path) -> Path:
     if len(ledger.sources) != 1:
         raise XfsheetsError("-o 只能用于一个台账文件", hint="多个文件请分别检查，或先用 consolidate 合并后再检查")
     src = ledger.sources[0]
-    wb = load_copy(src.file)
+    wb = load_copy(src.file, out_path=out_path)
     ws = wb[src.sheet]
     fills = {ERROR: PatternFill("solid", fgColor="FFC7CE"), WARNING: PatternFill("solid", fgColor="FFEB9C")}
     by_cell: dict[str, list[Finding]] = {}

@@ -299,7 +299,7 @@ def annotate(ledger: Ledger, result: pd.DataFrame, out_path) -> Any:
     if len(ledger.sources) != 1:
         raise XfsheetsError("-o 只能用于一个台账文件", hint="多个文件请分别运行，或先用 consolidate 合并")
     src = ledger.sources[0]
-    wb = load_copy(src.file)
+    wb = load_copy(src.file, out_path=out_path)
     ws = wb[src.sheet]
     header_row = src.header_rows[-1]
     cols = deadline_columns([c.value for c in ws[header_row]])

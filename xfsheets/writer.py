@@ -58,7 +58,7 @@ def save_workbook(workbook, path: str | Path) -> Path:
     return path
 
 
-def load_copy(path: str | Path, password: str | None = None):
+def load_copy(path: str | Path, password: str | None = None, out_path: str | Path | None = None):
     """Open a ledger with openpyxl to write an annotated *copy* of it (formatting kept).
 
     The file itself is only read. ``.xlsm`` keeps its VBA project; an encrypted
@@ -80,7 +80,9 @@ def load_copy(path: str | Path, password: str | None = None):
     with path.open("rb") as fh:
         head = fh.read(8)
     source = _decrypt_if_needed(path, password) if head == _OLE_MAGIC else io.BytesIO(path.read_bytes())
-    keep_vba = path.suffix.lower() == ".xlsm"
+    # Macros travel only into a macro-enabled copy: an .xlsx holding VBA does not open in Excel.
+    target = Path(out_path) if out_path is not None else path
+    keep_vba = path.suffix.lower() == ".xlsm" and target.suffix.lower() == ".xlsm"
     try:
         return openpyxl.load_workbook(source, keep_vba=keep_vba, rich_text=True)
     except Exception as exc:

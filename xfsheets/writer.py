@@ -99,6 +99,9 @@ def load_copy(path: str | Path, password: str | None = None, out_path: str | Pat
 
 from dataclasses import dataclass, field as dc_field  # noqa: E402
 
+import datetime as _dt  # noqa: E402
+
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 HEADER_FILL = "#DDEBF7"
@@ -121,12 +124,12 @@ def text_width(text: object) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
 
 
-def estimate_widths(frame: pd.DataFrame, sample: int = 200) -> dict[str, float]:
+def estimate_widths(frame: pd.DataFrame, sample: int = 200, date_columns: tuple = ()) -> dict[str, float]:
     widths = {}
     head = frame.head(sample)
     for col in frame.columns:
         values = head[col]
-        if pd.api.types.is_datetime64_any_dtype(values):
+        if pd.api.types.is_datetime64_any_dtype(values) or str(col) in date_columns:
             longest = 10
         else:
             longest = max((text_width(v) for v in values.dropna().astype(str)), default=0)
@@ -134,20 +137,58 @@ def estimate_widths(frame: pd.DataFrame, sample: int = 200) -> dict[str, float]:
     return widths
 
 
-def _for_excel(frame: pd.DataFrame) -> pd.DataFrame:
-    """Nullable extension dtypes -> plain values the writer understands."""
-    out = {}
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def _for_excel(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Values the writer understands, and the columns to format as dates.
+
+    Date columns become Excel serial numbers (NaN for empty cells) with a date format:
+    the same cells Excel writes, without a Python datetime object per cell.
+    """
+    out, dates = {}, []
     for col in frame.columns:
         s = frame[col]
-        if pd.api.types.is_datetime64_any_dtype(s.dtype) and s.isna().any():
-            # NaT among other columns' values reaches the writer as year 1: write an empty cell
-            s = pd.Series(s.dt.to_pydatetime(), index=s.index, dtype=object).where(s.notna(), None)
+        name = str(col)
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            if getattr(s.dt, "tz", None) is not None:
+                s = s.dt.tz_localize(None)
+            s = (s - EXCEL_EPOCH) / pd.Timedelta(days=1)
+            dates.append(name)
         elif isinstance(s.dtype, pd.Int64Dtype):
             s = s.astype(object).where(s.notna(), None)
         elif pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
             s = s.astype(object).where(s.notna(), None)
-        out[str(col)] = s
-    return pd.DataFrame(out, index=frame.index)
+        elif pd.api.types.is_object_dtype(s.dtype):
+            s = _mixed_for_excel(s)
+        out[name] = s
+    return pd.DataFrame(out, index=frame.index), dates
+
+
+def _mixed_for_excel(s: pd.Series) -> pd.Series:
+    """An object column as the writer needs it (it formats a column, not a cell).
+
+    - NaT / NaN / pd.NA become None: among text and dates (a date column keeping what was
+      typed) they reach the writer as year 1 and fail the whole file.
+    - A column holding dates gets the date format on every cell, so a number beside a
+      date would show as a date (3 -> 1900-01-03): such numbers are written as text,
+      exactly as they read.
+    """
+    if s.isna().any():
+        s = s.where(s.notna(), None)
+    if pd.api.types.infer_dtype(s, skipna=True) not in ("mixed", "mixed-integer", "mixed-integer-float"):
+        return s  # one kind of value (all text, all dates, all numbers): nothing to do
+    is_date = s.map(lambda v: isinstance(v, _dt.date))  # datetime and Timestamp are dates too
+    if not is_date.any():
+        return s
+    is_number = s.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)))
+    if is_number.any():
+        s = s.where(~is_number, s[is_number].map(_number_text))
+    return s
+
+
+def _number_text(v) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
 def write_tables(path: str | Path, tables: list[Table]) -> Path:
@@ -158,16 +199,18 @@ def write_tables(path: str | Path, tables: list[Table]) -> Path:
     path = Path(path)
     header = (rx.Format().set_bold().set_background_color(HEADER_FILL).set_border("thin")
               .set_align("center").set_text_wrap())
-    entries, widths = [], {}
+    entries, widths, formats = [], {}, {}
+    date_format = rx.Format().set_num_format(DATE_FORMAT)
     for table in tables:
-        frame = _for_excel(table.frame)
+        frame, date_columns = _for_excel(table.frame)
+        formats[table.name] = {c: date_format for c in date_columns}
         if frame.empty:  # the writer needs a row to learn the columns: write the header alone
             frame = pd.DataFrame({c: pd.Series([None], dtype=object) for c in frame.columns})
             frame = frame.iloc[0:0] if len(frame.columns) == 0 else frame
         entries.append((table.name, frame))
-        widths[table.name] = {**estimate_widths(frame), **table.widths}
+        widths[table.name] = {**estimate_widths(frame, date_columns=tuple(date_columns)), **table.widths}
     with atomic_path(path) as tmp:
         rx.write_worksheets(entries, str(tmp), freeze_panes={"general": {"row": 1, "col": 0}},
                             datetime_format=DATE_FORMAT, header_format={"general": header},
-                            autofilter={"general": True}, column_widths=widths)
+                            autofilter={"general": True}, column_widths=widths, column_formats=formats)
     return path

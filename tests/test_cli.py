@@ -36,3 +36,11 @@ def test_python_dash_m_runs_the_cli():
 
 def test_unknown_option_is_exit_2():
     assert CliRunner().invoke(main, ["inspect", "--no-such-option"]).exit_code == 2
+
+
+def test_public_api_names_resolve():
+    import xfsheets
+
+    for name in xfsheets.__all__:
+        assert getattr(xfsheets, name) is not None, name
+    assert callable(xfsheets.check) and callable(xfsheets.compute_deadlines) and callable(xfsheets.consolidate)

@@ -128,3 +128,34 @@ def test_cli_exit_2_when_nothing_could_be_read(tmp_path):
 def test_cli_missing_input_is_exit_2(tmp_path):
     result = CliRunner().invoke(main, ["consolidate", str(tmp_path / "nope"), "-o", str(tmp_path / "o.xlsx")])
     assert result.exit_code == 2 and "找不到文件或文件夹" in result.stderr
+
+
+def test_progress_hooks_see_every_file():
+    seen, totals = [], []
+    _, report = consolidate([FOLDER], jobs=2, progress=seen.append, started=totals.append)
+    assert totals == [len(report.files)] == [8]
+    assert [r.file for r in seen] == [r.file for r in report.files]
+
+
+def test_cli_output_inside_an_input_folder_is_not_read_back(tmp_path):
+    folder = tmp_path / "报送"
+    folder.mkdir()
+    for name in ("县人社局.xlsx", "城关镇.xlsx"):
+        shutil.copy(FOLDER / name, folder / name)
+    out = folder / "汇总.xlsx"
+    for _ in range(2):  # the second run finds the first run's output in the folder
+        result = CliRunner().invoke(main, ["consolidate", str(folder), "-o", str(out), "--json", "--jobs", "1"])
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        assert doc["rows_out"] == 11
+    assert [i["file"] for i in doc["ignored"]] == [str(out)]
+    assert len(_values(out)["汇总台账"]) == 1 + 11
+
+
+def test_cli_json_lists_why_when_nothing_could_be_read(tmp_path):
+    result = CliRunner().invoke(main, ["consolidate", str(FOLDER / "县卫健局_损坏.xlsx"), str(FOLDER / "县公安局_加密.xlsx"),
+                                       "-o", str(tmp_path / "o.xlsx"), "--json"])
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert [f["status"] for f in doc["files"]] == ["读取失败", "读取失败"]
+    assert all(f["error"] for f in doc["files"]) and doc["rows_out"] == 0

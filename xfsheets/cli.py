@@ -276,11 +276,18 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
             bar.update(task, advance=1, rows=counts["rows"], failed=counts["failed"])
 
         ledger, report = run(inputs, jobs=jobs, sheet=sheet, profile=load_profile_option(profile),
-                             password=password, progress=tick)
+                             password=password, progress=tick, exclude=[output],
+                             started=lambda n: bar.update(task, total=n))
     if report.exit_code == 2:
+        if as_json:
+            emit_json(report.to_dict())
         reasons = "；".join(f.error for f in report.failed) or "没有找到 .xlsx/.xlsm/.xls 文件"
         raise CliError(f"没有可读取的台账，未生成「{output}」：{reasons}", 2)
-    write_consolidated(ledger, report, output)
+    if console.is_terminal:
+        with console.status(f"正在写出「{escape(str(output))}」（{report.rows_out} 行）……"):
+            write_consolidated(ledger, report, output)
+    else:
+        write_consolidated(ledger, report, output)
     if as_json:
         emit_json(report.to_dict())
     for f in report.failed:

@@ -39,7 +39,7 @@ class FileResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "sheet": self.sheet, "rows": self.rows, "status": self.status,
-                "error": self.error}
+                "error": self.error, "skipped": self.skipped}
 
 
 @dataclass
@@ -77,10 +77,16 @@ class ImportReport:
 
 # --- map ----------------------------------------------------------------------------
 
-def discover(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Files to read (folders searched recursively) and files deliberately passed over."""
+def discover(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = ()
+             ) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files to read (folders searched recursively) and files deliberately passed over.
+
+    ``exclude``: files never read as input (the consolidation's own output, which may
+    sit in the folder being consolidated).
+    """
     files: list[Path] = []
     ignored: list[tuple[str, str]] = []
+    excluded = {Path(p).resolve() for p in exclude}
     for item in inputs:
         path = Path(item)
         if not path.exists():
@@ -89,6 +95,8 @@ def discover(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, 
             p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
         for p in candidates:
             why = _ignore_reason(p, root=path if path.is_dir() else None)
+            if not why and p.resolve() in excluded:
+                why = "本次合并的输出文件，不作为输入读取"
             if why:
                 ignored.append((str(p), why))
             else:
@@ -193,13 +201,19 @@ def reduce_results(results: list[tuple[FileResult, Ledger | None]], ignored: lis
 
 def consolidate(paths: Iterable[str | Path], *, jobs: int | None = None, sheet: str | None = None,
                 profile: Profile | None = None, password: str | None = None,
-                progress: Callable[[FileResult], None] | None = None) -> tuple[Ledger, ImportReport]:
+                progress: Callable[[FileResult], None] | None = None,
+                started: Callable[[int], None] | None = None,
+                exclude: Iterable[str | Path] = ()) -> tuple[Ledger, ImportReport]:
     """Read every ledger under ``paths`` (files or folders) into one Ledger.
 
     ``jobs`` processes read files in parallel (default: CPU count; 1 reads in this
-    process). ``progress`` is called once per file as it finishes.
+    process). ``started`` is called once with the number of files found, ``progress``
+    once per file as it finishes (in input order). ``exclude``: files never read (the
+    output, when it is written into an input folder).
     """
-    files, ignored = discover(paths)
+    files, ignored = discover(paths, exclude)
+    if started:
+        started(len(files))
     jobs = max(1, jobs or os.cpu_count() or 1)
     args = [(str(p), sheet, profile, password) for p in files]
     results: list[tuple[FileResult, Ledger | None]] = []

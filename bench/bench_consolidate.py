@@ -29,7 +29,7 @@ def run(quick: bool = False) -> list[dict]:
     label = f"consolidate {files} x {rows}"
 
     def ours(jobs):
-        from xfsheets.consolidate import consolidate, write_consolidated
+        from xfsheets.consolidation import consolidate, write_consolidated
 
         ledger, report = consolidate([folder], jobs=jobs)
         write_consolidated(ledger, report, OUT / "consolidated.xlsx")

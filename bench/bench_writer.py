@@ -7,7 +7,7 @@ from common import OUT, ledger_file, measure, row
 
 
 def _frame(rows: int):
-    from xfsheets.consolidate import consolidate, consolidated_frame
+    from xfsheets.consolidation import consolidate, consolidated_frame
 
     ledger, _ = consolidate([ledger_file(rows)], jobs=1)
     return consolidated_frame(ledger)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import DATA
 from xfsheets.cli import main
-from xfsheets.consolidate import consolidate, write_consolidated
+from xfsheets.consolidation import consolidate, write_consolidated
 from xfsheets.reader import read_ledger
 
 FOLDER = DATA / "consolidate"
@@ -159,3 +159,26 @@ def test_cli_json_lists_why_when_nothing_could_be_read(tmp_path):
     doc = json.loads(result.stdout)
     assert [f["status"] for f in doc["files"]] == ["读取失败", "读取失败"]
     assert all(f["error"] for f in doc["files"]) and doc["rows_out"] == 0
+
+
+def test_a_units_own_column_named_like_ours_is_kept_beside_it(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["信访件编号", "登记日期", "信访人", "责任单位", "来源文件"])
+    ws.append(["Q2026-00001", dt.date(2026, 3, 5), "张三", "青山乡", "县信访局转来"])
+    wb.save(tmp_path / "青山乡.xlsx")
+    ledger, report = consolidate([tmp_path / "青山乡.xlsx"], jobs=1)
+    out = write_consolidated(ledger, report, tmp_path / "out.xlsx")
+    rows = _values(out)["汇总台账"]
+    record = dict(zip(rows[0], rows[1]))
+    assert record["来源文件（原表）"] == "县信访局转来"
+    assert record["来源文件"] == str(tmp_path / "青山乡.xlsx")
+    assert record["来源行号"] == 2
+
+
+def test_package_level_call_works_whatever_was_imported_first():
+    import xfsheets
+    import xfsheets.consolidation  # noqa: F401  (a submodule import must not hide the function)
+
+    ledger, report = xfsheets.consolidate([FOLDER / "城关镇.xlsx"], jobs=1)
+    assert report.rows_out == len(ledger) == 5

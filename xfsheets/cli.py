@@ -262,7 +262,7 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
     """把多个单位的台账（文件或文件夹）合并成一本，一行不丢；读不了的文件列出原因。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from xfsheets.consolidate import STATUS_FAILED, consolidate as run, write_consolidated
+    from xfsheets.consolidation import STATUS_FAILED, consolidate as run, write_consolidated
 
     counts = {"rows": 0, "failed": 0}
     with Progress(TextColumn("读取台账"), BarColumn(), MofNCompleteColumn(),

@@ -66,7 +66,7 @@ def _inspect(samples: list[Path], out: Path) -> list[Path]:
 
 
 def _consolidate(samples: list[Path], out: Path) -> list[Path]:
-    from xfsheets.consolidate import consolidate, write_consolidated
+    from xfsheets.consolidation import consolidate, write_consolidated
 
     ledger, report = consolidate(samples, jobs=1)
     path = write_consolidated(ledger, report, out / "汇总台账.xlsx")

@@ -252,8 +252,9 @@ def consolidated_frame(ledger: Ledger) -> pd.DataFrame:
             if lost.any():
                 values = values.astype(object).where(~lost, raw[field].astype(object))
         out[LABELS[field]] = values
-    for col in ledger.extra_columns:
-        name = col if col not in out else f"{col}（原表）"
+    taken = set(LABELS.values()) | set(PROVENANCE_LABELS.values())
+    for col in ledger.extra_columns:  # a unit's own column never hides ours, nor ours it
+        name = col if str(col) not in taken else f"{col}（原表）"
         out[name] = frame[col]
     for col, label in PROVENANCE_LABELS.items():
         out[label] = frame[col]

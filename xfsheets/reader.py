@@ -226,13 +226,17 @@ def find_header(rows: list[list[Any]], lookup: dict[str, str], merges=None,
         columns = double(r) if len(header_rows) == 2 else single(r)
         return Header(rows=[h - 1 for h in header_rows], columns=columns, score=_score(columns))
 
+    scan = min(HEADER_SCAN_ROWS, len(rows))
+    singles = [single(r) for r in range(scan)]  # each row mapped once
+    scores = [_score(c) for c in singles]
     best: Header | None = None
-    for r in range(min(HEADER_SCAN_ROWS, len(rows))):
-        one = single(r)
-        candidate = Header(rows=[r], columns=one, score=_score(one))
-        if r + 1 < len(rows):
+    for r in range(scan):
+        candidate = Header(rows=[r], columns=singles[r], score=scores[r])
+        below = scores[r + 1] if r + 1 < scan else 0
+        # a second header row can only help where this row has gaps or the next row has labels
+        has_gaps = any(not c.label for c in singles[r])
+        if r + 1 < len(rows) and (has_gaps or below):
             two = double(r)
-            below = _score(single(r + 1))
             if _score(two) > max(candidate.score, below):
                 candidate = Header(rows=[r, r + 1], columns=two, score=_score(two))
         if best is None or candidate.score > best.score:

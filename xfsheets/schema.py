@@ -6,6 +6,7 @@ ledgers seen in practice (DOMAIN.md section 2); a user profile adds its own.
 """
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import unicodedata
@@ -109,8 +110,12 @@ def normalize_label(text: object) -> str:
     """A header label as comparable text: full-width folded, spaces/line breaks/asterisks gone."""
     if text is None:
         return ""
-    s = unicodedata.normalize("NFKC", str(text))
-    return _LABEL_STRIP.sub("", s)
+    return _normalize_label(str(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_label(text: str) -> str:  # header scans meet the same few labels in every file
+    return _LABEL_STRIP.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _build_lookup() -> dict[str, str]:

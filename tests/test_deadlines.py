@@ -225,3 +225,56 @@ def test_calendar_command():
     assert days["2026-02-14"]["类型"] == "班" and days["2026-10-01"]["类型"] == "休" and doc["known"]
     r = CliRunner().invoke(main, ["calendar", "2027"])
     assert "尚未收录" in r.stderr
+
+
+# --- a ledger as bureaux keep it: title row, header in row 3 (tests/data/deadlines/title_rows.xlsx) ----
+
+TITLE_ROWS = DATA / "deadlines" / "title_rows.xlsx"
+HOLIDAYS_2027 = DATA / "deadlines" / "holidays_2027.xlsx"
+
+
+def test_title_rows_ledger_read_from_disk():
+    ledger = read_ledger(TITLE_ROWS)
+    r = compute_deadlines(ledger, as_of=D(2026, 11, 25))
+    by_id = dict(zip(ledger.frame["case_id"], r.to_dict("records")))
+    assert by_id["T1"]["flag"] == "severely_overdue" and by_id["T1"]["due_on"].date() == D(2026, 5, 6)
+    assert by_id["T2"]["flag"] == "on_track" and by_id["T2"]["days_left"] == 13  # 10-09 + 60 = 12-08
+    assert by_id["T3"]["flag"] == "closed_late" and pd.isna(by_id["T3"]["days_left"])
+    t4 = by_id["T4"]  # 12-20 + 15 = 2027-01-04: 2027 not covered by chinese-calendar 1.11
+    assert t4["flag"] == "unknown" and pd.isna(t4["due_on"]) and "2027年" in t4["explain"]
+    assert "--holidays" in t4["explain"] and "--assume-weekends" in t4["explain"]
+
+
+def test_unknown_year_resolved_by_holiday_file_or_weekends_cli():
+    base = ["deadlines", str(TITLE_ROWS), "--as-of", "2026-11-25", "--json"]
+    cases = lambda extra: {c["case_id"]: c for c in json.loads(CliRunner().invoke(main, base + extra).stdout)["cases"]}
+    assert cases([])["T4"]["flag"] == "unknown"
+    # with the 2027 file: 01-04 is off there, so the period ends 01-05
+    t4 = cases(["--holidays", str(HOLIDAYS_2027)])["T4"]
+    assert t4["due_on"] == "2027-01-05" and t4["flag"] == "on_track" and "元旦补休" in t4["explain"]
+    t4 = cases(["--assume-weekends"])["T4"]
+    assert t4["due_on"] == "2027-01-04" and "仅周末" in t4["explain"]
+
+
+def test_annotated_copy_below_title_rows(tmp_path):
+    before = TITLE_ROWS.read_bytes()
+    out = tmp_path / "时限.xlsx"
+    r = CliRunner().invoke(main, ["deadlines", str(TITLE_ROWS), "--as-of", "2026-11-25", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert TITLE_ROWS.read_bytes() == before
+    ws = openpyxl.load_workbook(out)["信访台账"]
+    assert ws["A1"].value.startswith("某县") and "A1:H1" in {str(m) for m in ws.merged_cells.ranges}
+    header = [c.value for c in ws[3]]
+    assert header[8:13] == ["当前阶段", "法定时限", "剩余天数", "预警", "时限说明"]
+    assert [ws.cell(r, 12).value for r in range(4, 8)] == ["严重超期", "正常", "超期办结", "无法判断"]
+    assert ws.cell(5, 10).value.date() == D(2026, 12, 8) and ws.cell(5, 11).value == 13
+    assert ws.cell(5, 12).fill.fgColor.rgb.endswith("C6EFCE") and ws.cell(6, 12).fill.fill_type is None
+    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:M7"
+
+
+def test_output_with_several_ledgers_is_refused(tmp_path):
+    out = tmp_path / "时限.xlsx"
+    r = CliRunner().invoke(main, ["deadlines", str(TITLE_ROWS), str(RATES), "-o", str(out)])
+    assert r.exit_code == 2 and "-o 只能用于一个台账文件" in r.output and not out.exists()
+    r = CliRunner().invoke(main, ["deadlines", str(TITLE_ROWS), str(RATES), "--as-of", "2026-11-25", "--json"])
+    assert r.exit_code == 0 and {c["file"] for c in json.loads(r.stdout)["cases"]} == {str(TITLE_ROWS), str(RATES)}

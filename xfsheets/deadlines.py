@@ -82,21 +82,23 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
     index = f.index
 
     # Stage: the latest one the matter has reached.
+    # Integer codes (position in STAGE_ORDER, len(STAGE_ORDER) = none) keep the arrays numeric.
     conditions = [f[rules[k].start].notna().to_numpy() for k in STAGE_ORDER]
-    stage = np.select(conditions, list(STAGE_ORDER), default="")
+    code = np.select(conditions, list(range(len(STAGE_ORDER))), default=len(STAGE_ORDER)).astype("int64")
+    in_stage = [code == k for k in range(len(STAGE_ORDER))]
     dates = {k: f[k].to_numpy(dtype="datetime64[D]") for k in {rules[s].start for s in STAGE_ORDER}
              | {rules[s].end for s in STAGE_ORDER}}
     nat = np.datetime64("NaT", "D")
-    start = np.select([stage == k for k in STAGE_ORDER], [dates[rules[k].start] for k in STAGE_ORDER], nat)
-    end = np.select([stage == k for k in STAGE_ORDER], [dates[rules[k].end] for k in STAGE_ORDER], nat)
-    days = np.select([stage == k for k in STAGE_ORDER], [rules[k].days for k in STAGE_ORDER], 0).astype("int64")
-    workday = np.select([stage == k for k in STAGE_ORDER], [rules[k].counting == "workday" for k in STAGE_ORDER], False)
+    start = np.select(in_stage, [dates[rules[k].start] for k in STAGE_ORDER], nat)
+    end = np.select(in_stage, [dates[rules[k].end] for k in STAGE_ORDER], nat)
+    days = np.array([rules[k].days for k in STAGE_ORDER] + [0], dtype="int64")[code]
+    workday = np.array([rules[k].counting == "workday" for k in STAGE_ORDER] + [False])[code]
     ext = np.zeros(n, dtype="int64")
     ext_over = np.zeros(n, dtype=bool)
-    for key in STAGE_ORDER:
+    for k, key in enumerate(STAGE_ORDER):
         s = rules[key]
         if s.extension_field:
-            m = stage == key
+            m = in_stage[k]
             e = f[s.extension_field].fillna(0).astype("int64").to_numpy()
             ext_over |= m & (e > s.max_extension)
             ext = np.where(m, np.clip(e, 0, s.max_extension), ext)
@@ -118,40 +120,48 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
 
     # The 交办单's 办理时限 binds while the matter is with the assigned unit.
     ledger_due = f["due_on"].to_numpy(dtype="datetime64[D]")
-    binding = np.isin(stage, BINDING_STAGES) & ~np.isnat(ledger_due)
+    binding = np.isin(code, [STAGE_ORDER.index(k) for k in BINDING_STAGES]) & ~np.isnat(ledger_due)
     due = np.where(binding, ledger_due, legal_due)
     beyond = binding & ~np.isnat(legal_due) & (ledger_due > legal_due)
 
     # Flags.
     as_of64 = np.datetime64(as_of, "D")
     status_closed = f["status"].isin(CLOSED_STATUSES).to_numpy()
-    closed = ~np.isnat(end) | (status_closed & np.isin(stage, ("handle", "accept", "register")))
+    closed = ~np.isnat(end) | (status_closed & np.isin(code, [STAGE_ORDER.index(k) for k in ("handle", "accept",
+                                                                                                "register")]))
     closed_no_date = closed & np.isnat(end)
     has_due = ~np.isnat(due)
     days_left = np.where(has_due, (due - as_of64).astype("int64"), 0)
-    flag = np.full(n, "unknown", dtype=object)
+    F = {name: k for k, name in enumerate(FLAG_LABELS)}
+    fcode = np.full(n, F["unknown"], dtype="int64")
     open_ = ~closed & has_due
-    flag[open_] = "on_track"
-    flag[open_ & (days_left <= warn_days)] = "due_soon"
-    flag[open_ & (days_left < 0)] = "overdue"
-    flag[open_ & (days_left < -severe_days)] = "severely_overdue"
+    fcode[open_] = F["on_track"]
+    fcode[open_ & (days_left <= warn_days)] = F["due_soon"]
+    fcode[open_ & (days_left < 0)] = F["overdue"]
+    fcode[open_ & (days_left < -severe_days)] = F["severely_overdue"]
     done = closed & has_due & ~np.isnat(end)
-    flag[done & (end <= due)] = "closed_on_time"
-    flag[done & (end > due)] = "closed_late"
+    fcode[done & (end <= due)] = F["closed_on_time"]
+    fcode[done & (end > due)] = F["closed_late"]
+    flag_names = np.array(list(FLAG_LABELS), dtype=object)
+    stage_names = np.array(list(STAGE_ORDER) + [""], dtype=object)
 
     ai = int((as_of64 - cal.origin).astype("int64"))
     due_i = np.where(has_due, (due - cal.origin).astype("int64"), 0).clip(0, len(cal.days) - 1)
     wd_known = has_due & (cal.known[due_i] & cal.known[min(max(ai, 0), len(cal.days) - 1)] | assume_weekends)
     working_left = cal.cum_work[due_i] - cal.cum_work[min(max(ai, 0), len(cal.days) - 1)]
 
-    explain = _explain(f, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, ext, ext_over, workday, ok,
-                       known, assume_weekends, legal_due, ledger_due, binding, beyond, end, closed, closed_no_date,
-                       flag, days_left, as_of)
+    # Rows that share every input of the explanation share its text: build each distinct one once.
+    per_row = dict(stage=code, start=start, si=si, raw_idx=raw_idx, due_idx=due_idx, total=total, ext=ext,
+                   ext_over=ext_over, workday=workday, ok=ok, known=known, legal_due=legal_due, ledger_due=ledger_due,
+                   binding=binding, beyond=beyond, end=end, closed=closed, closed_no_date=closed_no_date, flag=fcode,
+                   days_left=days_left)
+    first, inverse = _distinct_rows(per_row)
+    distinct = {k: v[first] for k, v in per_row.items()}
+    distinct["stage"], distinct["flag"] = stage_names[distinct["stage"]], flag_names[distinct["flag"]]
+    explain = pc.take(_explain(rules=rules, cal=cal, tables=tables, assume_weekends=assume_weekends, as_of=as_of,
+                               **distinct), pa.array(inverse))
 
     keys = list(STAGE_ORDER)
-    code = np.full(n, len(keys), dtype="int64")
-    for k, key in enumerate(keys):
-        code[stage == key] = k
 
     def by_stage(values: list) -> pd.Series:
         return pd.Series(np.array(values + [None], dtype=object)[code], index=index, dtype=object)
@@ -160,9 +170,8 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
     if (ext > 0).any():
         extended = ext > 0
         limit[extended] = limit[extended] + "+延期" + pd.Series(ext[extended], index=limit.index[extended]).astype(str) + "日"
-    flag_codes = list(FLAG_LABELS)
-    flag_label = np.array(list(FLAG_LABELS.values()), dtype=object)[
-        pd.Categorical(flag, categories=flag_codes).codes]
+    flag = flag_names[fcode]
+    flag_label = np.array(list(FLAG_LABELS.values()), dtype=object)[fcode]
     out = pd.DataFrame({
         "stage": by_stage(keys),
         "stage_label": by_stage([rules[k].label for k in keys]),
@@ -171,19 +180,32 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
         "limit": limit,
         "legal_due_on": legal_due.astype("datetime64[ns]"),
         "due_on": due.astype("datetime64[ns]"),
-        "days_left": pd.array(np.where(has_due & ~closed, days_left, 0), dtype="Int64"),
-        "working_days_left": pd.array(working_left, dtype="Int64"),
+        "days_left": pd.arrays.IntegerArray(days_left.astype("int64"), ~(has_due & ~closed)),
+        "working_days_left": pd.arrays.IntegerArray(working_left.astype("int64"), ~(wd_known & ~closed)),
         "flag": pd.Series(flag, index=index, dtype=object),
         "flag_label": pd.Series(flag_label, index=index, dtype=object),
         "explain": pd.arrays.ArrowStringArray(explain) if hasattr(pd.arrays, "ArrowStringArray") else explain.to_pandas(),
         "due_beyond_legal_limit": beyond,
     }, index=index)
-    out.loc[~(has_due & ~closed), "days_left"] = pd.NA
-    out.loc[~(wd_known & ~closed), "working_days_left"] = pd.NA
     return out[RESULT_COLUMNS]
 
 
-def _explain(f, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, ext, ext_over, workday, ok, known,
+def _distinct_rows(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each distinct combination of the arrays' values, each row's combination number)."""
+    keys = {}
+    for k, a in arrays.items():
+        if a.dtype.kind == "M":
+            keys[k] = a.view("int64")  # NaT is a plain (smallest) integer here
+        elif a.dtype == object:
+            keys[k] = pd.factorize(a, use_na_sentinel=False)[0]
+        else:
+            keys[k] = a
+    inverse = pd.DataFrame(keys, copy=False).groupby(list(keys), sort=False).ngroup().to_numpy()
+    _, first = np.unique(inverse, return_index=True)
+    return first, inverse
+
+
+def _explain(*, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, ext, ext_over, workday, ok, known,
              assume_weekends, legal_due, ledger_due, binding, beyond, end, closed, closed_no_date, flag, days_left,
              as_of) -> pa.Array:
     """The Chinese explanation of every row, assembled column-wise with Arrow string kernels

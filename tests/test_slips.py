@@ -13,7 +13,8 @@ from conftest import DATA
 from xfsheets.cli import main
 from xfsheets.errors import ConfigError
 from xfsheets.reader import read_ledger
-from xfsheets.slips import generate_slips, safe_filename
+from xfsheets.slips import generate_slips
+from xfsheets.writer import safe_filename
 
 LEDGER = DATA / "slips" / "ledger.xlsx"
 AS_OF = dt.date(2026, 11, 25)

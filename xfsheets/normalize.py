@@ -213,6 +213,13 @@ def parse_ints(values: pd.Series) -> pd.Series:
     return pd.to_numeric(digits, errors="coerce").astype("Int64")
 
 
+def cn_date(value: Any) -> str:
+    """A date as people read it: ``2026年3月5日`` ("" for blank)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
 def display_value(value: Any) -> str:
     """A raw cell value as the user sees it in Excel (for messages)."""
     if is_blank(value):

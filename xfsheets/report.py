@@ -13,7 +13,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from xfsheets.ledger import Ledger
-from xfsheets.summary import Summary, cn_date, compute_summary
+from xfsheets.normalize import cn_date
+from xfsheets.summary import Summary, compute_summary
 from xfsheets.writer import save_workbook, text_width
 
 FONT = "宋体"

@@ -29,7 +29,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from xfsheets.errors import ConfigError
 from xfsheets.ledger import Ledger
 from xfsheets.schema import CLOSED_STATUSES, FIELD_NAMES
-from xfsheets.writer import atomic_path, text_width
+from xfsheets.normalize import cn_date
+from xfsheets.writer import atomic_path, safe_filename, text_width
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 ASSIGN_FORMAT = "X信交〔{year}〕{seq}号"
@@ -39,7 +40,6 @@ COMPUTED = {"slip_no", "original_no", "today", "due_on", "flag_label", "days_lef
 KNOWN = set(FIELD_NAMES) | COMPUTED
 OVERDUE = ("overdue", "severely_overdue")
 FEEDBACK_WORKDAYS = 5
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 @dataclass
@@ -63,18 +63,6 @@ class SlipsResult:
         return {"kind": self.kind, "files": [str(f) for f in self.files], "slips": self.slips,
                 "skipped": [s.__dict__ for s in self.skipped],
                 "skipped_file": str(self.skipped_file) if self.skipped_file else None}
-
-
-def cn_date(value: Any) -> str:
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def safe_filename(name: str) -> str:
-    """A unit name as a Windows-safe file name."""
-    cleaned = _UNSAFE.sub("_", str(name)).strip().lstrip(".").rstrip(". ")
-    return cleaned or "未命名单位"
 
 
 def template_path(kind: str, template: str | Path | None = None) -> Path:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from xfsheets.ledger import Ledger
+from xfsheets.normalize import cn_date
 from xfsheets.schema import CLOSED_STATUSES, RESOLVED_STATUSES, SATISFIED
 
 COLLECTIVE_HEADCOUNT = 5
@@ -91,12 +92,6 @@ class Summary:
             rows.append({"指标": rate.name, "数值": rate.value if rate.value is not None else "—",
                          "分子": rate.numerator, "分母": rate.denominator, "说明": rate.definition})
         return pd.DataFrame(rows, columns=["指标", "数值", "分子", "分母", "说明"])
-
-
-def cn_date(day: dt.date | pd.Timestamp | None) -> str:
-    if day is None or (isinstance(day, float) and np.isnan(day)) or day is pd.NaT:
-        return ""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _rate(name: str, num: pd.Series, den: pd.Series, definition: str) -> Rate:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -42,6 +43,15 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def safe_filename(name: str) -> str:
+    """A unit name as a Windows-safe file name (reserved characters replaced, no leading dots)."""
+    cleaned = _UNSAFE_IN_NAME.sub("_", str(name)).strip().lstrip(".").rstrip(". ")
+    return cleaned or "未命名单位"
 
 
 def _default_mode() -> int:

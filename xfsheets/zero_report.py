@@ -13,13 +13,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from xfsheets.ledger import Ledger
-from xfsheets.summary import COLLECTIVE_HEADCOUNT, cn_date
-from xfsheets.writer import save_workbook
+from xfsheets.normalize import cn_date
+from xfsheets.summary import COLLECTIVE_HEADCOUNT
+from xfsheets.writer import safe_filename, save_workbook
 
 ZERO_TEXT = "经排查，{unit}{period}无集体访、无越级访、无进京赴省访、无重大信访事项。"
 _BEIJING = re.compile(r"进京|赴京|到京|赴省|到省|进省")
 _MAJOR = re.compile(r"重大|高风险|^高$|极高")
-_UNSAFE = re.compile(r'[\\/:*?"<>|]')
 FONT = "仿宋"
 
 
@@ -64,14 +64,10 @@ def build_zero_reports(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | 
         events = rows[why != ""].assign(报告事由=why[why != ""])
         stamp = start.isoformat() if start == end else f"{start.isoformat()}_{end.isoformat()}"
         kind = "零报告" if events.empty else "信访情况报告"
-        path = out_dir / f"{kind}_{_safe(name)}_{stamp}.xlsx"
+        path = out_dir / f"{kind}_{safe_filename(name)}_{stamp}.xlsx"
         _write(path, name, period, events, reporter, signer, as_of)
         reports.append(ZeroReport(unit=name, path=path, events=events))
     return reports
-
-
-def _safe(name: str) -> str:
-    return _UNSAFE.sub("_", name).lstrip(".") or "未命名单位"
 
 
 def _write(path: Path, unit: str, period: str, events: pd.DataFrame, reporter: str, signer: str,

@@ -21,6 +21,7 @@ from xfsheets.normalize import display_value
 from xfsheets.schema import CLOSED_STATUSES, LABELS, Profile
 
 ERROR, WARNING = "error", "warning"
+FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C"}  # red / yellow, in the annotated copy and the button alike
 ALWAYS_REQUIRED = ["case_id", "received_on", "petitioner", "summary", "unit", "status"]
 REQUIRED_BY_STATUS = [
     (sorted(CLOSED_STATUSES), ["closed_on", "reply"]),
@@ -182,6 +183,11 @@ def date_order(ctx: Context) -> Iterator[Hit]:
         latest_name = latest_name.where(~later, LABELS[field])
 
 
+def id_check_digits(digits: np.ndarray) -> np.ndarray:
+    """ISO 7064 MOD 11-2 check characters for a matrix of 17-digit bodies (one row each)."""
+    return _ID_CHECK[(digits * _ID_WEIGHTS).sum(axis=1) % 11]
+
+
 def id_checksum_ok(ids: pd.Series) -> pd.Series:
     """ISO 7064 MOD 11-2 check digit of 18-character identity numbers (vectorised)."""
     ok = pd.Series(False, index=ids.index)
@@ -189,7 +195,7 @@ def id_checksum_ok(ids: pd.Series) -> pd.Series:
     if shaped.any():
         text = ids[shaped].astype(str)
         digits = np.frombuffer("".join(text.str[:17]).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48
-        expected = _ID_CHECK[(digits * _ID_WEIGHTS).sum(axis=1) % 11]
+        expected = id_check_digits(digits)
         ok[shaped] = text.str[17].to_numpy() == expected
     return ok
 
@@ -356,7 +362,7 @@ def annotate(ledger: Ledger, report: Report, out_path: str | Path) -> Path:
     src = ledger.sources[0]
     wb = load_copy(src.file, out_path=out_path)
     ws = wb[src.sheet]
-    fills = {ERROR: PatternFill("solid", fgColor="FFC7CE"), WARNING: PatternFill("solid", fgColor="FFEB9C")}
+    fills = {severity: PatternFill("solid", fgColor=colour) for severity, colour in FILLS.items()}
     by_cell: dict[str, list[Finding]] = {}
     for f in report.findings:
         if f.column and f.row:

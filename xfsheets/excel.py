@@ -26,7 +26,6 @@ from xfsheets.errors import XfsheetsError
 RESULTS_SHEET = "检查结果"
 OWN_SHEETS = {RESULTS_SHEET, "xfsheets", "xlwings.conf", "_xlwings.conf"}
 OUTPUT_FOLDER = "xfsheets输出"
-RED, YELLOW = "#FFC7CE", "#FFEB9C"  # the same fills as the -o copies
 TITLE = "xfsheets"
 
 
@@ -117,7 +116,7 @@ def _open(path: Path) -> None:
 @button
 def check_ledger(book) -> str:
     """Highlight bad cells with a note, list every finding on 检查结果 (links to the cells)."""
-    from xfsheets.checks import check
+    from xfsheets.checks import FILLS, check
 
     sheet, _, ledger = read_caller_ledger(book)
     clear_marks(book, sheet)
@@ -127,7 +126,7 @@ def check_ledger(book) -> str:
         if not f.column:
             continue
         cell = sheet[f"{f.column}{f.row}"]
-        cell.color = RED if f.severity == "error" else YELLOW
+        cell.color = f"#{FILLS[f.severity]}"
         messages.setdefault(f"{f.column}{f.row}", []).append(f.message)
     for address, texts in messages.items():
         cell = sheet[address]

@@ -51,19 +51,18 @@ LABELS_SYNONYMS = ["序号", "编号", "来信来访日期", "信访方式", "�
                    "包保领导", "交办时间", "受理时间", "限办日期", "延期", "办理进度", "办结时间", "处理结果",
                    "群众满意度", "备注"]
 
-_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-_ID_CHECK = np.array(list("10X98765432"))
-
 
 def id_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` valid 18-character identity numbers (ISO 7064 MOD 11-2 check digit)."""
+    from xfsheets.checks import id_check_digits
+
     region = rng.choice([450324, 450321, 450305, 110105, 440106], n)
     birth = np.datetime64("1950-01-01") + rng.integers(0, 365 * 55, n).astype("timedelta64[D]")
     birth_s = np.char.replace(np.datetime_as_string(birth, unit="D").astype(str), "-", "")
     seq = rng.integers(0, 1000, n)
     body = np.char.add(np.char.add(region.astype(str), birth_s), np.char.zfill(seq.astype(str), 3))
     digits = np.frombuffer("".join(body.tolist()).encode(), dtype=np.uint8).reshape(n, 17) - 48
-    check = _ID_CHECK[(digits * _ID_WEIGHTS).sum(axis=1) % 11]
+    check = id_check_digits(digits)
     return np.char.add(body, check)
 
 

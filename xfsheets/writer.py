@@ -11,29 +11,42 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from xfsheets.errors import XfsheetsError
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, inputs: Iterable[str | Path] = (), *, guard: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` on success.
 
+    With ``guard`` (always, except for files that are themselves inputs-to-be, such as
+    sample ledgers) ``path`` first passes the output gate: it may not be one of ``inputs``
+    nor an existing file xfsheets may not replace (:mod:`xfsheets.outputs`).
     On any exception the temporary file is removed and ``path`` is left as it was.
     """
+    from xfsheets.outputs import check_target
+
     path = Path(path)
+    if guard:
+        check_target(path, inputs)
     folder = path.parent if str(path.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".~xfsheets-", suffix=path.suffix, dir=folder)
     except OSError as exc:
-        raise XfsheetsError(f"无法创建输出文件夹「{folder}」：{exc.strerror}",
-                            hint="请检查路径和写入权限") from exc
-    fd, tmp = tempfile.mkstemp(prefix=".~xfsheets-", suffix=path.suffix, dir=folder)
+        raise XfsheetsError(f"无法在文件夹「{folder}」中写入：{exc.strerror or exc}",
+                            hint="请检查路径是否存在、是否有写入权限（只读文件夹、U 盘写保护）") from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
+        try:
+            yield tmp_path
+        except OSError as exc:
+            if isinstance(exc, XfsheetsError):
+                raise
+            raise XfsheetsError(f"写入「{path}」失败：{_os_reason(exc)}",
+                                hint="请检查磁盘空间和写入权限后重试；原有文件没有被改动") from exc
         os.chmod(tmp_path, _default_mode())  # mkstemp makes 0600; outputs get the usual mode
         try:
             os.replace(tmp_path, path)
@@ -43,6 +56,16 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ENOSPC:
+        return "磁盘空间已满"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "没有写入权限（文件夹只读）"
+    return exc.strerror or str(exc)
 
 
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -60,12 +83,84 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def save_workbook(workbook, path: str | Path) -> Path:
-    """Save an openpyxl workbook atomically to ``path``."""
+def save_workbook(workbook, path: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
+    """Save an openpyxl workbook atomically to ``path``, through the output gate, stamped as
+    xfsheets' own, with every text written as text (see :func:`defuse_formulas`)."""
+    from xfsheets.outputs import mark_openpyxl
+
     path = Path(path)
-    with atomic_path(path) as tmp:
+    defuse_formulas(workbook)
+    mark_openpyxl(workbook)
+    with atomic_path(path, inputs) as tmp:
         workbook.save(tmp)
     return path
+
+
+# --- user text is written as text -----------------------------------------------------------
+# openpyxl makes any string that starts with "=" a formula. xfsheets writes no formula on
+# purpose, so the only formulas a saved workbook may hold are the user's own, recorded when
+# a copy of their ledger is loaded (load_copy). Everything else is turned back into text.
+
+EXCEL_CELL_LIMIT = 32767
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_changes: list[str] | None = None
+
+
+def excel_text(value, where: str = ""):
+    """``value`` as Excel can store it: control characters (which no cell can hold) become
+    U+FFFD, text over 32,767 characters is cut there with a note saying so. Each change is
+    recorded (see :func:`recorded_changes`); the source ledger keeps the original."""
+    if not isinstance(value, str):
+        return value
+    fixed = value
+    if _ILLEGAL.search(fixed):
+        fixed = _ILLEGAL.sub("\ufffd", fixed)
+        _record(f"{where}含 Excel 不能保存的控制字符，已替换为 \ufffd")
+    if len(fixed) > EXCEL_CELL_LIMIT:
+        note = f"……（原文 {len(value):,} 字，超出 Excel 单元格上限 32,767 字，以下从略，全文见原台账）"
+        fixed = fixed[: EXCEL_CELL_LIMIT - len(note)] + note
+        _record(f"{where}文字长 {len(value):,} 字，超出 Excel 单元格上限，已截断")
+    return fixed
+
+
+def _record(text: str) -> None:
+    if _changes is not None and len(_changes) < 10000:
+        _changes.append(text)
+
+
+@contextlib.contextmanager
+def recorded_changes() -> Iterator[list[str]]:
+    """Collect what :func:`excel_text` had to change while the block runs (for the door to list)."""
+    global _changes
+    outer, _changes = _changes, []
+    try:
+        yield _changes
+    finally:
+        _changes = outer
+
+
+def defuse_formulas(workbook) -> int:
+    """Turn every formula cell that is not the user's own back into text (and cut text over
+    Excel's cell limit, see :func:`excel_text`); returns how many formulas were defused."""
+    own = getattr(workbook, "_xfsheets_user_formulas", frozenset())
+    fixed = 0
+    for ws in workbook.worksheets:
+        title = ws.title
+        for cell in getattr(ws, "_cells", {}).values():
+            value = cell._value
+            if not isinstance(value, str):
+                continue
+            if cell.data_type == "f" and (title, cell.row, cell.column) not in own:
+                cell.data_type = "s"
+                fixed += 1
+            if len(value) > EXCEL_CELL_LIMIT:
+                cell._value = excel_text(value, where=f"工作表「{title}」{cell.coordinate} 单元格")
+    return fixed
+
+
+def _user_formulas(workbook) -> frozenset:
+    return frozenset((ws.title, c.row, c.column) for ws in workbook.worksheets
+                     for c in getattr(ws, "_cells", {}).values() if c.data_type == "f")
 
 
 def load_copy(path: str | Path, password: str | None = None, out_path: str | Path | None = None):
@@ -94,7 +189,9 @@ def load_copy(path: str | Path, password: str | None = None, out_path: str | Pat
     target = Path(out_path) if out_path is not None else path
     keep_vba = path.suffix.lower() == ".xlsm" and target.suffix.lower() == ".xlsm"
     try:
-        return openpyxl.load_workbook(source, keep_vba=keep_vba, rich_text=True)
+        workbook = openpyxl.load_workbook(source, keep_vba=keep_vba, rich_text=True)
+        workbook._xfsheets_user_formulas = _user_formulas(workbook)
+        return workbook
     except Exception as exc:
         raise LedgerReadError("文件无法以可编辑方式打开（可能已损坏）", file=path,
                               hint="请用 Excel/WPS 打开后另存为 .xlsx 再试") from exc
@@ -172,6 +269,8 @@ def _for_excel(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             s = s.astype(object).where(s.notna(), None)
         elif pd.api.types.is_object_dtype(s.dtype):
             s = _mixed_for_excel(s)
+        if s.dtype == object:
+            s = _fit_long_text(s, name)
         out[name] = s
     return pd.DataFrame(out, index=frame.index), dates
 
@@ -198,14 +297,31 @@ def _mixed_for_excel(s: pd.Series) -> pd.Series:
     return s
 
 
+def _fit_long_text(s: pd.Series, column: str) -> pd.Series:
+    """Text longer than an Excel cell holds, cut with a note (the writer refuses the file otherwise)."""
+    try:
+        long = s.str.len().fillna(0) > EXCEL_CELL_LIMIT  # vectorised; non-text cells give NaN
+    except AttributeError:  # no text in the column at all
+        return s
+    if not long.any():
+        return s
+    s = s.copy()
+    for i in s.index[long]:
+        s.at[i] = excel_text(s.at[i], where=f"「{column}」列第 {i} 项")
+    return s
+
+
 def _number_text(v) -> str:
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
-def write_tables(path: str | Path, tables: list[Table]) -> Path:
+def write_tables(path: str | Path, tables: list[Table], inputs: Iterable[str | Path] = ()) -> Path:
     """Write several tables as formatted sheets (header style, widths, dates, frozen header,
-    autofilter), atomically. Returns the path."""
+    autofilter), atomically, through the output gate, stamped as xfsheets' own. Text is
+    always written as text (this writer never makes a formula of a string). Returns the path."""
     import rustpy_xlsxwriter as rx
+
+    from xfsheets.outputs import mark_package
 
     path = Path(path)
     header = (rx.Format().set_bold().set_background_color(HEADER_FILL).set_border("thin")
@@ -221,8 +337,9 @@ def write_tables(path: str | Path, tables: list[Table]) -> Path:
         entries.append((table.name, frame))
         asked = {k: v for k, v in table.widths.items() if k in frame.columns}  # a column may be absent
         widths[table.name] = {**estimate_widths(frame, date_columns=tuple(date_columns)), **asked}
-    with atomic_path(path) as tmp:
+    with atomic_path(path, inputs) as tmp:
         rx.write_worksheets(entries, str(tmp), freeze_panes={"general": {"row": 1, "col": 0}},
                             datetime_format=DATE_FORMAT, header_format={"general": header},
                             autofilter={"general": True}, column_widths=widths, column_formats=formats)
+        mark_package(tmp)
     return path

@@ -355,24 +355,26 @@ def annotate(ledger: Ledger, report: Report, out_path: str | Path) -> Path:
     from openpyxl.worksheet.hyperlink import Hyperlink
 
     from xfsheets.errors import XfsheetsError
-    from xfsheets.writer import load_copy, save_workbook
+    from xfsheets.writer import excel_text, load_copy, merged_anchor, save_workbook
 
-    if len(ledger.sources) != 1:
+    if len({s.file for s in ledger.sources}) != 1:
         raise XfsheetsError("-o 只能用于一个台账文件", hint="多个文件请分别检查，或先用 consolidate 合并后再检查")
     src = ledger.sources[0]
     wb = load_copy(src.file, out_path=out_path)
-    ws = wb[src.sheet]
+    sheets = {s.sheet for s in ledger.sources}
     fills = {severity: PatternFill("solid", fgColor=colour) for severity, colour in FILLS.items()}
-    by_cell: dict[str, list[Finding]] = {}
+    by_cell: dict[tuple[str, str], list[Finding]] = {}
     for f in report.findings:
-        if f.column and f.row:
-            by_cell.setdefault(f"{f.column}{f.row}", []).append(f)
-    for ref, items in by_cell.items():
-        cell = ws[ref]
+        if f.column and f.row and f.sheet in sheets:
+            by_cell.setdefault((f.sheet, f"{f.column}{f.row}"), []).append(f)
+    for (sheet, ref), items in by_cell.items():
+        cell = merged_anchor(wb[sheet], ref)  # a merged range is marked on its top-left cell
         worst = ERROR if any(i.severity == ERROR for i in items) else WARNING
         cell.fill = fills[worst]
         text = "\n".join(f"【{'错误' if i.severity == ERROR else '警告'}】{i.message}" for i in items)
-        comment = Comment(text, "xfsheets")
+        if cell.comment is not None and cell.comment.author != "xfsheets":
+            text = f"{cell.comment.text}\n——\n{text}"  # the clerk's own note stays, ours follows it
+        comment = Comment(excel_text(text), "xfsheets")
         comment.width, comment.height = 320, 40 + 18 * (len(text) // 18 + len(items))
         cell.comment = comment
     name = "检查结果"
@@ -383,14 +385,16 @@ def annotate(ledger: Ledger, report: Report, out_path: str | Path) -> Path:
     for c in out[1]:
         c.font = Font(bold=True)
     for f in report.findings:
+        where = f"检查结果第 {out.max_row + 1} 行"
         out.append([f"{f.column or ''}{f.row or ''}", f.row, f.column, LABELS.get(f.field, f.field),
-                    "错误" if f.severity == ERROR else "警告", f.code, f.value, f.message])
-        if f.column and f.row:
+                    "错误" if f.severity == ERROR else "警告", f.code, excel_text(f.value, where),
+                    excel_text(f.message, where)])
+        if f.column and f.row and f.sheet in sheets:
             link = out.cell(out.max_row, 1)
-            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{src.sheet}'!{f.column}{f.row}")
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{f.sheet}'!{f.column}{f.row}")
             link.style = "Hyperlink"
     for col, width in zip("ABCDEFGH", (9, 6, 5, 12, 6, 20, 22, 90)):
         out.column_dimensions[col].width = width
     out.freeze_panes = "A2"
     out.auto_filter.ref = f"A1:H{max(out.max_row, 1)}"
-    return save_workbook(wb, out_path)
+    return save_workbook(wb, out_path, inputs=[src.file])

@@ -294,11 +294,15 @@ def workday_due(start: dt.date, n: int, calendar: WorkCalendar | None = None) ->
     return (cal.origin + np.timedelta64(j, "D")).astype(object)
 
 
-def deadline_columns(header: list) -> dict[str, int]:
+def deadline_columns(header: list, last_used: int | None = None) -> dict[str, int]:
     """Where the deadline columns go (1-based): where an earlier run put them, else right
-    of the last used header cell, so that a rerun refreshes them instead of adding more."""
+    of the last used column (``last_used``, counting merged header cells and every header
+    row; by default the last non-empty cell of ``header``), so that a rerun refreshes them
+    instead of adding more, and never writes into a column the ledger uses."""
     labels = ["" if v is None else str(v).strip() for v in header]
     last = max((i + 1 for i, v in enumerate(labels) if v), default=0)
+    if last_used is not None:
+        last = max(last, last_used)
     cols = {}
     for name in DEADLINE_COLUMNS:
         if name in labels:
@@ -309,45 +313,74 @@ def deadline_columns(header: list) -> dict[str, int]:
     return cols
 
 
+def _last_used_column(ws, header_rows: list[int]) -> int:
+    """The rightmost column the header uses, merged cells included, ignoring our own columns."""
+    last = 0
+    for r in header_rows:
+        for cell in ws[r]:
+            if cell.value not in (None, "") and str(cell.value).strip() not in DEADLINE_COLUMNS:
+                last = max(last, cell.column)
+    for rng in ws.merged_cells.ranges:
+        if rng.min_row <= max(header_rows) and rng.max_row >= min(header_rows):
+            anchor = ws.cell(rng.min_row, rng.min_col).value
+            if anchor not in (None, "") and str(anchor).strip() not in DEADLINE_COLUMNS:
+                last = max(last, rng.max_col)
+    return last
+
+
 def annotate(ledger: Ledger, result: pd.DataFrame, out_path) -> Any:
     """A copy of the ledger (formatting kept) with the deadline columns at the right of the header
-    (refreshed in place if an earlier run added them), 预警 coloured, autofilter and frozen header."""
+    of every ledger sheet (refreshed in place if an earlier run added them), 预警 coloured,
+    autofilter and frozen header."""
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     from xfsheets.errors import XfsheetsError
-    from xfsheets.writer import load_copy, save_workbook
+    from xfsheets.writer import excel_text, load_copy, merged_anchor, save_workbook
 
-    if len(ledger.sources) != 1:
+    files = {s.file for s in ledger.sources}
+    if len(files) != 1:
         raise XfsheetsError("-o 只能用于一个台账文件", hint="多个文件请分别运行，或先用 consolidate 合并")
-    src = ledger.sources[0]
-    wb = load_copy(src.file, out_path=out_path)
-    ws = wb[src.sheet]
-    header_row = src.header_rows[-1]
-    cols = deadline_columns([c.value for c in ws[header_row]])
-    last = max((c.column for c in ws[header_row] if c.value not in (None, "")), default=0)
-    fills = FLAG_FILLS
+    src_file = ledger.sources[0].file
+    wb = load_copy(src_file, out_path=out_path)
     head_font = Font(bold=True)
-    for name, c in cols.items():
-        cell = ws.cell(header_row, c, name)
-        cell.font = head_font
-    rows = ledger.frame["_row"].tolist()
-    due = result["due_on"]
-    for k, r in enumerate(rows):
-        i = result.index[k]
-        ws.cell(r, cols["当前阶段"], result.at[i, "stage_label"])
-        d = due.iat[k]
-        c = ws.cell(r, cols["法定时限"], None if pd.isna(d) else d.to_pydatetime())
-        c.number_format = "yyyy-mm-dd"
-        left = result.at[i, "days_left"]
-        ws.cell(r, cols["剩余天数"], None if pd.isna(left) else int(left))
-        flag_cell = ws.cell(r, cols["预警"], result.at[i, "flag_label"])
-        colour = fills.get(result.at[i, "flag"])
-        flag_cell.fill = PatternFill("solid", fgColor=colour) if colour else PatternFill(fill_type=None)
-        ws.cell(r, cols["时限说明"], result.at[i, "explain"])
-    ws.column_dimensions[get_column_letter(cols["时限说明"])].width = 80
-    ws.column_dimensions[get_column_letter(cols["法定时限"])].width = 12
-    last_col = max(last, max(cols.values()))
-    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{max(rows, default=header_row)}"
-    ws.freeze_panes = ws.cell(header_row + 1, 1)
-    return save_workbook(wb, out_path)
+    frame = ledger.frame
+    source_of_row = frame["_source"].to_numpy() if "_source" in frame else np.zeros(len(frame), dtype=int)
+    for k_src, src in enumerate(ledger.sources):
+        ws = wb[src.sheet]
+        header_rows = list(src.header_rows) or [1]
+        header_row = header_rows[-1]
+        last_used = _last_used_column(ws, header_rows)
+        cols = deadline_columns([c.value for c in ws[header_row]], last_used)
+        for name, c in cols.items():
+            cell = merged_anchor(ws, f"{get_column_letter(c)}{header_row}")
+            cell.value = name
+            cell.font = head_font
+        positions = np.flatnonzero(source_of_row == k_src)
+        rows = frame["_row"].to_numpy()[positions]
+        for k, r in zip(positions, rows):
+            r = int(r)
+            i = result.index[k]
+
+            def put(name: str, value, r=r):
+                target = merged_anchor(ws, f"{get_column_letter(cols[name])}{r}")
+                target.value = excel_text(value, f"工作表「{src.sheet}」第 {r} 行")
+                return target
+
+            put("当前阶段", result.at[i, "stage_label"])
+            d = result.at[i, "due_on"]
+            put("法定时限", None if pd.isna(d) else d.to_pydatetime()).number_format = "yyyy-mm-dd"
+            left = result.at[i, "days_left"]
+            put("剩余天数", None if pd.isna(left) else int(left))
+            colour = FLAG_FILLS.get(result.at[i, "flag"])
+            put("预警", result.at[i, "flag_label"]).fill = (PatternFill("solid", fgColor=colour) if colour
+                                                          else PatternFill(fill_type=None))
+            put("时限说明", result.at[i, "explain"])
+        ws.column_dimensions[get_column_letter(cols["时限说明"])].width = 80
+        ws.column_dimensions[get_column_letter(cols["法定时限"])].width = 12
+        last_col = max(last_used, max(cols.values()))
+        last_row = int(rows.max()) if len(rows) else header_row
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{last_row}"
+        if ws.freeze_panes is None:  # the clerk's own frozen pane is kept
+            ws.freeze_panes = ws.cell(header_row + 1, 1)
+    return save_workbook(wb, out_path, inputs=[src_file])

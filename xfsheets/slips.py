@@ -30,7 +30,8 @@ from xfsheets.errors import ConfigError
 from xfsheets.ledger import Ledger
 from xfsheets.schema import CLOSED_STATUSES, FIELD_NAMES
 from xfsheets.normalize import cn_date
-from xfsheets.writer import atomic_path, safe_filename, text_width
+from xfsheets.outputs import staged_folder, unique_names
+from xfsheets.writer import excel_text, save_workbook, text_width
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 ASSIGN_FORMAT = "X信交〔{year}〕{seq}号"
@@ -119,23 +120,21 @@ def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None
     ready, skipped = _split_ready(chosen)
     result.skipped = skipped
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    used: set[str] = set()
     extra = {"signer": signer, "contact": contact, "issuing_unit": issuing_unit, "today": cn_date(as_of)}
-    for unit_name, rows in ready.groupby("unit", sort=True):
-        name = safe_filename(unit_name)
-        stem, n = f"{kind}_{name}", 2
-        while stem.lower() in used:  # two units that clash after cleaning still get two files
-            stem, n = f"{kind}_{name}_{n}", n + 1
-        used.add(stem.lower())
-        path = out_dir / f"{stem}.xlsx"
-        order = rows.assign(_basis=rows["assigned_on"].fillna(rows["received_on"]))  # numbering order, not text order
-        order = order.sort_values(["_basis", "case_id"], kind="stable").drop(columns="_basis")
-        _write_unit(path, tpl_path, cells, order, kind, as_of, extra)
-        result.files.append(path)
-        result.slips += len(rows)
-    if skipped:
-        result.skipped_file = _write_skipped(out_dir / f"{kind}_未生成清单.xlsx", skipped)
+    groups = list(ready.groupby("unit", sort=True))
+    # One naming rule for every folder xfsheets writes: units that clash after cleaning get _2, _3...
+    stems = unique_names([f"{kind}_{unit_name}" for unit_name, _ in groups] + [f"{kind}_未生成清单"])
+    inputs = sorted({*frame["_file"].dropna().astype(str), *([str(template)] if template else [])})
+    with staged_folder(out_dir, inputs) as staging:
+        for (unit_name, rows), stem in zip(groups, stems):
+            order = rows.assign(_basis=rows["assigned_on"].fillna(rows["received_on"]))  # numbering order
+            order = order.sort_values(["_basis", "case_id"], kind="stable").drop(columns="_basis")
+            _write_unit(staging / f"{stem}.xlsx", tpl_path, cells, order, kind, as_of, extra)
+            result.files.append(out_dir / f"{stem}.xlsx")
+            result.slips += len(rows)
+        if skipped:
+            _write_skipped(staging / f"{stems[-1]}.xlsx", skipped)
+            result.skipped_file = out_dir / f"{stems[-1]}.xlsx"
     return result
 
 
@@ -208,7 +207,7 @@ def _values(row: pd.Series, kind: str, as_of: dt.date, extra: dict[str, str]) ->
         "reason": "超期未办结" if row["flag"] in OVERDUE else "未报送办理结果",
         "feedback_due": cn_date(_feedback_due(as_of)),
     })
-    return values
+    return {k: excel_text(v, f"信访件「{values.get('case_id', '')}」") for k, v in values.items()}
 
 
 def _feedback_due(as_of: dt.date) -> dt.date:
@@ -222,7 +221,7 @@ def _fill(text: str, values: dict[str, str]) -> str:
 
 
 def _sheet_title(case_id: str, used: set[str]) -> str:
-    base = re.sub(r"[\\/*?:\[\]]", "_", case_id)[:28] or "事项"
+    base = re.sub(r"[\\/*?:\[\]\x00-\x1f']", "_", case_id)[:28].strip() or "事项"
     title, n = base, 2
     while title in used:
         title, n = f"{base[:26]}_{n}", n + 1
@@ -258,8 +257,7 @@ def _write_unit(path: Path, tpl_path: Path, cells: list[tuple[str, str]], rows: 
     wb.remove(template)
     _style_listing(listing, kind, rows)
     wb.active = 0
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, path)
 
 
 def _copy_print_setup(src, dst) -> None:

@@ -15,7 +15,8 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from xfsheets.ledger import Ledger
 from xfsheets.normalize import cn_date
 from xfsheets.summary import COLLECTIVE_HEADCOUNT
-from xfsheets.writer import safe_filename, save_workbook
+from xfsheets.outputs import staged_folder, unique_names
+from xfsheets.writer import save_workbook
 
 ZERO_TEXT = "经排查，{unit}{period}无集体访、无越级访、无进京赴省访、无重大信访事项。"
 _BEIJING = re.compile(r"进京|赴京|到京|赴省|到省|进省")
@@ -57,16 +58,20 @@ def build_zero_reports(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | 
     units = [unit] if unit else sorted(frame["unit"].dropna().unique().tolist()) or ["本单位"]
     period = cn_date(start) if start == end else f"{cn_date(start)}至{cn_date(end)}"
     out_dir = Path(out_dir)
-    reports = []
+    stamp = start.isoformat() if start == end else f"{start.isoformat()}_{end.isoformat()}"
+    planned = []
     for name in units:
         rows = frame[in_period & (frame["unit"] == name)] if name != "本单位" else frame[in_period]
         why = notable(rows)
         events = rows[why != ""].assign(报告事由=why[why != ""])
-        stamp = start.isoformat() if start == end else f"{start.isoformat()}_{end.isoformat()}"
-        kind = "零报告" if events.empty else "信访情况报告"
-        path = out_dir / f"{kind}_{safe_filename(name)}_{stamp}.xlsx"
-        _write(path, name, period, events, reporter, signer, as_of)
-        reports.append(ZeroReport(unit=name, path=path, events=events))
+        planned.append((name, events, "零报告" if events.empty else "信访情况报告"))
+    # One naming rule for every folder xfsheets writes: units that clash after cleaning get _2, _3...
+    stems = [f"{stem}_{stamp}" for stem in unique_names([f"{kind}_{name}" for name, _, kind in planned])]
+    reports = []
+    with staged_folder(out_dir, frame["_file"].dropna().astype(str).unique()) as staging:
+        for (name, events, _), stem in zip(planned, stems):
+            _write(staging / f"{stem}.xlsx", name, period, events, reporter, signer, as_of)
+            reports.append(ZeroReport(unit=name, path=out_dir / f"{stem}.xlsx", events=events))
     return reports
 
 

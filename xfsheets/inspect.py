@@ -19,61 +19,86 @@ class Inspection:
     failed: list[tuple[str, str]] = dc_field(default_factory=list)  # (file, Chinese message)
 
     def to_dict(self) -> dict[str, Any]:
+        """One entry per ledger sheet read (a workbook with monthly sheets gives several)."""
         files = []
+        skipped_sheets = []
         for ledger, n in self.files:
-            source = ledger.sources[0]
-            doc = source.to_dict()
-            for col in doc["columns"]:
-                col["field_label"] = LABELS.get(col["field"]) if col["field"] else None
-            head = ledger.raw.head(n)
-            doc["first_rows"] = [
-                {"row": int(ledger.frame.at[i, "_row"]),
-                 "values": {c.label: display_value(head.iat[k, head.columns.get_loc(c.name)])
-                            for c in source.columns}}
-                for k, i in enumerate(head.index)
-            ]
-            files.append(doc)
-        return {"files": files, "errors": [{"file": f, "error": e} for f, e in self.failed]}
+            skipped_sheets += [s.to_dict() for s in ledger.skipped_sheets]
+            for k, source in enumerate(ledger.sources):
+                doc = source.to_dict()
+                for col in doc["columns"]:
+                    col["field_label"] = LABELS.get(col["field"]) if col["field"] else None
+                mine = ledger.frame.index[ledger.frame["_source"].to_numpy() == k][:n]
+                doc["first_rows"] = [
+                    {"row": int(ledger.frame.at[i, "_row"]),
+                     "values": {c.label: display_value(ledger.raw.at[i, c.name]) for c in source.columns}}
+                    for i in mine
+                ]
+                files.append(doc)
+        return {"files": files, "skipped_sheets": skipped_sheets,
+                "errors": [{"file": f, "error": e} for f, e in self.failed]}
 
     def print(self, console) -> None:
         from rich.table import Table
 
         for ledger, n in self.files:
-            s = ledger.sources[0]
-            header = "、".join(str(r) for r in s.header_rows)
-            console.print(f"[bold]{s.file}[/bold]  工作表「{s.sheet}」  表头在第 {header} 行  数据 {s.rows} 行")
-            if s.meta:
-                console.print("  表头上方：" + "；".join(f"{k}：{v}" for k, v in s.meta.items()))
-            table = Table(title=None, show_lines=False)
-            for col in ("列", "表头文字", "识别为", "字段"):
-                table.add_column(col)
-            for c in s.columns:
-                table.add_row(c.letter, c.label or "（空）", LABELS.get(c.field, "—") if c.field else "[yellow]未识别（保留原样）[/yellow]",
-                              c.field or "")
-            console.print(table)
-            if s.skipped:
-                counts: dict[str, list[int]] = {}
-                for row, why in s.skipped:
-                    counts.setdefault(why, []).append(row)
-                console.print("  未作为数据读取的行：" + "；".join(
-                    f"{why} {len(rows)} 行（第 {_rows_text(rows)} 行）" for why, rows in counts.items()))
-            if n and len(ledger):
-                preview = Table(title=f"前 {min(n, len(ledger))} 行（原样）")
-                preview.add_column("行号")
-                shown = [c for c in s.columns if c.label][:8]
-                for c in shown:
-                    preview.add_column(f"{c.letter} {c.label}", overflow="ellipsis", max_width=16)
-                for i in ledger.frame.index[:n]:
-                    preview.add_row(str(ledger.frame.at[i, "_row"]),
-                                    *(display_value(ledger.raw.at[i, c.name]) for c in shown))
-                console.print(preview)
+            for k, s in enumerate(ledger.sources):
+                self._print_source(console, ledger, k, s, n, Table)
+            for sk in ledger.skipped_sheets:
+                console.print(f"  [yellow]未读取的工作表[/yellow]「{escape(sk.sheet)}」：{escape(sk.reason)}")
         for file, error in self.failed:
             console.print(f"[red]无法读取[/red] {escape(error)}")
 
+    @staticmethod
+    def _print_source(console, ledger: Ledger, k: int, s, n: int, Table) -> None:
+        header = "、".join(str(r) for r in s.header_rows)
+        console.print(f"[bold]{escape(s.file)}[/bold]  工作表「{escape(s.sheet)}」  表头在第 {header} 行  数据 {s.rows} 行")
+        if s.meta:
+            console.print("  表头上方：" + "；".join(f"{k}：{v}" for k, v in s.meta.items()))
+        table = Table(title=None, show_lines=False)
+        for col in ("列", "表头文字", "识别为", "字段"):
+            table.add_column(col)
+        for c in s.columns:
+            table.add_row(c.letter, c.label or "（空）", LABELS.get(c.field, "—") if c.field else "[yellow]未识别（保留原样）[/yellow]",
+                          c.field or "")
+        console.print(table)
+        if s.filled:
+            console.print(f"  合并单元格（其值已填入所跨的每一行）{len(s.filled)} 处：" + "；".join(
+                f"{m.ref}「{escape(m.value)}」" for m in s.filled[:12]) + ("等" if len(s.filled) > 12 else ""))
+        if s.skipped:
+            by_reason: dict[str, list[int]] = {}
+            for row, why in s.skipped:
+                by_reason.setdefault(why, []).append(row)
+            console.print(f"  未作为数据读取的行 {len(s.skipped)} 行：")
+            for why, rows in by_reason.items():
+                console.print(f"    {why} {len(rows)} 行：第 {_ranges_text(rows)} 行")
+        if n and s.rows:
+            mine = ledger.frame.index[ledger.frame["_source"].to_numpy() == k][:n]
+            preview = Table(title=f"前 {len(mine)} 行（合并单元格已填入）")
+            preview.add_column("行号")
+            shown = [c for c in s.columns if c.label][:8]
+            for c in shown:
+                preview.add_column(f"{c.letter} {c.label}", overflow="ellipsis", max_width=16)
+            for i in mine:
+                preview.add_row(str(ledger.frame.at[i, "_row"]),
+                                *(escape(display_value(ledger.raw.at[i, c.name])) for c in shown))
+            console.print(preview)
 
-def _rows_text(rows: list[int], limit: int = 8) -> str:
-    text = "、".join(str(r) for r in rows[:limit])
-    return text + ("等" if len(rows) > limit else "")
+
+def _ranges_text(rows: list[int]) -> str:
+    """Every row, consecutive ones as a range: 3、5-9、12."""
+    parts: list[str] = []
+    start = prev = None
+    for r in sorted(rows):
+        if prev is not None and r == prev + 1:
+            prev = r
+            continue
+        if start is not None:
+            parts.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = r
+    if start is not None:
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+    return "、".join(parts)
 
 
 def inspect_ledgers(paths: Iterable[str | Path], *, sheet: str | None = None, profile: Profile | None = None,

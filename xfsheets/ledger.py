@@ -27,6 +27,33 @@ class Column:
 
 
 @dataclass
+class MergedRange:
+    """A merged range in a sheet's data area (Excel 1-based rows, column letters)."""
+
+    first_row: int
+    last_row: int
+    first_col: str
+    last_col: str
+    field: str | None = None  # the canonical field of the range's first column (None when unmapped)
+    label: str = ""  # the header label of that column
+    value: str = ""  # the value shown in the top-left cell, as the user sees it
+    filled: bool = False  # True: the value was given to every row the range spans
+
+    @property
+    def ref(self) -> str:
+        return f"{self.first_col}{self.first_row}:{self.last_col}{self.last_row}"
+
+    @property
+    def top_left(self) -> str:
+        return f"{self.first_col}{self.first_row}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"range": self.ref, "first_row": self.first_row, "last_row": self.last_row,
+                "column": self.first_col, "field": self.field, "label": self.label, "value": self.value,
+                "filled": self.filled}
+
+
+@dataclass
 class Source:
     """Where a block of rows came from, and how its header was understood."""
 
@@ -37,6 +64,25 @@ class Source:
     rows: int = 0
     skipped: list[tuple[int, str]] = dc_field(default_factory=list)  # (Excel row, reason)
     meta: dict[str, str] = dc_field(default_factory=dict)  # 填报单位 / 填报日期 from title rows
+    # Merged ranges in the data area; vertical ones (filled=True) gave their value to every row
+    # they span (in frame and raw). A writer uses top_left() to find the cell that can hold a value.
+    merged: list[MergedRange] = dc_field(default_factory=list)
+
+    @property
+    def filled(self) -> list[MergedRange]:
+        return [m for m in self.merged if m.filled]
+
+    def top_left(self, row: int, column: str) -> tuple[int, str]:
+        """The cell (Excel row, letter) that holds the value shown at ``column``+``row``: the
+        top-left cell of the merged range covering it, else the cell itself."""
+        from openpyxl.utils import column_index_from_string
+
+        c = column_index_from_string(column)
+        for m in self.merged:
+            if (m.first_row <= row <= m.last_row
+                    and column_index_from_string(m.first_col) <= c <= column_index_from_string(m.last_col)):
+                return m.first_row, m.first_col
+        return row, column
 
     def letter(self, field: str) -> str | None:
         for col in self.columns:
@@ -62,7 +108,20 @@ class Source:
             "unmapped": [c.label for c in self.unmapped],
             "skipped": [{"row": r, "reason": why} for r, why in self.skipped],
             "meta": self.meta,
+            "merged": [m.to_dict() for m in self.merged],
         }
+
+
+@dataclass
+class SkippedSheet:
+    """A sheet of a workbook that was not read as a ledger, and why (Chinese)."""
+
+    file: str
+    sheet: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "sheet": self.sheet, "reason": self.reason}
 
 
 @dataclass
@@ -70,6 +129,7 @@ class Ledger:
     frame: pd.DataFrame
     raw: pd.DataFrame
     sources: list[Source]
+    skipped_sheets: list[SkippedSheet] = dc_field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -100,8 +160,9 @@ class Ledger:
         ledgers = list(ledgers)
         if len(ledgers) == 1:
             return ledgers[0]
-        frames, raws, sources = [], [], []
+        frames, raws, sources, skipped = [], [], [], []
         for ledger in ledgers:
+            skipped.extend(ledger.skipped_sheets)
             frame = ledger.frame.copy()
             frame["_source"] = frame["_source"] + len(sources)
             frames.append(frame)
@@ -110,10 +171,12 @@ class Ledger:
         if not frames:
             from xfsheets.reader import empty_ledger
 
-            return empty_ledger()
+            ledger = empty_ledger()
+            ledger.skipped_sheets = skipped
+            return ledger
         frame = pd.concat(frames, ignore_index=True, sort=False)
         raw = pd.concat(raws, ignore_index=True, sort=False)
         ordered = FIELD_NAMES + [c for c in frame.columns if c not in FIELD_NAMES and c not in PROVENANCE] + PROVENANCE
         frame = frame[ordered]
         raw = raw[[c for c in ordered if c in raw.columns]]
-        return cls(frame=frame, raw=raw, sources=sources)
+        return cls(frame=frame, raw=raw, sources=sources, skipped_sheets=skipped)

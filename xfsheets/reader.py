@@ -39,6 +39,7 @@ MIN_HEADER_FIELDS = 3
 # Generic child labels that name the parent's field ("包案领导" over "姓名").
 GENERIC_CHILDREN = {"姓名", "名称", "单位", "单位名称"}
 _TOTAL_RE = re.compile(r"^(合\s*计|小\s*计|总\s*计|总\s*数)")
+_COUNT_RE = re.compile(r"^[共计]?\s*\d+\s*(件|人次|人|起|批|条|户)$")  # "6件" in a 合计 row is a count
 _FOOTER_RE = re.compile(r"^(填表人|制表人|填报人|审核人|审核|负责人|联系人|单位负责人|注[:：]|说明[:：]|备注[:：]|填表说明)")
 _META_RE = re.compile(r"(填报单位|填表单位|报送单位|填报日期|填表日期|报送日期|统计时间|统计日期)\s*[:：]\s*([^\s:：]+(?:\s*[至到-]\s*[^\s:：]+)?)")
 
@@ -258,21 +259,36 @@ def _duplicate_fields(columns: list[Column]) -> tuple[Column, Column] | None:
 
 # --- building the ledger ------------------------------------------------------------
 
+KEY_FIELDS = ("case_id", "petitioner", "received_on")
+
+
+def _has_key(row: Sequence[Any], key_cols: list[int]) -> bool:
+    """The row names a matter: a case id, petitioner or date that is not itself a 合计/注： text."""
+    for c in key_cols:
+        if c < len(row):
+            t = _cell_text(row[c])
+            if t and not _TOTAL_RE.match(t) and not _FOOTER_RE.match(t) and not _COUNT_RE.match(t):
+                return True
+    return False
+
+
 def _row_kind(row: Sequence[Any], header_keys: list[str], field_cols: dict[str, int]) -> str | None:
-    """Why a data row is not a ledger row (None when it is one)."""
+    """Why a data row is not a ledger row (None when it is one).
+
+    A row with a case id, petitioner or date is a matter even when a text cell starts
+    with 合计/小计/注：（"合计拖欠工资3万元" is a complaint, not a total).
+    """
     texts = [t for t in (_cell_text(v) for v in row) if t]
     if not texts:
         return SKIP_BLANK
-    if any(_TOTAL_RE.match(t) for t in texts[:3]):
-        return SKIP_TOTAL
-    key_cols = [field_cols[f] for f in ("case_id", "petitioner", "received_on") if f in field_cols]
-    has_key = any(c < len(row) and _cell_text(row[c]) for c in key_cols)
-    if _FOOTER_RE.match(texts[0]) and len(texts) <= 4:
-        first_col = next(i for i, v in enumerate(row) if _cell_text(v))
-        if first_col not in key_cols or not has_key:
-            return SKIP_FOOTER
     if len(texts) >= 3 and [normalize_label(_cell_text(v)) for v in row[:len(header_keys)]] == header_keys:
         return SKIP_REPEATED_HEADER
+    if _has_key(row, [field_cols[f] for f in KEY_FIELDS if f in field_cols]):
+        return None
+    if any(_TOTAL_RE.match(t) for t in texts[:3]):
+        return SKIP_TOTAL
+    if _FOOTER_RE.match(texts[0]) and len(texts) <= 4:
+        return SKIP_FOOTER
     return None
 
 
@@ -311,6 +327,11 @@ def _classify_rows(body: list[Sequence[Any]], columns: list[np.ndarray], empty: 
     if keys:
         hits = sum((columns[c] == header_texts[c]).astype(np.int32) for c in keys)
         repeated = hits >= min(2, len(keys))
+    if total.any():  # a 合计-looking text in a row that names a matter is part of the matter
+        key_cols = [field_cols[f] for f in KEY_FIELDS if f in field_cols]
+        for i in np.flatnonzero(total):
+            if _has_key(body[i], key_cols):
+                total[i] = False
     why = np.full(n, None, dtype=object)
     why[total] = SKIP_TOTAL
     why[repeated & ~total] = SKIP_REPEATED_HEADER
@@ -371,11 +392,43 @@ def ledger_from_rows(rows: list[list[Any]], *, file: str | Path, sheet: str,
     header_texts = [c.label.split("/")[-1] for c in header.columns]
     columns = _columns(body, width) if body else [np.empty(0, dtype=object) for _ in range(width)]
     empty = [(col == "") | pd.isna(col) for col in columns]
+    # Rows are classified on the cells as they are; merged values are given out afterwards.
     keep = (_classify_rows(body, columns, empty, header_texts, header_keys, field_cols, first_excel_row, source)
             if body else np.empty(0, dtype=np.int64))
+    if merges and body:
+        _fill_merged(columns, empty, merges, header.end + 1, source)
     source.rows = len(keep)
     return _build([np.where(e[keep], None, c[keep]) for c, e in zip(columns, empty)],
                   (keep + first_excel_row).tolist(), source)
+
+
+def _fill_merged(columns: list[np.ndarray], empty: list[np.ndarray], merges, first: int, source: Source) -> None:
+    """Give the value of each vertically merged range in the data area to every row it spans
+    (the cells below the top-left one read as empty); every data-area merge goes to source.merged.
+
+    ``first`` is the 0-based sheet row of the first data row; columns/empty are changed in place.
+    """
+    from xfsheets.ledger import MergedRange
+
+    width = len(columns)
+    n = len(columns[0]) if columns else 0
+    by_index = {c.index: c for c in source.columns}
+    for (r0, c0), (r1, c1) in sorted(merges):
+        if r0 < first or c0 >= width or r0 - first >= n:
+            continue
+        a, b = r0 - first, min(r1 - first, n - 1)
+        col = by_index.get(c0)
+        value = columns[c0][a]
+        vertical = b > a and not empty[c0][a]
+        source.merged.append(MergedRange(
+            first_row=r0 + 1, last_row=r1 + 1, first_col=get_column_letter(c0 + 1), last_col=get_column_letter(c1 + 1),
+            field=col.field if col else None, label=col.label if col else "",
+            value="" if empty[c0][a] else nz.display_value(value), filled=vertical))
+        if vertical:
+            span = slice(a + 1, b + 1)
+            cells = columns[c0][span]  # a view: filled in place
+            cells[empty[c0][span]] = value
+            empty[c0][span] = False
 
 
 def _column_name(col: Column, taken: set[str]) -> str:

@@ -1,0 +1,107 @@
+"""Ledgers as counties keep them (tests/data/layouts, made by tests/data/make_layouts.py):
+every command reads every layout without a traceback, accounts for every row, and gets
+the known facts of each file (layouts/truth.json) right."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import DATA, digest
+from xfsheets.cli import main
+from xfsheets.reader import read_ledger
+
+L = DATA / "layouts"
+TRUTH = json.loads((L / "truth.json").read_text(encoding="utf-8"))
+AS_OF = TRUTH["as_of"]
+PENDING = {"excel4_macro_sheet.xlsm", "gb18030.csv", "utf8_bom.csv", "merged_unit_leader_date.ods", "wps_saved.et",
+           "monthly_sheets_with_instructions.ods", "monthly_sheets_with_instructions.xls",
+           "monthly_sheets_with_instructions.xlsx", "yearly_sheets.xlsx"}
+READABLE = sorted(name for name, t in TRUTH.items()
+                  if isinstance(t, dict) and "matters" in t and (L / name).exists() and name not in PENDING)
+
+
+def run(*args: str):
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output, result.output
+    assert result.exit_code in (0, 1, 2), (result.exit_code, result.output, result.exception)
+    return result
+
+
+@pytest.mark.parametrize("name", READABLE)
+def test_every_command_reads_the_layout(name, tmp_path):
+    path = L / name
+    before = digest(path)
+    truth = TRUTH[name]
+    doc = json.loads(run("inspect", str(path), "--json").stdout)
+    rows = sum(f["rows"] for f in doc["files"])
+    skipped = sum(len(f["skipped"]) for f in doc["files"])
+    assert rows == truth["matters"]
+    # rows in = rows out + listed skipped rows: every sheet row below a header is accounted for
+    assert rows + skipped == truth["rows_in"]
+    check = run("check", str(path), "--json")
+    assert check.exit_code in (0, 1)
+    findings = json.loads(check.stdout)["findings"]
+    dl = run("deadlines", str(path), "--json", "--as-of", AS_OF)
+    assert dl.exit_code in (0, 1)
+    cases = json.loads(dl.stdout)["cases"]
+    assert len(cases) == truth["matters"]
+    assert digest(path) == before
+
+
+@pytest.mark.parametrize("name", [n for n in READABLE if n.startswith("merged_unit_leader_date")])
+def test_merged_unit_leader_and_date_belong_to_every_row(name):
+    truth = TRUTH[name]
+    ledger = read_ledger(L / name)
+    assert ledger.frame["unit"].tolist() == truth["units"]
+    assert ledger.frame["leader"].tolist() == truth["leaders"]
+    assert [d.date().isoformat() for d in ledger.frame["received_on"]] == truth["received_on"]
+    assert ledger.raw["unit"].tolist() == truth["units"]  # the as-typed table too
+    findings = json.loads(run("check", str(L / name), "--json").stdout)["findings"]
+    assert not [f for f in findings if f["code"] == "required_missing" and f["field"] in ("unit", "leader", "received_on")]
+
+
+def test_merged_ranges_are_kept_on_the_source_and_shown_by_inspect():
+    ledger = read_ledger(L / "merged_unit_leader_date.xlsx")
+    src = ledger.sources[0]
+    filled = TRUTH["merged_unit_leader_date.xlsx"]["filled"]
+    for letter, count in filled.items():
+        assert len([m for m in src.filled if m.first_col == letter]) == count
+    unit = next(m for m in src.filled if m.first_col == "H")
+    assert (unit.ref, unit.field, unit.value) == ("H2:H6", "unit", "县人社局")
+    assert src.top_left(4, "H") == (2, "H") and src.top_left(4, "B") == (4, "B")
+    doc = json.loads(run("inspect", str(L / "merged_unit_leader_date.xlsx"), "--json").stdout)
+    assert {"range": "H7:H11", "field": "unit", "value": "城关镇"}.items() <= next(
+        m for m in doc["files"][0]["merged"] if m["range"] == "H7:H11").items()
+    text = run("inspect", str(L / "merged_unit_leader_date.xlsx")).stderr
+    assert "合并单元格" in text and "H2:H6「县人社局」" in text
+
+
+def test_open_matters_of_merged_units_all_get_deadlines():
+    name = "merged_unit_leader_date.xlsx"
+    cases = json.loads(run("deadlines", str(L / name), "--json", "--as-of", AS_OF).stdout)["cases"]
+    open_ = [c for c in cases if c["flag"] not in ("closed_on_time", "closed_late")]
+    assert len(open_) == TRUTH[name]["open"]
+    assert all(c["stage"] == "handle" for c in open_)
+
+
+def test_rows_starting_with_total_or_note_words_are_matters_when_they_name_one():
+    name = "title_and_unit_line.xlsx"
+    truth = TRUTH[name]
+    ledger = read_ledger(L / name)
+    assert ledger.frame["case_id"].tolist() == truth["case_ids"]
+    assert "合计拖欠工资3.2万元未支付" in ledger.frame["summary"].tolist()
+    assert ledger.sources[0].skipped == [(int(r), why) for r, why in truth["skipped"].items()]
+    assert ledger.sources[0].meta["填报单位"] == truth["meta"]["填报单位"]
+    text = run("inspect", str(L / name)).stderr
+    assert "合计行 1 行：第 10 行" in text and "表尾说明 1 行：第 12 行" in text
+
+
+def test_two_row_header_with_vertical_spans_maps_the_spanning_columns():
+    name = "two_row_header_vertical_spans.xlsx"
+    src = read_ledger(L / name).sources[0]
+    assert src.header_rows == TRUTH[name]["header_rows"]
+    fields = {c.letter: c.field for c in src.columns}
+    for letter, field in TRUTH[name]["fields"].items():
+        assert fields[letter] == field

@@ -16,8 +16,7 @@ L = DATA / "layouts"
 TRUTH = json.loads((L / "truth.json").read_text(encoding="utf-8"))
 AS_OF = TRUTH["as_of"]
 PENDING = {"excel4_macro_sheet.xlsm", "gb18030.csv", "utf8_bom.csv", "merged_unit_leader_date.ods", "wps_saved.et",
-           "monthly_sheets_with_instructions.ods", "monthly_sheets_with_instructions.xls",
-           "monthly_sheets_with_instructions.xlsx", "yearly_sheets.xlsx"}
+           "monthly_sheets_with_instructions.ods"}
 READABLE = sorted(name for name, t in TRUTH.items()
                   if isinstance(t, dict) and "matters" in t and (L / name).exists() and name not in PENDING)
 
@@ -105,3 +104,34 @@ def test_two_row_header_with_vertical_spans_maps_the_spanning_columns():
     fields = {c.letter: c.field for c in src.columns}
     for letter, field in TRUTH[name]["fields"].items():
         assert fields[letter] == field
+
+
+@pytest.mark.parametrize("name", [n for n in READABLE if n.startswith(("monthly_sheets", "yearly_sheets"))])
+def test_every_ledger_sheet_is_read_and_the_others_are_listed(name):
+    truth = TRUTH[name]
+    ledger = read_ledger(L / name)
+    assert ledger.frame["_sheet"].value_counts().to_dict() == truth["sheets"]
+    assert [s.sheet for s in ledger.sources] == list(truth["sheets"])
+    assert [s.sheet for s in ledger.skipped_sheets] == truth.get("skipped_sheets", [])
+    assert all(s.reason for s in ledger.skipped_sheets)
+    # each row keeps its own sheet and Excel row
+    first = ledger.frame.groupby("_sheet", sort=False)["_row"].min().to_dict()
+    assert set(first.values()) <= {2, 3}
+    doc = json.loads(run("inspect", str(L / name), "--json").stdout)
+    assert [f["sheet"] for f in doc["files"]] == list(truth["sheets"])
+    assert [s["sheet"] for s in doc["skipped_sheets"]] == truth.get("skipped_sheets", [])
+
+
+def test_sheet_option_picks_one_sheet():
+    ledger = read_ledger(L / "monthly_sheets_with_instructions.xlsx", sheet="2月")
+    assert len(ledger) == 10 and set(ledger.frame["_sheet"]) == {"2月"}
+    result = run("inspect", str(L / "yearly_sheets.xlsx"), "--sheet", "2026年", "--json")
+    assert [f["sheet"] for f in json.loads(result.stdout)["files"]] == ["2026年"]
+
+
+def test_consolidate_keeps_every_monthly_sheet(tmp_path):
+    out = tmp_path / "all.xlsx"
+    result = run("consolidate", str(L / "monthly_sheets_with_instructions.xlsx"), str(L / "yearly_sheets.xlsx"),
+                 "-o", str(out), "--json")
+    doc = json.loads(result.stdout)
+    assert doc["rows_in"] == 27 + 11

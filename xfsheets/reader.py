@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from xfsheets import normalize as nz
 from xfsheets.errors import EncryptedWorkbookError, LedgerReadError
-from xfsheets.ledger import PROVENANCE, Column, Ledger, Source
+from xfsheets.ledger import PROVENANCE, Column, Ledger, SkippedSheet, Source
 from xfsheets.schema import (
     DEFAULT_PROFILE,
     FIELD_BY_NAME,
@@ -497,53 +497,131 @@ def empty_ledger() -> Ledger:
 
 # --- public entry points ------------------------------------------------------------
 
-def choose_sheet(workbook, path: Path, profile: Profile, sheet: str | None) -> tuple[str, Any, Header]:
-    """The ledger sheet: the one asked for, else the sheet whose header best matches."""
+_SUMMARY_SHEET_RE = re.compile(r"汇总|统计|合计|总表|分析|目录|封面|说明")
+IDENTITY_FIELDS = ("case_id", "petitioner", "received_on", "summary")
+SHEET_NO_HEADER = "没有台账表头（如填表说明、空白页），未读取"
+SHEET_SUMMARY = "汇总/统计表（没有信访件编号、信访人、登记日期或反映问题列），未读取"
+SHEET_SUMMARY_NAME = "工作表名称表明是汇总表，其内容可能与各期工作表重复，未读取；如需读取请用 --sheet 指定"
+SHEET_HIDDEN = "隐藏的工作表，未读取；如需读取请取消隐藏或用 --sheet 指定"
+SHEET_MACRO = "Excel 4.0 宏表，不是台账，未读取"
+SHEET_CHART = "图表或对话框工作表，没有单元格数据，未读取"
+
+
+def _sheet_kinds(workbook) -> dict[str, str]:
+    """Sheet name -> why it is not a worksheet to read ('' for a visible worksheet)."""
+    kinds: dict[str, str] = {}
+    try:
+        for meta in workbook.sheets_metadata:
+            typ, visible = str(meta.typ), str(meta.visible)
+            if "Macro" in typ:
+                kinds[meta.name] = SHEET_MACRO
+            elif "WorkSheet" not in typ:
+                kinds[meta.name] = SHEET_CHART
+            elif visible.split(".")[-1] != "Visible":
+                kinds[meta.name] = SHEET_HIDDEN
+            else:
+                kinds[meta.name] = ""
+    except Exception:
+        pass
+    return kinds
+
+
+def choose_sheets(workbook, path: Path, profile: Profile, sheet: str | None
+                  ) -> tuple[list[tuple[str, Any, Header]], list[SkippedSheet]]:
+    """The ledger sheets of a workbook, in workbook order, and the sheets left out (with why).
+
+    The sheet asked for (--sheet or the profile), else every visible worksheet whose header
+    matches; summary sheets (no column naming a matter, or a 汇总/统计 name beside other
+    ledger sheets), instruction sheets, hidden sheets and macro sheets are left out and listed.
+    """
     names = list(workbook.sheet_names)
     lookup = profile.lookup()
     wanted = sheet or profile.sheet
+    kinds = _sheet_kinds(workbook)
+    file = str(path)
+    skipped: list[SkippedSheet] = []
     if wanted:
         if wanted not in names:
             raise LedgerReadError(f"工作簿中没有名为「{wanted}」的工作表", file=path,
                                   hint=f"现有工作表：{'、'.join(names)}")
         candidates = [wanted]
     else:
-        candidates = names
-    best: tuple[str, Any, Header] | None = None
+        candidates = []
+        for name in names:
+            if kinds.get(name):
+                skipped.append(SkippedSheet(file, name, kinds[name]))
+            else:
+                candidates.append(name)
+    found: list[tuple[str, Any, Header]] = []
+    broken: list[tuple[str, Exception]] = []
     for name in candidates:
         try:
             loaded = workbook.get_sheet_by_name(name)  # parses the sheet once
             rows = sheet_rows(loaded, HEADER_SCAN_ROWS + 2)
-        except Exception:
-            continue  # chart sheets and the like
+        except Exception as exc:
+            broken.append((name, exc))
+            skipped.append(SkippedSheet(file, name, "工作表内容无法读取（可能已损坏）"))
+            continue
         header = find_header(rows, lookup, sheet_merges(loaded), profile.header_rows)
-        if header and (best is None or header.score > best[2].score):
-            best = (name, loaded, header)
-    if best is None:
+        if header is None:
+            skipped.append(SkippedSheet(file, name, SHEET_NO_HEADER))
+        elif not wanted and not any(c.field in IDENTITY_FIELDS for c in header.columns):
+            skipped.append(SkippedSheet(file, name, SHEET_SUMMARY))
+        else:
+            found.append((name, loaded, header))
+    if not wanted and len(found) > 1:
+        regular = [f for f in found if not _SUMMARY_SHEET_RE.search(f[0])]
+        if regular:
+            for name, _, _ in found:
+                if _SUMMARY_SHEET_RE.search(name):
+                    skipped.append(SkippedSheet(file, name, SHEET_SUMMARY_NAME))
+            found = regular
+    if not found:
+        if broken and len(broken) == len(candidates):
+            raise LedgerReadError("工作表内容已损坏，无法读取", file=path, sheet=broken[0][0] if len(broken) == 1 else None,
+                                  hint="请用 Excel/WPS 打开确认能否正常显示，必要时重新保存或让报送单位重新发送") from broken[0][1]
+        if not candidates:
+            raise LedgerReadError("工作簿中没有可读取的工作表（" + "；".join(f"「{s.sheet}」{s.reason}" for s in skipped) + "）",
+                                  file=path, hint="请取消隐藏台账工作表，或用 --sheet 指定要读取的工作表")
         where = f"工作表「{wanted}」中" if wanted else "所有工作表中都"
         raise LedgerReadError(
             f"{where}找不到台账表头", file=path,
             hint="表头应含有 信访件编号、登记日期、信访人、反映问题、责任单位 等列名（至少 3 个）；"
                  "可用 --sheet 指定工作表，或在 --profile 配置文件中写明 header_rows 和列名映射")
-    return best
+    order = {n: i for i, n in enumerate(names)}
+    skipped.sort(key=lambda s: order.get(s.sheet, 0))
+    return found, skipped
+
+
+def choose_sheet(workbook, path: Path, profile: Profile, sheet: str | None) -> tuple[str, Any, Header]:
+    """The best-matching ledger sheet (kept for callers that want one sheet)."""
+    found, _ = choose_sheets(workbook, path, profile, sheet)
+    return max(found, key=lambda f: f[2].score)
 
 
 def read_ledger(path: str | Path, *, sheet: str | None = None, profile: Profile | None = None,
                 password: str | None = None) -> Ledger:
-    """Read one ledger file into a Ledger. Never writes to the file."""
+    """Read one ledger file into a Ledger: every ledger sheet of it (each row keeps its _sheet),
+    or the one ``sheet`` names. Sheets left out are in ``Ledger.skipped_sheets``. Never writes."""
     path = Path(path)
     profile = profile or DEFAULT_PROFILE
     workbook = open_workbook(path, password)
     try:
-        name, loaded, _ = choose_sheet(workbook, path, profile, sheet)
-        merges = sheet_merges(loaded)
-        try:
-            rows = sheet_rows(loaded)
-        except Exception as exc:
-            raise LedgerReadError("工作表内容已损坏，无法读取", file=path, sheet=name,
-                                  hint="请用 Excel/WPS 打开确认能否正常显示，必要时重新保存") from exc
-        header = find_header(rows, profile.lookup(), merges, profile.header_rows)
-        return ledger_from_rows(rows, file=str(path), sheet=name, profile=profile, merges=merges, header=header)
+        found, skipped = choose_sheets(workbook, path, profile, sheet)
+        parts = []
+        for name, loaded, _ in found:
+            merges = sheet_merges(loaded)
+            try:
+                rows = sheet_rows(loaded)
+            except Exception as exc:
+                raise LedgerReadError("工作表内容已损坏，无法读取", file=path, sheet=name,
+                                      hint="请用 Excel/WPS 打开确认能否正常显示，必要时重新保存") from exc
+            header = find_header(rows, profile.lookup(), merges, profile.header_rows)
+            parts.append(ledger_from_rows(rows, file=str(path), sheet=name, profile=profile, merges=merges,
+                                          header=header))
+        ledger = Ledger.concat(parts)
+        ledger.skipped_sheets = [*getattr(workbook, "_xf_skipped", []), *skipped]
+        return ledger
     finally:
         try:
             workbook.close()

@@ -15,8 +15,7 @@ from xfsheets.reader import read_ledger
 L = DATA / "layouts"
 TRUTH = json.loads((L / "truth.json").read_text(encoding="utf-8"))
 AS_OF = TRUTH["as_of"]
-PENDING = {"excel4_macro_sheet.xlsm", "gb18030.csv", "utf8_bom.csv", "merged_unit_leader_date.ods", "wps_saved.et",
-           "monthly_sheets_with_instructions.ods"}
+PENDING: set[str] = set()
 READABLE = sorted(name for name, t in TRUTH.items()
                   if isinstance(t, dict) and "matters" in t and (L / name).exists() and name not in PENDING)
 
@@ -135,3 +134,59 @@ def test_consolidate_keeps_every_monthly_sheet(tmp_path):
                  "-o", str(out), "--json")
     doc = json.loads(result.stdout)
     assert doc["rows_in"] == 27 + 11
+
+
+@pytest.mark.parametrize("name", ["gb18030.csv", "utf8_bom.csv"])
+def test_csv_every_cell_is_text_so_ids_keep_their_digits(name):
+    truth = TRUTH[name]
+    ledger = read_ledger(L / name)
+    assert ledger.frame["case_id"].tolist() == truth["case_ids"]  # leading zeros kept
+    assert ledger.frame["id_number"].tolist() == truth["id_numbers"]
+    assert ledger.frame["phone"].tolist() == truth["phones"]
+    assert ledger.frame["petitioner"].tolist() == truth["petitioners"]
+    assert ledger.frame["received_on"].notna().all()
+    assert "，" in ledger.frame["summary"].iloc[0]  # a quoted comma stays in its cell
+
+
+def test_excel4_macro_sheet_is_skipped_and_the_ledger_read():
+    ledger = read_ledger(L / "excel4_macro_sheet.xlsm")
+    assert len(ledger) == TRUTH["excel4_macro_sheet.xlsm"]["matters"]
+    assert [(s.sheet, "宏表" in s.reason) for s in ledger.skipped_sheets] == [("Macro1", True)]
+
+
+def test_excel_2_to_4_files_get_an_honest_message():
+    result = run("inspect", str(L / "excel4_biff4.xls"), "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert "Excel 4.0" in error["message"] and "另存为" in error["message"] and "网页" not in error["message"]
+    assert "不要另存为 CSV" in error["message"]
+
+
+def test_unreadable_wps_file_says_how_to_save_it(tmp_path):
+    bad = tmp_path / "乡镇台账.et"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    from xfsheets.errors import LedgerReadError
+
+    with pytest.raises(LedgerReadError) as err:
+        read_ledger(bad)
+    text = str(err.value)
+    assert "WPS" in text and ".xlsx" in text and "不要另存为 CSV" in text
+
+
+def test_html_saved_as_xls_is_called_a_web_page(tmp_path):
+    page = tmp_path / "台账.xls"
+    page.write_bytes("<html><table><tr><td>信访件编号</td></tr></table></html>".encode())
+    result = run("inspect", str(page), "--json")
+    assert result.exit_code == 2 and "网页" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_consolidate_picks_up_every_supported_format(tmp_path):
+    import shutil
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("gb18030.csv", "merged_unit_leader_date.ods", "wps_saved.et", "merged_unit_leader_date.xls"):
+        shutil.copy(L / name, folder / name)
+    doc = json.loads(run("consolidate", str(folder), "-o", str(tmp_path / "out.xlsx"), "--json").stdout)
+    assert len(doc["files"]) == 4 and not [f for f in doc["files"] if f["error"]]
+    assert doc["rows_in"] == 5 + 30 + 30 + 30

@@ -33,7 +33,11 @@ from xfsheets.schema import (
     normalize_label,
 )
 
-SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb")
+SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".et", ".ett", ".csv")
+# Suffixes calamine does not know by name: opened from their bytes (format sniffed).
+_SNIFFED = (".xltx", ".xltm", ".et", ".ett")
+_WPS = (".et", ".ett")
+SAVE_AS_XLSX = "请用 Excel 或 WPS 打开后“另存为” .xlsx 格式再试（不要另存为 CSV：身份证号等长数字会丢失）"
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_FIELDS = 3
 # Generic child labels that name the parent's field ("包案领导" over "姓名").
@@ -69,7 +73,8 @@ def open_workbook(path: str | Path, password: str | None = None):
                               hint="请指定具体的 .xlsx/.xls 文件（合并整个文件夹请用 consolidate 命令）")
     if path.suffix.lower() not in SUFFIXES:
         raise LedgerReadError(f"不支持的文件类型「{path.suffix or '无扩展名'}」", file=path,
-                              hint="只支持 Excel 工作簿 .xlsx、.xlsm、.xls；其他格式请先用 Excel/WPS 另存为 .xlsx")
+                              hint="支持 .xlsx .xlsm .xltx .xls .xlsb .ods .et .csv；"
+                                   "其他格式请先用 Excel/WPS 另存为 .xlsx")
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -79,18 +84,180 @@ def open_workbook(path: str | Path, password: str | None = None):
     if len(head) == 0:
         raise LedgerReadError("文件是空的（0 字节）", file=path, hint="文件可能没有保存成功，请重新保存或重新索取")
     source: Any = path
+    if path.suffix.lower() == ".csv":
+        return CsvWorkbook(path)
     if head == _OLE_MAGIC:
         source = _decrypt_if_needed(path, password)
+    elif head[:4] in _BIFF_OLD:
+        raise LedgerReadError(f"这是 Excel {_BIFF_OLD[head[:4]]} 时代的旧格式工作表（不是 Excel 97 以后的 .xls），无法直接读取",
+                              file=path, hint=SAVE_AS_XLSX)
     elif head[:4] != _ZIP_MAGIC:
-        raise LedgerReadError("不是有效的 Excel 工作簿（可能是网页或文本文件改了扩展名）", file=path,
-                              hint="请用 Excel/WPS 打开后“另存为” .xlsx 格式再试")
+        what = "网页（HTML）文件" if head.lstrip()[:1] == b"<" else "文本或其他文件"
+        raise LedgerReadError(f"不是有效的 Excel 工作簿（是{what}改了扩展名）", file=path, hint=SAVE_AS_XLSX)
+    if source is path and path.suffix.lower() in _SNIFFED:
+        source = io.BytesIO(path.read_bytes())
     try:
         if isinstance(source, io.BytesIO):
             return CalamineWorkbook.from_filelike(source)
         return CalamineWorkbook.from_path(str(source))
     except Exception as exc:  # calamine raises several error types for broken files
+        if "sheet:type" in str(exc) and head[:4] == _ZIP_MAGIC:
+            # Excel 4.0 macro sheets (xl/macrosheets/) or dialog sheets: calamine refuses the whole
+            # workbook, so read it without them (they are listed as skipped by read_ledger).
+            try:
+                return CalamineWorkbook.from_filelike(_without_macro_sheets(path))
+            except Exception:
+                pass
+        if path.suffix.lower() in _WPS:
+            raise LedgerReadError("无法读取这个 WPS 表格文件（.et）", file=path,
+                                  hint="请在 WPS 中打开，“另存为” .xlsx 格式再试（不要另存为 CSV：身份证号等长数字会丢失）") from exc
         raise LedgerReadError("文件已损坏或不完整，无法读取", file=path,
                               hint="请用 Excel/WPS 打开确认能否正常显示，必要时让报送单位重新发送") from exc
+
+
+# BIFF2/3/4 BOF records (an Excel 2.0-4.0 file is a bare record stream, no OLE container).
+_BIFF_OLD = {b"\x09\x00\x04\x00": "2.0", b"\x09\x00\x06\x00": "2.0", b"\x09\x02\x06\x00": "3.0",
+             b"\x09\x04\x06\x00": "4.0"}
+_MACRO_REL = re.compile(rb'<Relationship\b[^>]*?(?:xlMacrosheet|xlIntlMacrosheet|dialogsheet)[^>]*?>', re.I)
+
+
+def _macro_sheet_parts(zf) -> tuple[set[str], list[str]]:
+    """(relationship ids, sheet names) of the macro and dialog sheets of an OOXML workbook."""
+    rels = zf.read("xl/_rels/workbook.xml.rels")
+    ids = {m.group(1).decode() for r in _MACRO_REL.finditer(rels) for m in [re.search(rb'\bId="([^"]+)"', r.group(0))] if m}
+    book = zf.read("xl/workbook.xml").decode("utf-8")
+    names = []
+    for tag in re.finditer(r"<(?:\w+:)?sheet\b[^>]*/>", book):
+        rid = re.search(r'\br:id="([^"]+)"|\b\w+:id="([^"]+)"', tag.group(0))
+        if rid and (rid.group(1) or rid.group(2)) in ids:
+            name = re.search(r'\bname="([^"]*)"', tag.group(0))
+            names.append(_xml_unescape(name.group(1)) if name else "")
+    return ids, names
+
+
+def _xml_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+def macro_sheet_names(path: Path) -> list[str]:
+    """Names of the Excel 4.0 macro (and dialog) sheets of an OOXML workbook ([] if none or not OOXML)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if not any(n.startswith(("xl/macrosheets/", "xl/dialogsheets/")) for n in zf.namelist()):
+                return []
+            return _macro_sheet_parts(zf)[1]
+    except Exception:
+        return []
+
+
+def _without_macro_sheets(path: Path) -> io.BytesIO:
+    """The workbook's bytes with the macro/dialog sheets taken out of xl/workbook.xml."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zf, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        ids, _ = _macro_sheet_parts(zf)
+        for item in zf.infolist():
+            data = zf.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                text = data.decode("utf-8")
+                for rid in ids:
+                    text = re.sub(r'<(?:\w+:)?sheet\b[^>]*\bid="' + re.escape(rid) + r'"[^>]*/>', "", text)
+                data = text.encode("utf-8")
+            dst.writestr(item, data)
+    out.seek(0)
+    return out
+
+
+def ods_merges(path: Path) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """Merged ranges per sheet of an OpenDocument spreadsheet (calamine does not report them),
+    as ((first row, first col), (last row, last col)), 0-based like calamine's."""
+    import zipfile
+    from xml.etree.ElementTree import iterparse
+
+    ns = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+    T = f"{{{ns}}}"
+    out: dict[str, list] = {}
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
+            sheet, r, c, repeat, depth = None, 0, 0, 1, 0
+            for event, el in iterparse(fh, events=("start", "end")):
+                tag = el.tag
+                if event == "start":
+                    if tag == T + "table":
+                        depth += 1
+                        if depth == 1:
+                            sheet, r = el.get(T + "name", ""), 0
+                            out[sheet] = []
+                    elif depth == 1 and tag == T + "table-row":
+                        c, repeat = 0, int(el.get(T + "number-rows-repeated", "1"))
+                    elif depth == 1 and tag in (T + "table-cell", T + "covered-table-cell"):
+                        rs = int(el.get(T + "number-rows-spanned", "1"))
+                        cs = int(el.get(T + "number-columns-spanned", "1"))
+                        if rs > 1 or cs > 1:
+                            out[sheet].append(((r, c), (r + rs - 1, c + cs - 1)))
+                        c += int(el.get(T + "number-columns-repeated", "1"))
+                else:
+                    if tag == T + "table":
+                        depth -= 1
+                    elif depth == 1 and tag == T + "table-row":
+                        r += repeat
+                        el.clear()
+    except Exception:
+        return {}
+    return out
+
+
+class CsvSheet:
+    """A CSV file as a calamine-like sheet: every cell text (IDs keep their digits)."""
+
+    merged_cell_ranges = None
+
+    def __init__(self, rows: list[list[str]]):
+        self._rows = rows
+
+    def to_python(self, skip_empty_area: bool = False, nrows: int | None = None) -> list[list[Any]]:
+        return self._rows[:nrows] if nrows else self._rows
+
+
+class CsvWorkbook:
+    """A CSV ledger (UTF-8 with or without BOM, UTF-16 with BOM, else GB18030/GBK) as a one-sheet workbook."""
+
+    def __init__(self, path: Path):
+        import csv
+
+        data = path.read_bytes()
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                try:
+                    text = data.decode("gb18030")
+                except UnicodeDecodeError as exc:
+                    raise LedgerReadError("CSV 文件的文字编码无法识别（不是 UTF-8，也不是 GBK/GB18030）", file=path,
+                                          hint="请用 Excel/WPS 打开后另存为 .xlsx") from exc
+        sample = text[:8192]
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        except csv.Error:
+            dialect = csv.excel_tab if sample.count("\t") > sample.count(",") else csv.excel
+        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+        width = max((len(r) for r in rows), default=0)
+        self.sheet_names = [path.stem]
+        self.sheets_metadata: list = []
+        self._sheet = CsvSheet([r + [""] * (width - len(r)) for r in rows])
+
+    def get_sheet_by_name(self, name: str) -> CsvSheet:
+        return self._sheet
+
+    def close(self) -> None:
+        pass
 
 
 def _decrypt_if_needed(path: Path, password: str | None) -> Any:
@@ -608,9 +775,10 @@ def read_ledger(path: str | Path, *, sheet: str | None = None, profile: Profile 
     workbook = open_workbook(path, password)
     try:
         found, skipped = choose_sheets(workbook, path, profile, sheet)
+        ods = ods_merges(path) if path.suffix.lower() == ".ods" else {}
         parts = []
         for name, loaded, _ in found:
-            merges = sheet_merges(loaded)
+            merges = sheet_merges(loaded) or ods.get(name, [])
             try:
                 rows = sheet_rows(loaded)
             except Exception as exc:
@@ -620,7 +788,9 @@ def read_ledger(path: str | Path, *, sheet: str | None = None, profile: Profile 
             parts.append(ledger_from_rows(rows, file=str(path), sheet=name, profile=profile, merges=merges,
                                           header=header))
         ledger = Ledger.concat(parts)
-        ledger.skipped_sheets = [*getattr(workbook, "_xf_skipped", []), *skipped]
+        macro = macro_sheet_names(path) if path.suffix.lower() in (".xlsm", ".xltm", ".xlsx", ".xltx") else []
+        ledger.skipped_sheets = [SkippedSheet(str(path), m, SHEET_MACRO) for m in macro
+                                 if m not in workbook.sheet_names] + skipped
         return ledger
     finally:
         try:

@@ -18,6 +18,10 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+
+from xfsheets import click_zh
+
+click_zh.install()  # before the decorators below run: help texts made at import are Chinese too
 from rich.markup import escape
 
 from xfsheets.errors import XfsheetsError
@@ -26,26 +30,91 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class CliError(click.ClickException):
-    """A library error shown to the user in Chinese, with its exit code."""
+    """A library error shown to the user in Chinese, with its exit code (and, with ``--json``,
+    printed on stdout as ``{"error": {...}}``)."""
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
+    def __init__(self, message: str, exit_code: int = 2, error: XfsheetsError | None = None,
+                 code: str | None = None) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.error = error
+        self.code = code
+        self.emitted = False  # the command already printed its JSON document, error included
+
+    def to_dict(self) -> dict:
+        if self.error is not None:
+            return self.error.to_dict()
+        return {"code": self.code or ("usage_error" if self.exit_code == 2 else "failed"),
+                "message": self.format_message(), "file": None, "sheet": None, "row": None, "column": None}
 
     def show(self, file: Any = None) -> None:
         click.echo(f"错误：{self.format_message()}", err=True)
 
 
+_RUN = {"json": False}
+_PASS_THROUGH = (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
+                 SystemExit, KeyboardInterrupt, GeneratorExit)
+
+
+class XfCommand(click.Command):
+    """A sub-command whose usage line reads in Chinese."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+
 class XfGroup(click.Group):
-    """Turns library errors into CliError for every sub-command."""
+    """Every failure of every sub-command becomes a Chinese message and an exit code: library
+    errors as they are, anything unexpected (an OS error, a reader's panic, a bug) through
+    :func:`~xfsheets.errors.from_unexpected`. The traceback is shown only with ``-v``."""
+
+    command_class = XfCommand
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except XfsheetsError as exc:
+        except _PASS_THROUGH:
+            raise
+        except BaseException as exc:  # a Rust panic is a BaseException, not an Exception
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
-            raise CliError(str(exc), exc.exit_code) from exc
+            from xfsheets.errors import from_unexpected
+
+            error = from_unexpected(exc)
+            raise CliError(str(error), error.exit_code, error) from exc
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        from xfsheets import click_zh
+
+        click_zh.install()
+        argv = list(sys.argv[1:] if args is None else args)
+        _RUN["json"] = "--json" in argv
+        if not standalone_mode:
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.ClickException as exc:
+            if _RUN["json"] and not getattr(exc, "emitted", False):
+                error = exc.to_dict() if isinstance(exc, CliError) else {
+                    "code": "usage_error", "message": exc.format_message(), "file": None, "sheet": None,
+                    "row": None, "column": None}
+                emit_json({"error": error})
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("已取消。", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("已中断，原台账没有被改动。", err=True)
+            sys.exit(130)
+        sys.exit(0)
 
 
 # --- shared options -------------------------------------------------------------
@@ -76,7 +145,7 @@ def ledger_options(func: Callable) -> Callable:
     func = click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
                         help="台账配置文件 (TOML): 列名映射、工作表、表头行、词表扩展。")(func)
     func = click.option("--sheet", default=None, help="台账所在工作表名称 (默认自动识别)。")(func)
-    func = click.argument("ledgers", nargs=-1, required=True,
+    func = click.argument("ledgers", nargs=-1, required=True, metavar="台账文件...",
                           type=click.Path(path_type=Path))(func)
     return func
 
@@ -105,6 +174,17 @@ def emit_json(document: Any) -> None:
 
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=default))
     sys.stdout.write("\n")
+
+
+def inputs_of(*groups: Any) -> list[Path]:
+    """Every file a command reads (ledgers, profile, rules, holidays, template): what its
+    outputs may never replace."""
+    out: list[Path] = []
+    for g in groups:
+        if g is None:
+            continue
+        out.extend(Path(p) for p in (g if isinstance(g, (list, tuple)) else [g]) if p is not None)
+    return out
 
 
 def load_profile_option(path: Path | None):
@@ -146,14 +226,16 @@ def inspect(ledgers, sheet, profile, password, as_json, first_rows):
     else:
         result.print(console)
     if result.failed and not result.files:
-        raise CliError("没有可读取的台账：" + "；".join(e for _, e in result.failed), 2)
+        failure = CliError("没有可读取的台账：" + "；".join(str(e) for _, e in result.failed), 2, code="no_readable_ledger")
+        failure.emitted = as_json  # the inspection document above already lists every failure
+        raise failure
     sys.exit(1 if result.failed else 0)
 
 
 # === demo ===
 
 @main.command()
-@click.argument("folder", default="demo-output", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", default="demo-output", metavar="[文件夹]", type=click.Path(file_okay=False, path_type=Path))
 def demo(folder):
     """用自带的示例台账演示全部功能，结果写入 FOLDER（默认 demo-output）。"""
     from xfsheets.demo import run_demo
@@ -185,7 +267,7 @@ def _parse_smtp(value: str | None) -> tuple[str | None, int | None]:
 
 
 @main.command("mail")
-@click.argument("report", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("report", metavar="报表文件", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--to", "to", multiple=True, metavar="ADDR", help="收件人（可多次使用，或用逗号分隔）。")
 @click.option("--cc", multiple=True, metavar="ADDR", help="抄送（可多次使用）。")
 @click.option("--subject", default=None, help="邮件主题（默认“报送：报表文件名”）。")
@@ -211,6 +293,10 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
     from xfsheets.config import load_config, smtp_password
     from xfsheets.mail import build_message, send_message, write_eml
 
+    from xfsheets.outputs import output_file
+
+    if eml is not None:
+        eml = output_file(eml, inputs_of(report, config_path), suffixes=(".eml",), what="邮件文件")
     cfg = load_config(config_path)
     if starttls and use_ssl:
         raise CliError("--starttls 与 --ssl 只能选一个（465 端口一般用 --ssl，587 端口用 --starttls）", 2)
@@ -249,7 +335,7 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
 # === consolidate ===
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, metavar="文件或文件夹...", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="合并后的台账 (.xlsx)。")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="同时读取的进程数 (默认 CPU 核数)。")
@@ -264,6 +350,9 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
 
     from xfsheets.consolidation import STATUS_FAILED, consolidate as run, write_consolidated
 
+    from xfsheets.outputs import output_file
+
+    output = output_file(output, inputs_of(inputs, profile))
     counts = {"rows": 0, "failed": 0}
     with Progress(TextColumn("读取台账"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rows]} 行，失败 {task.fields[failed]} 个"),
@@ -279,10 +368,12 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
                              password=password, progress=tick, exclude=[output],
                              started=lambda n: bar.update(task, total=n))
     if report.exit_code == 2:
+        reasons = "；".join(f.error for f in report.failed) or "没有找到可读取的台账文件"
+        failure = CliError(f"没有可读取的台账，未生成「{output}」：{reasons}", 2, code="no_readable_ledger")
         if as_json:
-            emit_json(report.to_dict())
-        reasons = "；".join(f.error for f in report.failed) or "没有找到 .xlsx/.xlsm/.xls 文件"
-        raise CliError(f"没有可读取的台账，未生成「{output}」：{reasons}", 2)
+            emit_json({**report.to_dict(), "error": failure.to_dict()})
+            failure.emitted = True
+        raise failure
     if console.is_terminal:
         with console.status(f"正在写出「{escape(str(output))}」（{report.rows_out} 行）……"):
             write_consolidated(ledger, report, output)
@@ -320,8 +411,12 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
 
     from xfsheets.reader import read_ledgers
 
+    from xfsheets.outputs import output_file, output_folder
+
     if date_from and date_to and date_from > date_to:
         raise CliError(f"--from {date_from} 晚于 --to {date_to}，请检查统计期间", 2)
+    sources = inputs_of(ledgers, profile)
+    output = output_folder(output, sources) if zero else output_file(output, sources)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
     as_of = as_of or dt.date.today()
     if zero:
@@ -355,7 +450,7 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
 # === slips ===
 
 @main.command()
-@click.argument("ledger", type=click.Path(path_type=Path))
+@click.argument("ledger", metavar="台账文件", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="输出文件夹 (每个责任单位一个工作簿)。")
 @click.option("--unit", default=None, help="只生成这个责任单位的。")
@@ -379,6 +474,9 @@ def slips(ledger, output, unit, overdue_only, template, number_format, signer, c
     from xfsheets.reader import read_ledger
     from xfsheets.slips import generate_slips
 
+    from xfsheets.outputs import output_folder
+
+    output_folder(output, inputs_of(ledger, profile, template))
     led = read_ledger(ledger, sheet=sheet, profile=load_profile_option(profile), password=password)
     result = generate_slips(led, output, as_of=as_of, unit=unit, overdue_only=overdue_only, template=template,
                             number_format=number_format, signer=signer, contact=contact, issuing_unit=issuing_unit)
@@ -394,13 +492,13 @@ def slips(ledger, output, unit, overdue_only, template, number_format, signer, c
 
 # === excel ===
 
-@main.group()
+@main.group(cls=XfGroup)
 def excel():
     """Excel 按钮：把 xfsheets 按钮装进台账工作簿。"""
 
 
 @excel.command("install")
-@click.argument("ledger", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("ledger", metavar="台账文件", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="带按钮的工作簿 (.xlsm)，默认与台账同名。")
 @click.option("--interpreter", default=None,
@@ -444,6 +542,10 @@ def deadlines(ledgers, sheet, profile, password, as_of, rules_path, holidays, as
     from xfsheets.reader import read_ledgers
     from xfsheets.rules import load_rules
 
+    from xfsheets.outputs import MACRO_SUFFIXES, output_file
+
+    if output:
+        output = output_file(output, inputs_of(ledgers, profile, rules_path, holidays), suffixes=MACRO_SUFFIXES)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
     as_of = as_of or dt.date.today()
     calendar = WorkCalendar.official(holidays) if holidays else None
@@ -493,7 +595,7 @@ def pd_isna(value) -> bool:
 
 
 @main.command("calendar")
-@click.argument("year", type=click.IntRange(2000, 2040))
+@click.argument("year", metavar="年份", type=click.IntRange(2000, 2040))
 @click.option("--holidays", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="节假日文件 (.xlsx/.csv)，与官方安排合并后显示。")
 @json_option
@@ -534,6 +636,10 @@ def check(ledgers, sheet, profile, password, as_json, output):
     from xfsheets.reader import read_ledgers
     from xfsheets.schema import LABELS
 
+    from xfsheets.outputs import MACRO_SUFFIXES, output_file
+
+    if output:
+        output = output_file(output, inputs_of(ledgers, profile), suffixes=MACRO_SUFFIXES)
     prof = load_profile_option(profile)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=prof, password=password)
     report = run_check(ledger, prof)

@@ -81,8 +81,10 @@ def discover(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = ()
              ) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to read (folders searched recursively) and files deliberately passed over.
 
-    ``exclude``: files never read as input (the consolidation's own output, which may
-    sit in the folder being consolidated).
+    Every file under an input folder is one or the other, with the reason: nothing is
+    dropped without a line. ``exclude``: files never read as input (the consolidation's
+    own output, which may sit in the folder being consolidated); earlier outputs of
+    xfsheets are recognised by their document-property stamp, not by name.
     """
     files: list[Path] = []
     ignored: list[tuple[str, str]] = []
@@ -91,8 +93,7 @@ def discover(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = ()
         path = Path(item)
         if not path.exists():
             raise XfsheetsError("找不到文件或文件夹", file=path, hint="请检查路径是否正确")
-        candidates = [path] if path.is_file() else sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for p in candidates:
             why = _ignore_reason(p, root=path if path.is_dir() else None)
             if not why and p.resolve() in excluded:
@@ -111,12 +112,26 @@ def discover(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = ()
     return unique, ignored
 
 
+_BACKUP_SUFFIXES = (".bak", ".tmp", ".old", ".wbk", ".xlk", ".asd")
+
+
 def _ignore_reason(path: Path, root: Path | None) -> str | None:
+    from xfsheets.outputs import is_xfsheets_output
+
     if path.name.startswith("~$"):
         return "Excel 临时锁定文件（~$ 开头），不是台账"
     parts = path.relative_to(root).parts if root else (path.name,)
     if any(part.startswith(".") for part in parts):
         return "隐藏文件"
+    suffix = path.suffix.lower()
+    if suffix in _BACKUP_SUFFIXES or path.name.lower().endswith(tuple(s + ".xlsx" for s in _BACKUP_SUFFIXES)):
+        return f"备份或临时文件（{path.suffix}），不作为台账读取；如确是台账，请改成 .xlsx 后再合并"
+    if suffix not in SUFFIXES:
+        if root is None:
+            return None  # named explicitly: the reader says what is wrong with it
+        return f"不是表格文件（{path.suffix or '无扩展名'}），未读取"
+    if is_xfsheets_output(path):
+        return "xfsheets 以前生成的文件（如汇总台账、检查标注），不作为输入读取，以免重复计数"
     return None
 
 

@@ -29,11 +29,29 @@ def sample_paths(folder: Path) -> list[Path]:
     return out
 
 
+DEMO_MARK = ".xfsheets-demo"
+
+
+def _clear_demo_folder(out: Path) -> None:
+    """Empty ``out`` only if an earlier demo made it: never a folder of the user's own files."""
+    from xfsheets.outputs import OutputRefused
+
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise OutputRefused(f"「{out}」是一个已有的文件，不是文件夹", hint="请另写一个文件夹名，如 demo-output")
+    if any(out.iterdir()) and not (out / DEMO_MARK).exists():
+        raise OutputRefused(f"文件夹「{out}」已有文件，且不是 xfsheets 演示生成的，为防止删除您的文件，未运行",
+                            hint="请另写一个不存在的文件夹名，如 xfsheets demo 演示结果")
+    shutil.rmtree(out)
+
+
 def run_demo(out: str | Path, echo: Callable[[str], None] = print) -> dict[str, list[str]]:
     """Run every step; returns {step: [files written]}."""
     out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
+    _clear_demo_folder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARK).write_text("xfsheets demo\n", encoding="utf-8")
     samples = sample_paths(out / "samples")
     county = out / "samples" / COUNTY
     written: dict[str, list[str]] = {}

@@ -17,6 +17,7 @@ class XfsheetsError(Exception):
     """
 
     exit_code = 2
+    code = "input_error"  # stable, like finding codes; each subclass names its own
 
     def __init__(
         self,
@@ -49,6 +50,11 @@ class XfsheetsError(Exception):
             parts.append(f"{self.column} 列")
         return "，".join(parts)
 
+    def to_dict(self) -> dict:
+        """The error as data: what the CLI prints under ``{"error": ...}`` with ``--json``."""
+        return {"code": self.code, "message": str(self), "file": self.file, "sheet": self.sheet,
+                "row": self.row, "column": self.column}
+
     def __str__(self) -> str:
         text = f"{self.where}：{self.message}" if self.where else self.message
         if self.hint:
@@ -59,10 +65,49 @@ class XfsheetsError(Exception):
 class LedgerReadError(XfsheetsError):
     """A ledger file could not be opened or understood."""
 
+    code = "ledger_unreadable"
+
 
 class EncryptedWorkbookError(LedgerReadError):
     """The workbook is password-protected and no (or a wrong) password was given."""
 
+    code = "workbook_encrypted"
+
 
 class ConfigError(XfsheetsError):
     """A profile, rule set, holiday file, template or option is wrong."""
+
+    code = "config_invalid"
+
+
+class InternalError(XfsheetsError):
+    """Something xfsheets did not expect: said in Chinese, never as a traceback."""
+
+    code = "internal_error"
+
+
+def from_unexpected(exc: BaseException) -> XfsheetsError:
+    """An exception no part of xfsheets turned into a message (an OS error, a reader's panic,
+    a bug) as an error a clerk can read; the traceback stays behind ``-v``."""
+    import errno
+
+    if isinstance(exc, XfsheetsError):
+        return exc
+    if isinstance(exc, OSError):
+        where = exc.filename
+        reasons = {errno.ENOSPC: ("磁盘空间已满", "请清理磁盘后重试"),
+                   errno.EACCES: ("没有权限", "请检查文件或文件夹的权限，或关闭正在 Excel/WPS 中打开的文件"),
+                   errno.EPERM: ("没有权限", "请检查文件或文件夹的权限"),
+                   errno.EROFS: ("文件夹是只读的", "请换一个可写的文件夹"),
+                   errno.ENOENT: ("找不到文件或文件夹", "请检查路径"),
+                   errno.ENAMETOOLONG: ("文件名太长", "请换一个短一些的文件名或文件夹")}
+        what, hint = reasons.get(exc.errno, (exc.strerror or "读写失败", "请检查路径和权限后重试"))
+        err = XfsheetsError(f"读写文件时出错：{what}", file=where, hint=hint + "；原台账没有被改动")
+        err.code = "os_error"
+        return err
+    if isinstance(exc, MemoryError):
+        err = XfsheetsError("内存不足，处理中止", hint="请分批处理（如按月份拆分台账），原台账没有被改动")
+        err.code = "out_of_memory"
+        return err
+    return InternalError(f"程序内部错误（{type(exc).__name__}：{str(exc)[:200]}）",
+                         hint="原台账没有被改动。请加 -v 重新运行，把显示的信息发给技术支持")

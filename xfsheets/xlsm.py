@@ -205,7 +205,8 @@ def install(ledger: str | Path, output: str | Path | None = None, *, interpreter
     vocab = _vocabularies(profile)
     new_parts = _merge(parts, scratch_parts(interpreter if interpreter is not None else default_interpreter(), vocab),
                        vba_project_bin(), layout, vocab)
-    with atomic_path(output) as tmp:
+    # Not stamped as an xfsheets output: it is the clerk's ledger (with buttons), read like any other.
+    with atomic_path(output, inputs=[ledger]) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
             # [Content_Types].xml first, as Office writes it
             for name in sorted(new_parts, key=lambda n: (n != "[Content_Types].xml", list(parts).index(n)

@@ -204,7 +204,7 @@ def build_message(
     read from it, so no identity number or phone leaves; the file on disk is not changed.
     ``to`` may be empty (an .eml draft the clerk addresses in their own client).
     """
-    from xfsheets.privacy import mask_workbook
+    from xfsheets.privacy import PersonalDataError, check_bytes, check_texts, mask_text, mask_workbook
 
     path = Path(report_path)
     if not path.is_file():
@@ -223,15 +223,23 @@ def build_message(
             raise XfsheetsError(f"无法读取报表：{exc.strerror}", file=path,
                                 hint="文件可能正在 Excel/WPS 中打开，请关闭后重试") from exc
         sheet, rows = headline_table(path)
+        filename = path.name
     else:
+        filename = mask_text(path.name)
         with tempfile.TemporaryDirectory(prefix="xfsheets-mail-") as tmp:
-            masked = Path(tmp) / path.name
-            mask_workbook(path, masked)
+            masked = Path(tmp) / "attachment.xlsx"
+            try:
+                mask_workbook(path, masked)  # refuses itself if anything is left in the copy
+            except PersonalDataError as exc:
+                raise PersonalDataError(f"附件{exc.message}", file=path, hint=exc.hint) from exc
             data = masked.read_bytes()
             sheet, rows = headline_table(masked)
+        check_bytes(data, what="邮件附件", file=path)  # the very bytes that will be attached
+        subject = mask_text(subject) if subject else subject
 
     msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = subject.strip() if subject and subject.strip() else f"报送：{path.stem}"
+    stem = filename.rsplit(".", 1)[0]
+    msg["Subject"] = subject.strip() if subject and subject.strip() else f"报送：{stem}"
     if from_list:
         msg["From"] = from_list[0]
     if to_list:
@@ -244,7 +252,7 @@ def build_message(
 
     privacy_note = ("注意：附件含未脱敏的个人信息（身份证号、联系电话），请妥善保管，不得转发。"
                     if include_personal_data else "附件中的身份证号、联系电话已做脱敏处理。")
-    intro = f"附件为《{path.name}》，{sheet}如下："
+    intro = f"附件为《{filename}》，{sheet}如下："
     today = dt.date.today()
     footer = f"本邮件由 xfsheets 于 {today.year}年{today.month}月{today.day}日生成。"
     plain = "\n".join(["您好！", "", intro, "", _plain_table(rows), "", privacy_note, "", footer, ""])
@@ -258,7 +266,10 @@ def build_message(
     )
     msg.set_content(plain, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(html_body, subtype="html", charset="utf-8", cte="base64")
-    _attach(msg, data, path.name)
+    if not include_personal_data:
+        check_texts({"邮件主题": str(msg["Subject"]), "邮件正文（纯文本）": plain, "邮件正文（HTML）": html_body,
+                     "附件文件名": filename}, what="邮件", file=path)
+    _attach(msg, data, filename)
     return msg
 
 
@@ -399,12 +410,15 @@ def write_eml(msg: EmailMessage, path: str | Path, *, draft: bool = True) -> Pat
     With ``draft`` the header ``X-Unsent: 1`` is added, so Outlook opens the file as a
     message ready to address and send. ``msg`` itself is not changed.
     """
+    from xfsheets.outputs import EML_MARK_HEADER, mark_value
     from xfsheets.writer import atomic_path
 
     path = Path(path)
     out = copy.deepcopy(msg)
     if draft and "X-Unsent" not in out:
         out["X-Unsent"] = "1"
+    del out[EML_MARK_HEADER]
+    out[EML_MARK_HEADER] = mark_value()  # so a re-run may replace this file, and only this kind
     data = out.as_bytes(policy=out.policy.clone(linesep="\r\n"))
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)

@@ -37,33 +37,45 @@ __all__ = [
     "mask_value",
     "mask_frame",
     "mask_workbook",
+    "mask_book",
     "find_personal_data",
+    "find_in_text",
+    "check_file",
+    "check_workbook",
+    "check_bytes",
+    "check_texts",
+    "PersonalDataError",
     "PersonalDataHit",
     "personal_field_of",
 ]
 
 # --- patterns ----------------------------------------------------------------------
+# People type numbers in many forms: 450324 19900101 1234, 186-1234-5678, 150.1234.5678,
+# +86 139 1234 5678, 0086-137..., full-width digits (１３８…, Ｘ), (0771)2345678. One regex
+# finds every "chain" of digit groups joined by short separators; a Python pass then looks
+# at each chain's groups and masks the runs of groups that form an identity number, a mobile
+# or an area-coded landline. Dates (2026-03-05), case ids (XF2026000123), amounts
+# (1,234,567.89 / 12345678.90) and counts are never one of those and stay as they are.
 
-# 18-character identity number: 6 region digits, 8 birth-date digits, 3 sequence digits, check.
-_ID18 = r"(?P<id18>(?<![0-9])[0-9]{17}[0-9Xx](?![0-9]))"
-# Old 15-digit identity number: 6 region digits, YYMMDD, 3 sequence digits.
-_ID15 = r"(?P<id15>(?<![0-9])[0-9]{8}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}(?![0-9]))"
-# Mobile: 1[3-9]x xxxx xxxx, optionally +86 / 86 in front, optional - or space between groups.
-_MOBILE = (r"(?P<mobile>(?<![0-9])(?P<m_cc>(?:\+|00)?86[-\s]?)?(?P<m_head>1[3-9][0-9])(?P<m_s1>[-\s]?)"
-           r"(?P<m_mid>[0-9]{4})(?P<m_s2>[-\s]?)(?P<m_tail>[0-9]{4})(?![0-9]))")
-# Landline with its area code set apart: 0771-2345678, (0771)2345678, 010 12345678, 0771－2345678.
-_LANDLINE_SEP = (r"(?P<land>(?<![0-9])(?P<l_area>[(（]?0[1-9][0-9]{1,2}[)）]?)(?P<l_sep>[-\s－—]|(?<=[)）]))"
-                 r"(?P<l_num>[0-9]{7,8})(?![0-9]))")
-# Landline written in one run (only trusted inside a phone column): 07712345678, 01012345678.
-_LANDLINE_RUN = r"(?P<l_run>(?<![0-9])0[1-9][0-9]{9,10}(?![0-9]))"
-
-_TEXT_RE = re.compile("|".join((_ID18, _ID15, _MOBILE, _LANDLINE_SEP)))
-_PHONE_RE = re.compile("|".join((_MOBILE, _LANDLINE_SEP, _LANDLINE_RUN)))
-_LONG_RUN = re.compile(r"(?<![0-9])[0-9]{7,}(?![0-9])")
-_ID_RUN = re.compile(r"(?<![0-9*])[0-9]{5,}[0-9Xx]?(?![0-9*])")
+_D = "0-9\uff10-\uff19"  # ASCII and full-width digits
+_SEPS = " \t\u00a0\u3000\\-.\uff0d\uff0e\u2010-\u2015\u2212()\uff08\uff09"
+_CHAIN = re.compile(
+    rf"(?<![{_D}])(?=(?:[{_D}](?:[{_SEPS}]{{1,3}}(?=[{_D}]))?){{7}})"  # at least 7 digits ahead
+    rf"[{_D}]+(?:[{_SEPS}]{{1,3}}[{_D}]+)*[XxＸｘ]?"
+)
+_GROUP = re.compile(rf"[{_D}]+[XxＸｘ]?")
+_TO_ASCII = {**{0xFF10 + i: 0x30 + i for i in range(10)}, ord("Ｘ"): ord("X"), ord("ｘ"): ord("X"),
+             ord("x"): ord("X")}
+_DATE8 = re.compile(r"(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
+_MMDD = re.compile(r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
+_AREA = re.compile(r"0(?:10|2[0-9]|[3-9][0-9]{2})")
+_MOBILE = re.compile(r"(?:0086|86)?1[3-9][0-9]{9}")
 
 # Fast pre-filter: text with no run of 3 digits cannot hold any of the patterns above.
-_HAS_DIGITS = re.compile(r"[0-9]{3}")
+_HAS_DIGITS = re.compile(rf"[{_D}]{{3}}|[{_D}][{_SEPS}][{_D}]")
+_TEXT_RE = _CHAIN  # kept for callers that used the old name
+_LONG_RUN = re.compile(rf"(?<![{_D}])[{_D}]{{7,}}(?![{_D}])")
+_ID_RUN = re.compile(rf"(?<![{_D}*])[{_D}]{{5,}}[{_D}XxＸｘ]?(?![{_D}*])")
 
 _ID_LABEL_FIELD = "id_number"
 _PHONE_LABEL_FIELD = "phone"
@@ -73,30 +85,91 @@ _FALLBACK_LABELS = {
     "phone": "phone", "联系电话": "phone", "电话": "phone", "联系方式": "phone",
     "手机号码": "phone", "手机": "phone", "电话号码": "phone",
 }
+KINDS_CN = {"id_number": "身份证号", "id_number_as_number": "以数字存储的身份证号", "mobile": "手机号码",
+            "landline": "固定电话"}
 
 
 def _stars(n: int) -> str:
     return "*" * max(n, 0)
 
 
+def _classify(digits: str, groups: list[str]) -> tuple[str, list[int]] | None:
+    """(kind, indexes of the digits to hide) when ``digits`` (ASCII, X upper) is personal.
+
+    ``groups`` are the digit groups as typed: one group is a number written in one run,
+    several are a number written with separators, which must then also look right (an
+    identity number's birth date, a landline's area code as its own group).
+    """
+    n = len(digits)
+    joined = len(groups) > 1
+    if n == 18 and digits[:17].isdigit():
+        if not joined or (digits[0] in "12345678" and _DATE8.fullmatch(digits, 6, 14)):
+            return "id_number", list(range(6, 14))
+        return None
+    if not digits.isdigit():
+        return None
+    if _MOBILE.fullmatch(digits):
+        k = n - 11
+        return "mobile", list(range(k + 3, k + 7))
+    if n == 15 and digits[0] in "12345678" and _MMDD.fullmatch(digits, 8, 12):
+        return "id_number", list(range(6, 12))
+    if digits[0] == "0":
+        if joined:
+            area = groups[0]
+            rest = n - len(area)
+            if _AREA.fullmatch(area) and rest in (7, 8) and digits[len(area)] != "0":
+                return "landline", list(range(len(area), n - 4))
+        elif n in (11, 12):
+            area = 3 if digits[1] in "12" else 4
+            if _AREA.fullmatch(digits, 0, area) and n - area in (7, 8) and digits[area] != "0":
+                return "landline", list(range(area, n - 4))
+    return None
+
+
+def _personal_spans(text: str) -> list[tuple[str, list[int]]]:
+    """Every identity number or phone in ``text``: (kind, positions of the characters to hide)."""
+    found: list[tuple[str, list[int]]] = []
+    for chain in _CHAIN.finditer(text):
+        groups = list(_GROUP.finditer(text, chain.start(), chain.end()))
+        if len(groups) == 2 and text[groups[0].end():groups[1].start()] in (".", "．"):
+            groups = groups[:1]  # a decimal number: the fraction is never a phone
+        norm = [g.group(0).translate(_TO_ASCII) for g in groups]
+        i = 0
+        while i < len(groups):
+            for j in range(len(groups) - 1, i - 1, -1):
+                parts = norm[i:j + 1]
+                got = None
+                for k, digits in enumerate((("".join(parts)),) + ((("".join(parts))[:-1],)
+                                                                    if parts[-1].endswith("X") else ())):
+                    if 7 <= len(digits) <= 18:
+                        got = _classify(digits, parts if k == 0 else parts[:-1] + [parts[-1][:-1]])
+                    if got is not None:
+                        break
+                if got is None:
+                    continue
+                positions = [p for g in groups[i:j + 1] for p in range(g.start(), g.end())]
+                found.append((got[0], [positions[k] for k in got[1]]))
+                i = j + 1
+                break
+            else:
+                i += 1
+    return found
+
+
+def _mask_spans(text: str) -> str:
+    spans = _personal_spans(text)
+    if not spans:
+        return text
+    chars = list(text)
+    for _, positions in spans:
+        for p in positions:
+            chars[p] = "*"
+    return "".join(chars)
+
+
 def _repl_text(m: re.Match) -> str:
-    g = m.groupdict()
-    if g.get("id18"):
-        s = g["id18"]
-        return s[:6] + _stars(8) + s[14:]
-    if g.get("id15"):
-        s = g["id15"]
-        return s[:6] + _stars(6) + s[12:]
-    if g.get("mobile"):
-        return (g["m_cc"] or "") + g["m_head"] + g["m_s1"] + "****" + g["m_s2"] + g["m_tail"]
-    if g.get("land"):
-        num = g["l_num"]
-        return g["l_area"] + g["l_sep"] + _stars(len(num) - 4) + num[-4:]
-    if g.get("l_run"):
-        s = g["l_run"]
-        area = 3 if s[1] in "12" else 4  # 010/02x are 3-digit area codes
-        return s[:area] + _stars(len(s) - area - 4) + s[-4:]
-    raise AssertionError(m.group(0))  # pragma: no cover
+    """Replacement for one :data:`_CHAIN` match (used by vectorised ``str.replace``)."""
+    return _mask_spans(m.group(0))
 
 
 def _number_text(value: Any) -> str | None:
@@ -153,7 +226,20 @@ def mask_id_number(value: Any) -> Any:
         keep_tail = min(4, n // 4)
         return s[:keep_head] + _stars(n - keep_head - keep_tail) + s[n - keep_tail:]
 
-    return _ID_RUN.sub(generic, masked)
+    masked = _ID_RUN.sub(generic, masked)
+    return _CHAIN.sub(lambda m: _hide_digits(m.group(0), keep_head=6, keep_tail=4), masked)
+
+
+def _hide_digits(text: str, *, keep_head: int, keep_tail: int) -> str:
+    """Star the digits of a digit chain typed with separators, keeping a few at each end
+    (never more than a quarter of them)."""
+    positions = [i for i, ch in enumerate(text) if ch.translate(_TO_ASCII).isdigit() or ch in "XxＸｘ"]
+    n = len(positions)
+    head, tail = min(keep_head, n // 4), min(keep_tail, n // 4)
+    chars = list(text)
+    for p in positions[head:n - tail]:
+        chars[p] = "*"
+    return "".join(chars)
 
 
 def mask_phone(value: Any) -> Any:
@@ -169,9 +255,9 @@ def mask_phone(value: Any) -> Any:
     value = _as_text(value)
     if not _HAS_DIGITS.search(value):
         return value
-    masked = _PHONE_RE.sub(_repl_text, value)
-    masked = _TEXT_RE.sub(_repl_text, masked)  # an ID number typed into the phone column
-    return _LONG_RUN.sub(lambda m: _stars(len(m.group(0)) - 4) + m.group(0)[-4:], masked)
+    masked = mask_text(value)  # mobiles, landlines, an ID number typed into the phone column
+    masked = _LONG_RUN.sub(lambda m: _stars(len(m.group(0)) - 4) + m.group(0)[-4:], masked)
+    return _CHAIN.sub(lambda m: _hide_digits(m.group(0), keep_head=0, keep_tail=4), masked)
 
 
 def mask_value(value: Any, field: str | None = None) -> Any:
@@ -308,6 +394,7 @@ def mask_frame(df: pd.DataFrame, *, columns: dict[str, str] | None = None) -> pd
 # --- workbooks ----------------------------------------------------------------------
 
 _FORMULA_LITERAL = re.compile(r'"(?:[^"]|"")*"')
+_TITLE_STAR = str.maketrans({"*": "＊"})  # "*" may not stand in a sheet name
 
 
 def _header_fields(ws) -> dict[int, tuple[int, str]]:
@@ -323,14 +410,178 @@ def _header_fields(ws) -> dict[int, tuple[int, str]]:
     return found
 
 
-def mask_workbook(in_path: str | Path, out_path: str | Path) -> dict[str, int]:
-    """Write a copy of a workbook with every identity number and phone masked.
+def _mask_objects(obj: Any, seen: set[int], titles: dict[str, str]) -> None:
+    """Mask every string attribute of an openpyxl chart/drawing object tree, in place
+    (titles, rich-text runs, series names, category caches, references to renamed sheets)."""
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    try:
+        attrs = vars(obj)
+    except TypeError:
+        return
+    for name, value in list(attrs.items()):
+        if isinstance(value, str):
+            new = _mask_reference(value, titles)
+            if new != value:
+                try:
+                    setattr(obj, name, new)
+                except (TypeError, ValueError):  # a descriptor that refuses: leave it, the scan decides
+                    pass
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if not isinstance(item, (str, int, float, bool, type(None))):
+                    _mask_objects(item, seen, titles)
+        elif value is not None and type(value).__module__.startswith("openpyxl"):
+            _mask_objects(value, seen, titles)
 
-    Every sheet, every cell: text by pattern; the cells below a 身份证号/联系电话/... header
-    by field; numbers that are phones or identity numbers become masked text; string
-    literals inside formulas and cell comments too. Styles, column widths, merged cells
-    and charts are kept (openpyxl round trip). The output is saved atomically; the input
-    is never modified. Returns ``{"cells": n}``, the number of cells changed.
+
+def _mask_reference(text: str, titles: dict[str, str]) -> str:
+    """A formula or text that may name sheets: renamed sheets follow, the rest is masked."""
+    for old, new in titles.items():
+        if old in text:
+            text = text.replace(old, new)
+    return mask_text(text)
+
+
+def mask_book(wb, *, masked_cells: list[str] | None = None) -> int:
+    """Mask an openpyxl workbook in place: every part that can carry text. Returns the
+    number of cells changed.
+
+    Cells (text by pattern; the cells below a 身份证号/联系电话/... header by field;
+    numbers that are phones or identity numbers become masked text), string literals inside
+    the workbook's own formulas, comments and their authors, headers and footers, sheet
+    names, defined names, hyperlinks (``tel:`` targets too, and their tooltips), data
+    validations, charts and drawings (titles, series, caches) and the document properties
+    (core and custom). User text stays text: a masked value is never turned into a formula.
+    """
+    titles: dict[str, str] = {}
+    taken = {ws.title for ws in wb.worksheets}
+    for ws in wb.worksheets:
+        new = mask_text(ws.title).translate(_TITLE_STAR)
+        if new != ws.title:
+            base, k = new, 1
+            while new in taken:
+                k += 1
+                new = f"{base[:28]}({k})"
+            taken.add(new)
+            titles[ws.title] = new
+    quoted = {}
+    for old, new in titles.items():
+        quoted[f"'{old}'!"] = f"'{new}'!"
+        quoted[f"{old}!"] = f"'{new}'!"
+    changed = 0
+    seen: set[int] = set()
+    for ws in wb.worksheets:
+        headers = _header_fields(ws)
+        for row in ws.iter_rows():
+            for cell in row:
+                value = cell.value
+                if value is not None:
+                    was_formula = cell.data_type == "f" and isinstance(value, str)
+                    if was_formula:
+                        new = _FORMULA_LITERAL.sub(lambda m: mask_text(m.group(0)), _mask_sheet_refs(value, quoted))
+                    else:
+                        head = headers.get(cell.column)
+                        field = head[1] if head is not None and cell.row > head[0] else None
+                        if field is not None and not isinstance(value, (str, int, float)):
+                            field = None  # dates, booleans in such a column are not numbers to mask
+                        new = mask_value(value, field)
+                    if new != value:
+                        cell.value = new
+                        changed += 1
+                        if masked_cells is not None and len(masked_cells) < 1000:
+                            masked_cells.append(f"{ws.title}!{cell.coordinate}")
+                    if isinstance(cell.value, str) and not was_formula:
+                        cell.data_type = "s"  # user text stays text, whatever it starts with
+                if cell.comment is not None:
+                    text = cell.comment.text
+                    if mask_text(text) != text or mask_text(cell.comment.author or "") != (cell.comment.author or ""):
+                        from openpyxl.comments import Comment
+
+                        old = cell.comment
+                        cell.comment = Comment(mask_text(text), mask_text(old.author or "") or "xfsheets",
+                                               height=old.height, width=old.width)
+                link = cell.hyperlink
+                if link is not None:
+                    for attr in ("target", "location", "tooltip", "display", "ref"):
+                        v = getattr(link, attr, None)
+                        if isinstance(v, str):
+                            nv = _mask_reference(v, quoted) if attr == "location" else mask_text(v)
+                            if nv != v:
+                                setattr(link, attr, nv)
+        for part in (ws.oddHeader, ws.oddFooter, ws.evenHeader, ws.evenFooter,
+                     ws.firstHeader, ws.firstFooter):
+            for section in (part.left, part.center, part.right):
+                if section.text:
+                    section.text = mask_text(section.text)
+        for dv in getattr(ws.data_validations, "dataValidation", []) or []:
+            for attr in ("formula1", "formula2", "prompt", "promptTitle", "error", "errorTitle"):
+                v = getattr(dv, attr, None)
+                if isinstance(v, str) and mask_text(v) != v:
+                    setattr(dv, attr, mask_text(v))
+        for chart in getattr(ws, "_charts", []):
+            _mask_objects(chart, seen, quoted)
+        for image in getattr(ws, "_images", []):
+            _mask_objects(getattr(image, "anchor", None), seen, quoted)
+        _mask_defined_names(getattr(ws, "defined_names", None), quoted)
+    _mask_defined_names(getattr(wb, "defined_names", None), quoted)
+    for old, new in titles.items():
+        wb[old].title = new
+    props = wb.properties
+    for attr in ("title", "subject", "creator", "keywords", "description", "lastModifiedBy", "category",
+                 "contentStatus", "identifier", "language", "version", "revision"):
+        v = getattr(props, attr, None)
+        if isinstance(v, str) and mask_text(v) != v:
+            setattr(props, attr, mask_text(v))
+    custom = getattr(wb, "custom_doc_props", None)
+    if custom is not None:
+        for prop in list(custom.props):
+            value = getattr(prop, "value", None)
+            if isinstance(value, str) and mask_text(value) != value:
+                prop.value = mask_text(value)
+            elif isinstance(value, (int, float)) and mask_value(value) != value:
+                custom.props.remove(prop)  # a phone or ID kept as a number property: drop it
+            if isinstance(prop.name, str) and mask_text(prop.name) != prop.name:
+                prop.name = mask_text(prop.name)
+    return changed
+
+
+def _mask_sheet_refs(formula: str, quoted: dict[str, str]) -> str:
+    for old, new in quoted.items():
+        formula = formula.replace(old, new)
+    return formula
+
+
+def _mask_defined_names(names, quoted: dict[str, str]) -> None:
+    if not names:
+        return
+    for key in list(names.keys()):
+        dn = names[key]
+        value = getattr(dn, "attr_text", None) or getattr(dn, "value", None)
+        if isinstance(value, str):
+            new = _FORMULA_LITERAL.sub(lambda m: mask_text(m.group(0)), _mask_sheet_refs(value, quoted))
+            if new != value:
+                dn.attr_text = new
+        for attr in ("comment", "description", "help", "statusBar", "customMenu"):
+            v = getattr(dn, attr, None)
+            if isinstance(v, str) and mask_text(v) != v:
+                setattr(dn, attr, mask_text(v))
+        new_name = mask_text(key).replace("*", "_")
+        if new_name != key:
+            del names[key]
+            dn.name = new_name
+            names[new_name] = dn
+
+
+def mask_workbook(in_path: str | Path, out_path: str | Path) -> dict[str, int]:
+    """Write a masked copy of a workbook (:func:`mask_book` on every part), checked by
+    :func:`check_workbook` before it is written.
+
+    Styles, column widths, merged cells and charts are kept (openpyxl round trip). The
+    output is saved atomically; the input is never modified. Returns ``{"cells": n}``,
+    the number of cells changed. Raises :class:`PersonalDataError` when something personal
+    is still in the copy (nothing is written then).
     """
     from openpyxl import load_workbook
 
@@ -349,49 +600,20 @@ def mask_workbook(in_path: str | Path, out_path: str | Path) -> dict[str, int]:
     except Exception as exc:  # openpyxl raises many types for a broken file
         raise XfsheetsError(f"无法打开工作簿：{exc}", file=in_path,
                             hint="请确认文件是完好的 .xlsx 工作簿且未加密") from exc
-    changed = 0
-    for ws in wb.worksheets:
-        headers = _header_fields(ws)
-        for row in ws.iter_rows():
-            for cell in row:
-                value = cell.value
-                if value is None:
-                    continue
-                if cell.data_type == "f" and isinstance(value, str):
-                    new = _FORMULA_LITERAL.sub(lambda m: mask_text(m.group(0)), value)
-                else:
-                    head = headers.get(cell.column)
-                    field = head[1] if head is not None and cell.row > head[0] else None
-                    if field is not None and not isinstance(value, (str, int, float)):
-                        field = None  # dates, booleans in such a column are not numbers to mask
-                    new = mask_value(value, field)
-                if new != value:
-                    cell.value = new
-                    changed += 1
-                if cell.comment is not None:
-                    text = cell.comment.text
-                    masked = mask_text(text)
-                    if masked != text:
-                        cell.comment.text = masked
-        for part in (ws.oddHeader, ws.oddFooter, ws.evenHeader, ws.evenFooter,
-                     ws.firstHeader, ws.firstFooter):
-            for section in (part.left, part.center, part.right):
-                if section.text:
-                    section.text = mask_text(section.text)
+    changed = mask_book(wb)
+    check_workbook(wb, what="脱敏后的工作簿", file=out_path)
     save_workbook(wb, out_path)
     return {"cells": changed}
 
 
 # --- proving nothing leaks ----------------------------------------------------------
 
-# In XML a digit run after "." is the tail of a decimal number (a rate), not a phone.
-_SCAN_RE = re.compile(
-    r"(?P<id_number>(?<![0-9.])[0-9]{17}[0-9Xx](?![0-9]))"
-    r"|(?P<id_number_as_number>(?<![0-9.])[0-9]\.[0-9]{5,}[Ee]\+?1[4-7](?![0-9]))"
-    r"|(?P<mobile>(?<![0-9.])1[3-9][0-9](?P<s1>[-\s]?)[0-9]{4}(?P=s1)[0-9]{4}(?![0-9.]))"
-    r"|(?P<landline>(?<![0-9.])[(（]?0[1-9][0-9]{1,2}[)）]?[-\s－—]?[0-9]{7,8}(?![0-9.]))"
-)
+_AS_NUMBER = re.compile(r"(?<![0-9.])[0-9]\.[0-9]{5,}[Ee]\+?1[4-7](?![0-9])")
 _CELL_REF = re.compile(r'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+[0-9]+)"')
+_CHAR_REF = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
+_SI = re.compile(r"<(?:\w+:)?si\b")
+_SHARED_CELL = re.compile(r'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*?\bt="s"[^>]*>\s*<(?:\w+:)?v>([0-9]+)<')
+_SHARED_CELL_2 = re.compile(r'<(?:\w+:)?c\b[^>]*?\bt="s"[^>]*?\br="([A-Z]+[0-9]+)"[^>]*>\s*<(?:\w+:)?v>([0-9]+)<')
 
 
 @dataclass(frozen=True)
@@ -399,10 +621,20 @@ class PersonalDataHit:
     """Something in a file that looks like an unmasked identity number or phone."""
 
     part: str  # the file inside the .xlsx (xl/sharedStrings.xml, xl/worksheets/sheet2.xml, ...)
-    sheet: str | None  # worksheet name when the part is a worksheet
+    sheet: str | None  # worksheet name when known
     cell: str | None  # cell reference when known
     kind: str  # id_number | id_number_as_number | mobile | landline
     text: str  # the matched text (it *is* the personal data: do not log it)
+
+    @property
+    def place(self) -> str:
+        """Where it is, in Chinese, without the value itself."""
+        where = f"「{self.part}」"
+        if self.sheet:
+            where += f"，工作表「{self.sheet}」"
+        if self.cell:
+            where += f" {self.cell} 单元格"
+        return f"{where}（{KINDS_CN.get(self.kind, self.kind)} {mask_text(self.text)}）"
 
 
 def _sheet_names_by_part(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -427,39 +659,179 @@ def _sheet_names_by_part(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+def _owner_sheets(zf: zipfile.ZipFile, sheets: dict[str, str]) -> dict[str, str]:
+    """Parts that belong to one sheet (comments, drawings, charts, the sheet's rels) -> sheet name."""
+    import posixpath
+
+    owners: dict[str, str] = {}
+    names = set(zf.namelist())
+    todo = list(sheets.items())
+    while todo:
+        part, sheet = todo.pop()
+        folder, base = posixpath.split(part)
+        rels = posixpath.join(folder, "_rels", base + ".rels")
+        if rels not in names:
+            continue
+        owners[rels] = sheet
+        text = zf.read(rels).decode("utf-8", errors="replace")
+        for target in re.findall(r'Target="([^"]+)"', text):
+            if re.match(r"[a-z]+:", target):  # an external link (http:, tel:, mailto:)
+                continue
+            path = posixpath.normpath(posixpath.join(folder, target)) if not target.startswith("/") else target[1:]
+            if path in names and path not in owners and path not in sheets:
+                owners[path] = sheet
+                todo.append((path, sheet))
+    return owners
+
+
 def find_personal_data(path: str | Path, *, landlines: bool = True) -> list[PersonalDataHit]:
     """Scan a file for anything that looks like an unmasked identity number or phone.
 
-    For an .xlsx/.xlsm every XML part is read (cells, shared strings, comments, chart
-    caches, headers); text files (.eml, .txt, .csv, .html) are scanned as text. An
-    identity number stored as a number (``4.50324199001012E+17``) counts too.
+    For an .xlsx/.xlsm every part is read: sheet XML, shared strings (named by the cells
+    that use them), comments, workbook.xml (sheet names, defined names), docProps (core,
+    app, custom), drawings and charts, and every relationship file (hyperlink targets such
+    as ``tel:``); text files (.eml, .txt, .csv, .html) are scanned as text. The same forms
+    :func:`mask_text` masks are recognised (separators, full-width digits, +86, 15-digit
+    IDs, area-coded landlines), and an identity number stored as a number counts too.
     """
     path = Path(path)
-    hits: list[PersonalDataHit] = []
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as zf:
-            sheets = _sheet_names_by_part(zf)
-            for name in zf.namelist():
-                if not name.endswith((".xml", ".rels", ".vml")):
-                    continue
-                text = zf.read(name).decode("utf-8", errors="replace")
-                hits.extend(_scan_text(text, name, sheets.get(name), landlines))
-    else:
-        text = path.read_bytes().decode("utf-8", errors="replace")
-        hits.extend(_scan_text(text, path.name, None, landlines))
+            return _scan_zip(zf, landlines)
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    return find_in_text(text, path.name, landlines=landlines)
+
+
+def find_personal_data_in_bytes(data: bytes, name: str = "工作簿", *, landlines: bool = True) -> list[PersonalDataHit]:
+    """:func:`find_personal_data` for a file held in memory."""
+    import io
+
+    buf = io.BytesIO(data)
+    if zipfile.is_zipfile(buf):
+        with zipfile.ZipFile(buf) as zf:
+            return _scan_zip(zf, landlines)
+    return find_in_text(data.decode("utf-8", errors="replace"), name, landlines=landlines)
+
+
+def _scan_zip(zf: zipfile.ZipFile, landlines: bool) -> list[PersonalDataHit]:
+    import bisect
+
+    hits: list[PersonalDataHit] = []
+    sheets = _sheet_names_by_part(zf)
+    owners = _owner_sheets(zf, sheets)
+    shared: dict[int, list[tuple[str, str]]] | None = None
+    for name in zf.namelist():
+        if name.endswith("/"):
+            continue
+        raw = zf.read(name)
+        if name.lower().endswith((".bin", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf")):
+            continue  # binary parts (VBA, images) hold no typed text
+        text = raw.decode("utf-8", errors="replace")
+        if "&#" in text:
+            text = _CHAR_REF.sub(lambda m: chr(int(m.group(1)[1:], 16) if m.group(1)[0] == "x"
+                                               else int(m.group(1))), text)
+        found = _find_with_positions(text, name, landlines=landlines, sheet=sheets.get(name) or owners.get(name),
+                                     cells=name in sheets)
+        if found and name.endswith("sharedStrings.xml"):
+            if shared is None:
+                shared = _shared_string_cells(zf, sheets)
+            starts = [m.start() for m in _SI.finditer(text)]
+            located = []
+            for hit, pos in found:
+                index = bisect.bisect_right(starts, pos) - 1
+                users = shared.get(index, [])
+                sheet, cell = users[0] if users else (None, None)
+                located.append((PersonalDataHit(hit.part, sheet, cell, hit.kind, hit.text), pos))
+            found = located
+        hits.extend(h for h, _ in found)
     return hits
 
 
-def _scan_text(text: str, part: str, sheet: str | None, landlines: bool) -> list[PersonalDataHit]:
-    hits = []
-    for m in _SCAN_RE.finditer(text):
-        kind = next(k for k in ("id_number", "id_number_as_number", "mobile", "landline") if m.group(k))
+def _shared_string_cells(zf: zipfile.ZipFile, sheets: dict[str, str]) -> dict[int, list[tuple[str, str]]]:
+    out: dict[int, list[tuple[str, str]]] = {}
+    for part, sheet in sheets.items():
+        try:
+            text = zf.read(part).decode("utf-8", errors="replace")
+        except KeyError:
+            continue
+        for pattern in (_SHARED_CELL, _SHARED_CELL_2):
+            for m in pattern.finditer(text):
+                out.setdefault(int(m.group(2)), []).append((sheet, m.group(1)))
+    return out
+
+
+def find_in_text(text: str, where: str, *, landlines: bool = True, sheet: str | None = None,
+                 cells: bool = False) -> list[PersonalDataHit]:
+    """Personal data in one text (a part of a package, an email header, a file name): a list
+    of :class:`PersonalDataHit`; with ``cells`` (a worksheet's XML) each hit names its cell."""
+    return [h for h, _ in _find_with_positions(text, where, landlines=landlines, sheet=sheet, cells=cells)]
+
+
+def _find_with_positions(text: str, where: str, *, landlines: bool, sheet: str | None,
+                         cells: bool) -> list[tuple[PersonalDataHit, int]]:
+    if not _HAS_DIGITS.search(text):
+        return []
+    found: list[tuple[str, int, int]] = []
+    for kind, positions in _personal_spans(text):
         if kind == "landline" and not landlines:
             continue
+        # the whole number as typed, from its first to its last digit
+        start = min(positions)
+        chain = next((m for m in _CHAIN.finditer(text, max(0, start - 40)) if m.start() <= start < m.end()), None)
+        s, e = (chain.start(), chain.end()) if chain else (start, max(positions) + 1)
+        found.append((kind, s, e))
+    for m in _AS_NUMBER.finditer(text):
+        found.append(("id_number_as_number", m.start(), m.end()))
+    out = []
+    for kind, s, e in sorted(found, key=lambda f: f[1]):
         cell = None
-        if sheet is not None:
-            start = text.rfind("<c ", 0, m.start())
+        if cells:
+            start = text.rfind("<c ", 0, s)
             ref = _CELL_REF.match(text, start) if start >= 0 else None
             cell = ref.group(1) if ref else None
-        hits.append(PersonalDataHit(part, sheet, cell, kind, m.group(0)))
-    return hits
+        out.append((PersonalDataHit(where, sheet, cell, kind, text[s:e]), s))
+    return out
+
+
+class PersonalDataError(XfsheetsError):
+    """Something personal is still in an output that goes upward: it was not written or sent."""
+
+    exit_code = 1
+
+
+_HINT = ("请检查台账中对应位置的文字（常见原因：号码写法特殊）；如经批准确需上报完整信息，"
+         "请加 --include-personal-data")
+
+
+def _refuse(hits: list[PersonalDataHit], what: str, file: str | Path | None) -> None:
+    if not hits:
+        return
+    places = "；".join(h.place for h in hits[:5])
+    more = f"等 {len(hits)} 处" if len(hits) > 5 else f"共 {len(hits)} 处"
+    raise PersonalDataError(f"{what}中仍有未脱敏的个人信息，已停止，未写出也未发送：{places}（{more}）",
+                            file=file, hint=_HINT)
+
+
+def check_file(path: str | Path, *, what: str = "输出文件") -> None:
+    """Refuse (:class:`PersonalDataError`, exit 1) a file that still holds personal data."""
+    _refuse(find_personal_data(path), what, path)
+
+
+def check_workbook(wb, *, what: str = "输出工作簿", file: str | Path | None = None) -> None:
+    """Refuse an openpyxl workbook (as it would be saved) that still holds personal data."""
+    import io
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    _refuse(find_personal_data_in_bytes(buf.getvalue()), what, file)
+
+
+def check_bytes(data: bytes, *, what: str = "输出文件", file: str | Path | None = None) -> None:
+    """Refuse a file held in memory (a package or text) that still holds personal data."""
+    _refuse(find_personal_data_in_bytes(data), what, file)
+
+
+def check_texts(texts: dict[str, str], *, what: str = "邮件", file: str | Path | None = None) -> None:
+    """Refuse texts (``{"邮件主题": ..., "正文": ...}``) that still hold personal data."""
+    hits = [h for where, text in texts.items() for h in find_in_text(text or "", where)]
+    _refuse(hits, what, file)

@@ -33,12 +33,20 @@ def build_report(ledger: Ledger, path: str | Path, *, include_personal_data: boo
                  **options: Any) -> tuple[Path, Summary]:
     """Compute the summary of ``ledger`` and write the report workbook to ``path``."""
     summary = compute_summary(ledger, **options)
+    if not include_personal_data:
+        from xfsheets.privacy import mask_text
+
+        summary.paragraph = mask_text(summary.paragraph)  # also what the command line prints
     return write_report(summary, path, include_personal_data=include_personal_data), summary
 
 
 def write_report(summary: Summary, path: str | Path, *, include_personal_data: bool = False) -> Path:
-    """Write the summary workbook atomically. Identity numbers and phones are masked
-    unless ``include_personal_data``."""
+    """Write the summary workbook atomically.
+
+    Unless ``include_personal_data``, identity numbers and phones are masked everywhere in
+    it (every sheet, the 情况综述 paragraph, unit and place names, chart titles, sheet names,
+    document properties: :func:`xfsheets.privacy.mask_book`), and the workbook is scanned
+    before it is written; anything left refuses the file (:class:`PersonalDataError`)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "总体情况"
@@ -58,6 +66,11 @@ def write_report(summary: Summary, path: str | Path, *, include_personal_data: b
     _table(wb.create_sheet("重复信访"), private(summary.repeated), "重复信访")
     _table(wb.create_sheet("集体访"), private(summary.collective), "集体访（人数≥5）", widths={"反映问题": 36})
     _table(wb.create_sheet("说明"), summary.definitions, "统计口径", widths={"口径": 80})
+    if not include_personal_data:
+        from xfsheets.privacy import check_workbook, mask_book
+
+        mask_book(wb)
+        check_workbook(wb, what="汇总报表", file=path)
     return save_workbook(wb, path)
 
 

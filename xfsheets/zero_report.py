@@ -49,11 +49,24 @@ def notable(frame: pd.DataFrame) -> pd.Series:
 
 def build_zero_reports(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None = None,
                        date_from: dt.date | None = None, date_to: dt.date | None = None,
-                       unit: str | None = None, reporter: str = "", signer: str = "") -> list[ZeroReport]:
-    """One workbook per unit (or only ``unit``) for the day ``as_of`` or ``date_from..date_to``."""
+                       unit: str | None = None, reporter: str = "", signer: str = "",
+                       include_personal_data: bool = False) -> list[ZeroReport]:
+    """One workbook per unit (or only ``unit``) for the day ``as_of`` or ``date_from..date_to``.
+
+    Unless ``include_personal_data``, identity numbers and phones are masked in what the
+    reports show (unit names, so also the file names; case texts; every cell, sheet name
+    and document property) and each workbook is scanned before it is written.
+    """
     as_of = as_of or dt.date.today()
     start, end = (date_from or as_of), (date_to or as_of)
     frame = ledger.frame
+    if not include_personal_data:
+        from xfsheets.privacy import mask_frame, mask_text
+
+        shown = [c for c in ("unit", "summary", "case_id", "status") if c in frame.columns]
+        frame = frame.assign(**mask_frame(frame[shown]))
+        unit = mask_text(unit) if unit else unit
+        reporter, signer = mask_text(reporter), mask_text(signer)
     in_period = frame["received_on"].between(pd.Timestamp(start), pd.Timestamp(end))
     units = [unit] if unit else sorted(frame["unit"].dropna().unique().tolist()) or ["本单位"]
     period = cn_date(start) if start == end else f"{cn_date(start)}至{cn_date(end)}"
@@ -70,13 +83,13 @@ def build_zero_reports(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | 
     reports = []
     with staged_folder(out_dir, frame["_file"].dropna().astype(str).unique()) as staging:
         for (name, events, _), stem in zip(planned, stems):
-            _write(staging / f"{stem}.xlsx", name, period, events, reporter, signer, as_of)
+            _write(staging / f"{stem}.xlsx", name, period, events, reporter, signer, as_of, include_personal_data)
             reports.append(ZeroReport(unit=name, path=out_dir / f"{stem}.xlsx", events=events))
     return reports
 
 
 def _write(path: Path, unit: str, period: str, events: pd.DataFrame, reporter: str, signer: str,
-           as_of: dt.date) -> None:
+           as_of: dt.date, include_personal_data: bool = False) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "零报告" if events.empty else "信访情况报告"
@@ -123,4 +136,9 @@ def _write(path: Path, unit: str, period: str, events: pd.DataFrame, reporter: s
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+    if not include_personal_data:
+        from xfsheets.privacy import check_workbook, mask_book
+
+        mask_book(wb)
+        check_workbook(wb, what="零报告" if events.empty else "信访情况报告", file=path.name)
     save_workbook(wb, path)

@@ -1,0 +1,30 @@
+@echo off
+chcp 936 >nul
+rem xfsheets uninstaller. Kept here as UTF-8/LF; build_bundle.py writes the bundle's copy in GBK with CRLF.
+setlocal EnableExtensions
+title xfsheets 信访台账助手 - 卸载
+echo.
+echo ==== xfsheets 信访台账助手：卸载 ====
+echo.
+set "FOUND="
+for %%V in (3.13 3.12 3.11) do call :remove py -%%V
+if not defined FOUND call :remove python
+echo.
+if defined FOUND (
+  echo 卸载完成。台账文件和程序生成的结果文件都没有删除；pandas 等依赖库保留，不影响其他程序。
+) else (
+  echo 没有找到已安装的 xfsheets，没有做任何改动。
+)
+echo.
+pause
+exit /b 0
+
+:remove
+%* -m pip show xfsheets >nul 2>&1
+if errorlevel 1 exit /b 0
+set "FOUND=1"
+%* -m xfsheets excel addin uninstall --help >nul 2>&1
+if not errorlevel 1 %* -m xfsheets excel addin uninstall
+echo 正在从 %* 卸载 xfsheets ……
+%* -m pip uninstall -y --disable-pip-version-check xfsheets
+exit /b 0

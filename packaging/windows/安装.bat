@@ -1,0 +1,87 @@
+@echo off
+chcp 936 >nul
+rem xfsheets offline installer. Kept here as UTF-8/LF; build_bundle.py writes the bundle's copy in
+rem GBK (code page 936) with CRLF. Needs no internet: installs from the wheels\ folder beside it.
+setlocal EnableExtensions
+title xfsheets 信访台账助手 - 离线安装
+echo.
+echo ==== xfsheets 信访台账助手：离线安装 ====
+echo.
+
+if not exist "%~dp0wheels\" goto notextracted
+
+rem Find a 64-bit Python 3.11-3.13: the py launcher first, then python on PATH.
+set "PY="
+for %%V in (3.13 3.12 3.11) do if not defined PY call :try py -%%V
+if not defined PY call :try python
+if not defined PY call :try python3
+if not defined PY goto nopython
+
+for /f "tokens=2" %%A in ('%PY% --version 2^>^&1') do set "PYVER=%%A"
+echo 找到 Python %PYVER%（%PY%）。
+echo 正在从本文件夹安装 xfsheets 及其依赖，不需要联网，请稍候（约一两分钟）……
+echo.
+
+%PY% -m pip --version >nul 2>&1
+if errorlevel 1 %PY% -m ensurepip --default-pip >nul 2>&1
+
+%PY% -m pip install --no-index --find-links "%~dp0wheels" --upgrade --no-warn-script-location --disable-pip-version-check xfsheets
+if errorlevel 1 goto pipfailed
+
+%PY% -m xfsheets --help >nul 2>&1
+if errorlevel 1 goto checkfailed
+for /f %%A in ('%PY% -c "import xfsheets; print(xfsheets.__version__)"') do set "XFVER=%%A"
+
+rem The Excel add-in: only when this version has the command.
+set "ADDIN=none"
+%PY% -m xfsheets excel addin --help >nul 2>&1
+if errorlevel 1 goto report
+echo.
+echo 正在安装 Excel 加载项（信访台账 选项卡）……
+%PY% -m xfsheets excel addin install
+if errorlevel 1 (set "ADDIN=failed") else (set "ADDIN=ok")
+
+:report
+echo.
+echo ==================================================================
+echo 安装完成：xfsheets %XFVER% 已安装到 Python %PYVER%。
+if "%ADDIN%"=="ok" echo Excel 加载项已安装。下一步：关闭并重新打开 Excel，打开台账，使用“信访台账”选项卡里的按钮。
+if "%ADDIN%"=="failed" echo 但 Excel 加载项没有装上（原因见上面的提示）。请关闭 Excel 后再双击“安装.bat”一次；仍不行请把本窗口截图发给技术人员。
+if "%ADDIN%"=="none" echo 本版本还没有 Excel 加载项。下一步：请技术人员为台账生成带按钮的文件（命令：%PY% -m xfsheets excel install 台账.xlsx），之后用 Excel 打开生成的 .xlsm 台账即可使用按钮。
+echo 想先看效果：在本文件夹地址栏输入 cmd 回车，运行 %PY% -m xfsheets demo ，结果在 demo-output 文件夹。
+echo ==================================================================
+echo.
+pause
+exit /b 0
+
+:try
+%* -c "import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) and sys.maxsize > 2**32 else 1)" >nul 2>&1
+if not errorlevel 1 set "PY=%*"
+exit /b 0
+
+:notextracted
+echo 没有找到 wheels 文件夹：请先把压缩包“全部解压缩”（右键压缩包 → 全部解压缩），
+echo 再双击解压出来的文件夹里的“安装.bat”。没有安装任何东西。
+goto failed
+
+:nopython
+echo 没有找到可用的 Python：需要 64 位的 Python 3.11、3.12 或 3.13。没有安装任何东西。
+echo 下一步：先安装 Python（安装程序由技术人员提供，例如 python-3.12.10-amd64.exe，
+echo 安装时勾选“Add python.exe to PATH”），装好后再双击“安装.bat”。详见“使用说明.txt”。
+goto failed
+
+:pipfailed
+echo.
+echo 安装没有完成（pip 报错，见上面的英文提示）。原有程序没有受影响。
+echo 下一步：确认本压缩包已完整解压、Python 是 64 位的 3.11 至 3.13；仍不行请把本窗口截图发给技术人员。
+goto failed
+
+:checkfailed
+echo.
+echo 安装后试运行 xfsheets 失败（见上面的提示）。请把本窗口截图发给技术人员。
+goto failed
+
+:failed
+echo.
+pause
+exit /b 1

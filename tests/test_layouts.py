@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 import pytest
 from click.testing import CliRunner
 
@@ -190,3 +192,77 @@ def test_consolidate_picks_up_every_supported_format(tmp_path):
     doc = json.loads(run("consolidate", str(folder), "-o", str(tmp_path / "out.xlsx"), "--json").stdout)
     assert len(doc["files"]) == 4 and not [f for f in doc["files"] if f["error"]]
     assert doc["rows_in"] == 5 + 30 + 30 + 30
+
+
+# --- never invent a deadline; dates and day counts as people type them ------------------------
+
+@pytest.mark.parametrize("name", ["no_assigned_accepted_columns.xlsx", "unreadable_dates_extensions.xlsx"])
+def test_known_deadline_flags(name):
+    cases = json.loads(run("deadlines", str(L / name), "--json", "--as-of", AS_OF).stdout)["cases"]
+    flags = {str(c["row"]): c for c in cases}
+    for row, flag in TRUTH[name]["flags"].items():
+        case = flags[row]
+        assert case["flag"] == flag, (row, case)
+        if flag == "unknown":
+            assert case["due_on"] is None and case["days_left"] is None
+            assert case["explain"].startswith("无法判断") and "20" not in case["explain"].split("：", 1)[0]
+
+
+def test_missing_columns_say_which_column():
+    cases = json.loads(run("deadlines", str(L / "no_assigned_accepted_columns.xlsx"), "--json",
+                           "--as-of", AS_OF).stdout)["cases"]
+    by_row = {c["row"]: c["explain"] for c in cases}
+    assert "没有“受理日期”列" in by_row[2] and "办理中" in by_row[2]
+    assert "没有“交办日期”列" in by_row[5]
+    assert not [c for c in cases if c["flag"] in ("overdue", "severely_overdue")]
+
+
+def test_unreadable_cells_are_named_with_what_was_typed():
+    cases = {c["row"]: c for c in json.loads(run("deadlines", str(L / "unreadable_dates_extensions.xlsx"), "--json",
+                                                 "--as-of", AS_OF).stdout)["cases"]}
+    assert "H10" in cases[10]["explain"] and "一个月" in cases[10]["explain"]
+    assert "G11" in cases[11]["explain"] and "2026年2月30日" in cases[11]["explain"]
+    findings = json.loads(run("check", str(L / "unreadable_dates_extensions.xlsx"), "--json").stdout)["findings"]
+    codes = {(f["code"], f["row"], f["column"]) for f in findings}
+    assert ("bad_number", 10, "H") in codes and ("bad_date", 11, "G") in codes
+    assert ("date_out_of_range", 14, "B") in codes
+    assert next(f for f in findings if f["code"] == "date_out_of_range")["severity"] == "warning"
+    # /, —, -, 无 mean "not applicable": never a bad date
+    assert not [f for f in findings if f["code"] == "bad_date" and f["row"] in (12, 13)]
+
+
+def test_dates_and_extensions_as_typed_are_understood():
+    ledger = read_ledger(L / "unreadable_dates_extensions.xlsx")
+    frame = ledger.frame.set_index("_row")
+    for row, expected in TRUTH["unreadable_dates_extensions.xlsx"]["rows"].items():
+        for field, value in expected.items():
+            if field in ("flag", "warning"):
+                continue
+            got = frame.at[int(row), field]
+            got = None if got is None or got is pd.NA or got != got else got
+            if hasattr(got, "date"):
+                got = got.date().isoformat()
+            assert got == value, (row, field, got)
+
+
+@pytest.mark.parametrize("typed,days", [
+    (30, 30), ("30", 30), ("30天", 30), ("30日", 30), ("三十", 30), ("三十日", 30), ("延期30天", 30),
+    ("30（已批准）", 30), ("延长十五日", 15), ("二十五天", 25), ("一个月", None), ("30个工作日", None), ("-5", None)])
+def test_extension_day_forms(typed, days):
+    from xfsheets.normalize import parse_day_count
+
+    assert parse_day_count(typed) == days
+
+
+def test_month_day_without_a_year_is_not_guessed():
+    from xfsheets.reader import ledger_from_rows
+
+    rows = [["信访件编号", "登记日期", "信访人", "反映问题"], ["A-1", "3月5日", "张三", "问题"]]
+    ledger = ledger_from_rows(rows, file="台账.xlsx", sheet="Sheet1")
+    assert ledger.frame["received_on"].isna().all()
+    from xfsheets.checks import check
+
+    finding = next(f for f in check(ledger).findings if f.code == "bad_date")
+    assert "没有年份" in finding.message
+    ledger = ledger_from_rows(rows, file="台账.xlsx", sheet="2025年3月")
+    assert ledger.frame["received_on"].iloc[0] == pd.Timestamp(2025, 3, 5)

@@ -8,6 +8,7 @@ a profile can switch a rule off or change its severity. Every finding is collect
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field as dc_field
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from xfsheets.ledger import Ledger
-from xfsheets.normalize import display_value
+from xfsheets.normalize import MONTH_DAY_RE, display_value, is_na_mark
 from xfsheets.schema import CLOSED_STATUSES, LABELS, Profile
 
 ERROR, WARNING = "error", "warning"
@@ -92,6 +93,7 @@ class Report:
 class Context:
     ledger: Ledger
     profile: Profile
+    as_of: dt.date | None = None  # dates after it are suspicious (default: today)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -123,7 +125,7 @@ def _raw_blank(ctx: Context, field: str) -> pd.Series:
     # missing when unreadable, so look at what was typed in those (few) cells only.
     raw = ctx.raw.loc[missing, field].tolist()
     blank = missing.copy()
-    blank[missing] = [v is None or (type(v) is str and not v.strip()) for v in raw]
+    blank[missing] = [v is None or (type(v) is str and (not v.strip() or is_na_mark(v))) for v in raw]
     return blank
 
 
@@ -163,8 +165,45 @@ def bad_date(ctx: Context) -> Iterator[Hit]:
         mask = ~_raw_blank(ctx, field) & ctx.frame[field].isna()
         if mask.any():
             typed = ctx.raw.loc[mask, field].map(display_value)
-            yield field, mask, (f"“{LABELS[field]}”填写的「" + typed + "」不是有效日期，请改成 2026-03-05 这样的日期"
-                                "（月、日要存在，年份写全）")
+            no_year = typed.str.match(MONTH_DAY_RE.pattern)
+            yield field, mask, (f"“{LABELS[field]}”填写的「" + typed + "」" + no_year.map({
+                True: "没有年份，无法确定是哪一年：请写成 2026-03-05 这样带年份的日期，"
+                      "或在表头上方写明“填报日期：2026年3月31日”、或把工作表命名为“2026年3月”",
+                False: "不是有效日期，请改成 2026-03-05 这样的日期（月、日要存在，年份写全）"}))
+
+
+def date_out_of_range(ctx: Context) -> Iterator[Hit]:
+    """A date before 2000 or after the as-of date is almost always a typo in the year."""
+    from xfsheets.schema import DATE_FIELDS
+
+    as_of = ctx.as_of or dt.date.today()
+    low, high = pd.Timestamp(2000, 1, 1), pd.Timestamp(as_of)
+    for field in DATE_FIELDS:
+        if field in ("due_on",) or not ctx.ledger.has(field):
+            continue  # a 办理时限 lies in the future by nature
+        value = ctx.frame[field]
+        early, late = value < low, value > high
+        if early.any():
+            yield field, early, (f"“{LABELS[field]}”为 " + value[early].dt.strftime("%Y-%m-%d")
+                                 + "，早于2000年，请核对年份")
+        if late.any():
+            yield field, late, (f"“{LABELS[field]}”为 " + value[late].dt.strftime("%Y-%m-%d")
+                                + f"，晚于今天（{as_of.isoformat()}），请核对年份")
+
+
+def bad_number(ctx: Context) -> Iterator[Hit]:
+    """延期天数 / 人数 typed as something that is not a number (一个月): kept as typed, reported."""
+    from xfsheets.schema import INT_FIELDS
+
+    for field in INT_FIELDS:
+        if field not in ctx.raw.columns:
+            continue
+        mask = ~_raw_blank(ctx, field) & ctx.frame[field].isna()
+        if mask.any():
+            typed = ctx.raw.loc[mask, field].map(display_value)
+            unit = "天数" if field == "extension_days" else "数量"
+            example = "30（或“30天”）" if field == "extension_days" else "3"
+            yield field, mask, (f"“{LABELS[field]}”填写的「" + typed + f"」无法识别为{unit}，请填写数字，如 {example}")
 
 
 def date_order(ctx: Context) -> Iterator[Hit]:
@@ -294,11 +333,13 @@ RULES: list[Rule] = [
     Rule("unknown_value", WARNING, ("status", "channel", "category"), unknown_value, "状态/形式/类别不在词表中"),
     Rule("duplicate_case_id", ERROR, ("case_id",), duplicate_case_id, "信访件编号重复"),
     Rule("extension_too_long", ERROR, ("extension_days",), extension_too_long, "延期超过30日"),
+    Rule("bad_number", ERROR, ("extension_days", "headcount"), bad_number, "延期天数/人数无法识别为数字"),
+    Rule("date_out_of_range", WARNING, (), date_out_of_range, "日期早于2000年或晚于今天（多为年份笔误）"),
 ]
 RULE_BY_CODE = {r.code: r for r in RULES}
 
 
-def check(ledger: Ledger, profile: Profile | None = None) -> Report:
+def check(ledger: Ledger, profile: Profile | None = None, as_of: dt.date | None = None) -> Report:
     """Run every rule (as the profile configures them) over the ledger; collect all findings."""
     profile = profile or Profile()
     unknown = sorted(set(profile.checks) - set(RULE_BY_CODE))
@@ -307,7 +348,7 @@ def check(ledger: Ledger, profile: Profile | None = None) -> Report:
 
         raise ConfigError(f"配置文件 [checks] 中有不认识的检查项：{'、'.join(unknown)}", file=profile.path,
                           hint=f"可用：{'、'.join(RULE_BY_CODE)}")
-    ctx = Context(ledger, profile)
+    ctx = Context(ledger, profile, as_of)
     frame = ledger.frame
     findings: list[Finding] = []
     findings += _missing_columns(ledger, profile)

@@ -124,6 +124,17 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
     due = np.where(binding, ledger_due, legal_due)
     beyond = binding & ~np.isnat(legal_due) & (ledger_due > legal_due)
 
+    # Never invent a deadline: a date or 延期天数 the matter's stage needs that is missing
+    # (column absent, cell blank, or typed unreadably) makes the flag unknown, with the reason.
+    reasons = _cannot_tell(ledger, f, rules, code)
+    blocked = np.zeros(n, dtype=bool)
+    if reasons:
+        blocked[list(reasons)] = True
+        legal_due = np.where(blocked, np.datetime64("NaT"), legal_due).astype("datetime64[D]")
+        due = np.where(blocked, np.datetime64("NaT"), due).astype("datetime64[D]")
+        binding &= ~blocked
+        beyond &= ~blocked
+
     # Flags.
     as_of64 = np.datetime64(as_of, "D")
     status_closed = f["status"].isin(CLOSED_STATUSES).to_numpy()
@@ -160,6 +171,11 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
     distinct["stage"], distinct["flag"] = stage_names[distinct["stage"]], flag_names[distinct["flag"]]
     explain = pc.take(_explain(rules=rules, cal=cal, tables=tables, assume_weekends=assume_weekends, as_of=as_of,
                                **distinct), pa.array(inverse))
+    if reasons:
+        texts = explain.to_numpy(zero_copy_only=False).astype(object)
+        for pos, why in reasons.items():
+            texts[pos] = "无法判断：" + why
+        explain = pa.array(texts.tolist(), pa.string())
 
     keys = list(STAGE_ORDER)
 
@@ -188,6 +204,88 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
         "due_beyond_legal_limit": beyond,
     }, index=index)
     return out[RESULT_COLUMNS]
+
+
+# What a status says about the stage a matter has reached (so the date that starts it is needed).
+STATUS_STAGE = {"已交办": "accept", "已转送": "accept", "已受理": "handle", "办理中": "handle", "延期办理": "handle",
+                "复查中": "review", "复核中": "recheck"}
+
+
+def _cannot_tell(ledger: Ledger | pd.DataFrame, f: pd.DataFrame, rules: Rules, code: np.ndarray) -> dict[int, str]:
+    """Row position -> why its deadline cannot be told (Chinese), for the rows whose stage needs a
+    date or 延期天数 that the ledger lacks, left blank, or holds in a form that cannot be read."""
+    from xfsheets.normalize import display_value, is_blank, is_na_mark
+
+    raw = ledger.raw if isinstance(ledger, Ledger) else None
+    out: dict[int, str] = {}
+    rows = f["_row"].to_numpy() if "_row" in f.columns else None
+
+    def where(field: str, pos: int) -> str:
+        if not isinstance(ledger, Ledger) or rows is None:
+            return ""
+        letter = ledger.sources[int(f["_source"].iat[pos])].letter(field) if "_source" in f.columns else None
+        return f"（{letter}{rows[pos]}）" if letter else f"（第 {rows[pos]} 行）"
+
+    def has_column(field: str, pos: int) -> bool:
+        if not isinstance(ledger, Ledger):
+            return field in f.columns
+        return field in ledger.sources[int(f["_source"].iat[pos])].fields
+
+    def typed(field: str, pos: int):
+        if raw is None or field not in raw.columns:
+            return None
+        v = raw[field].iat[pos]
+        return None if is_blank(v) or is_na_mark(v) else v
+
+    # 1. A date typed but unreadable, for the stage the row would otherwise be in or a later one.
+    fields = [rules[k].start for k in STAGE_ORDER] + [s.extension_field for k in STAGE_ORDER
+                                                      for s in [rules[k]] if s.extension_field]
+    if raw is not None:
+        for field in dict.fromkeys(fields):
+            if field not in raw.columns:
+                continue
+            bad = f[field].isna().to_numpy() & raw[field].notna().to_numpy()
+            for pos in np.flatnonzero(bad):
+                v = typed(field, pos)
+                if v is None or pos in out:
+                    continue
+                kind = "天数" if field == "extension_days" else "日期"
+                out[pos] = (f"“{LABELS[field]}”{where(field, pos)}填写的「{display_value(v)}」无法识别为{kind}，"
+                            f"无法计算时限：请改成{'数字，如 30' if kind == '天数' else ' 2026-03-05 这样的日期'}")
+    # 2. The status says the matter reached a stage whose start date is missing.
+    status = f["status"].to_numpy(dtype=object)
+    later = [rules[k].start for k in ("accept", "handle")]
+    register = STAGE_ORDER.index("register")
+    stage_of_status = f["status"].map({st: STAGE_ORDER.index(k) for st, k in STATUS_STAGE.items()}).to_numpy(dtype=float)
+    handle = STAGE_ORDER.index("handle")
+    ext_field = rules["handle"].extension_field
+    candidates = (((code > stage_of_status) & (code != len(STAGE_ORDER)))  # NaN compares False
+                  | ((status == "延期办理") & (code == handle)
+                     & (f[ext_field].isna().to_numpy() if ext_field else False))
+                  | (f["status"].isin(CLOSED_STATUSES).to_numpy() & (code == register)))
+    for pos in np.flatnonzero(candidates):
+        key = STATUS_STAGE.get(status[pos])
+        if key is None and status[pos] in CLOSED_STATUSES and code[pos] == register and pos not in out \
+                and not any(has_column(c, pos) for c in later):
+            out[pos] = (f"办理状态为“{status[pos]}”，但台账没有“{LABELS[later[0]]}”“{LABELS[later[1]]}”列，"
+                        "无法判断是否按期办结：请在台账中加上这两列并填写")
+            continue
+        if key is None or pos in out or code[pos] == len(STAGE_ORDER):  # no date at all: said elsewhere
+            continue
+        need = rules[key].start
+        if code[pos] > STAGE_ORDER.index(key):
+            if not has_column(need, pos):
+                out[pos] = (f"办理状态为“{status[pos]}”，但台账没有“{LABELS[need]}”列，无法确定{rules[key].label}阶段的时限："
+                            f"请在台账中加上“{LABELS[need]}”列并填写")
+            else:
+                out[pos] = (f"办理状态为“{status[pos]}”，但“{LABELS[need]}”{where(need, pos)}未填写，"
+                            f"无法确定{rules[key].label}阶段的时限：请填写“{LABELS[need]}”")
+        elif status[pos] == "延期办理" and code[pos] == STAGE_ORDER.index(key) and rules[key].extension_field:
+            ext = rules[key].extension_field
+            if pd.isna(f[ext].iat[pos]):
+                out[pos] = (f"办理状态为“延期办理”，但“{LABELS[ext]}”{where(ext, pos) if has_column(ext, pos) else ''}"
+                            f"{'未填写' if has_column(ext, pos) else '列不存在'}，无法确定延期后的时限：请填写批准的延期天数")
+    return out
 
 
 def _distinct_rows(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

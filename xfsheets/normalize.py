@@ -21,12 +21,35 @@ EXCEL_EPOCH = np.datetime64("1899-12-30")
 # Serial numbers Excel shows as dates 1950-01-01 .. 2100-12-31 (General-formatted date cells).
 _SERIAL_MIN, _SERIAL_MAX = 18264, 73415
 
-# 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日, 2026-03-05 10:30(:00), with spaces tolerated.
+# 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日(号), 2026-03-05 10:30(:00), with spaces tolerated.
 _DATE_RE = re.compile(
-    r"^\s*(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"^\s*(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"
     r"(?:[\sT]+\d{1,2}[:：]\d{1,2}(?:[:：]\d{1,2}(?:\.\d+)?)?)?\s*$"
 )
 _COMPACT_RE = re.compile(r"^\s*(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})\s*$")
+# 3月5日 / 3月5号: a date without its year (the year comes from the sheet, else it is unreadable).
+MONTH_DAY_RE = re.compile(r"^\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?\s*$")
+# Marks people type for "not applicable / nothing": read as blank, never as a bad value.
+_NA_RE = re.compile(r"^[\s/／\\\-－—–_~～、.。]*$|^\s*(无|暂无|不适用|未定|N/?A)\s*$", re.I)
+_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+def is_na_mark(value: Any) -> bool:
+    """Text such as ``/``, ``—``, ``-``, ``无`` that means "not applicable" (blank)."""
+    return type(value) is str and bool(_NA_RE.match(unicodedata.normalize("NFKC", value)))
+
+
+def year_hint(*texts: Any) -> int | None:
+    """The year a ledger's month-day dates belong to: the first "2026年" (or 2026-03-31 style date)
+    found in ``texts`` (填报日期, sheet name, title), else None."""
+    for text in texts:
+        if not text:
+            continue
+        text = unicodedata.normalize("NFKC", str(text))
+        m = _YEAR_RE.search(text) or re.search(r"\b((?:19|20)\d{2})[-/.]\d{1,2}", text)
+        if m:
+            return int(m.group(1))
+    return None
 
 
 def is_blank(value: Any) -> bool:
@@ -76,12 +99,13 @@ def parse_date(value: Any) -> dt.date | None:
     return _valid(int(match["y"]), int(match["m"]), int(match["d"]))
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
+def parse_dates(values: pd.Series, year: int | None = None) -> pd.Series:
     """Vectorised :func:`parse_date` over a column of raw cell values -> ``datetime64[ns]``.
 
     Real Excel dates, serial numbers in General cells, ``20260305`` typed as a number,
     and text in the forms of :data:`_DATE_RE` (full-width digits folded first).
-    Anything else, and impossible dates such as ``2026.13.05``, become NaT.
+    Anything else, and impossible dates such as ``2026.13.05``, become NaT. ``3月5日`` takes
+    ``year`` (the ledger's year) when given, else it is NaT (unreadable, not guessed).
     """
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if values.empty:
@@ -114,6 +138,12 @@ def parse_dates(values: pd.Series) -> pd.Series:
         parts = text.str.extract(_DATE_RE)
         compact = text.str.extract(_COMPACT_RE)
         parts = parts.fillna(compact)
+        if year is not None and parts["y"].isna().any():
+            md = text[parts["y"].isna()].str.extract(MONTH_DAY_RE)
+            md = md[md["m"].notna()]
+            if len(md):
+                parts.loc[md.index, ["m", "d"]] = md[["m", "d"]].to_numpy()
+                parts.loc[md.index, "y"] = str(year)
         ok = parts["y"].notna()
         if ok.any():
             p = parts[ok].astype("int64")
@@ -211,6 +241,50 @@ def parse_ints(values: pd.Series) -> pd.Series:
     text = clean_text(values)
     digits = text.astype("string").str.normalize("NFKC").str.extract(r"^\s*(\d+)\s*(?:人|天|日|个工作日)?\s*$")[0]
     return pd.to_numeric(digits, errors="coerce").astype("Int64")
+
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# 30 / 30天 / 30日 / 三十 / 三十日 / 延期30天 / 30（已批准）/ 延长十五日
+_EXT_RE = re.compile(r"^(?:延期|延长|申请延期|批准延期)?\s*(?P<n>\d+|[零〇一二两三四五六七八九十]+)\s*(?:天|日|个自然日|自然日)?"
+                     r"\s*(?:[(（\[【][^)）\]】]*[)）\]】])?\s*$")
+
+
+def _cn_number(text: str) -> int | None:
+    """Chinese numerals below 100: 十五, 三十, 二十五, 两 (None for anything else)."""
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        t = _CN_DIGITS.get(tens, None) if tens else 1
+        o = _CN_DIGITS.get(ones, None) if ones else 0
+        if t is None or o is None or "十" in ones:
+            return None
+        return t * 10 + o
+    if len(text) == 1:
+        return _CN_DIGITS.get(text)
+    return None
+
+
+def parse_day_count(value: Any) -> int | None:
+    """One 延期天数 as typed -> days, or None (blank, or not a number of days, e.g. 一个月)."""
+    if is_blank(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        return int(number) if number.is_integer() and number >= 0 else None
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
+    m = _EXT_RE.match(text)
+    return _cn_number(m["n"]) if m else None
+
+
+def parse_day_counts(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`parse_day_count` (each distinct value parsed once) -> Int64."""
+    if set(map(type, values)) <= {int, float, type(None)}:  # numbers only: the common case
+        return parse_ints(values)
+    items = values.tolist()
+    lookup = {v: parse_day_count(v) for v in set(items) if v is not None and not (isinstance(v, float) and v != v)}
+    return pd.array([lookup.get(v) if v is not None and not (isinstance(v, float) and v != v) else None
+                     for v in items], dtype="Int64")
 
 
 def cn_date(value: Any) -> str:

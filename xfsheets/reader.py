@@ -619,13 +619,14 @@ def _build(columns: list[np.ndarray], excel_rows: list[int], source: Source) -> 
     raw: dict[str, pd.Series] = {}
     frame: dict[str, pd.Series] = {}
     taken: set[str] = set()
+    year = ledger_year(source)
     for col, values in zip(source.columns, columns):
         name = _column_name(col, taken)
         col.name = name
         taken.add(name)
         series = pd.Series(values, index=index, dtype=object)
         raw[name] = series
-        frame[name] = normalize_column(col.field, series) if col.field else nz.clean_text(series)
+        frame[name] = normalize_column(col.field, series, year) if col.field else nz.clean_text(series)
     for name in FIELD_NAMES:  # every canonical field exists, missing when the file lacks it
         if name not in frame:
             frame[name] = normalize_column(name, pd.Series([None] * n, index=index, dtype=object))
@@ -639,11 +640,21 @@ def _build(columns: list[np.ndarray], excel_rows: list[int], source: Source) -> 
     return Ledger(frame=pd.DataFrame(ordered, index=index), raw=raw_frame, sources=[source])
 
 
-def normalize_column(field: str, values: pd.Series) -> pd.Series:
-    """Raw cell values of one canonical field -> its normalised column."""
+def ledger_year(source: Source) -> int | None:
+    """The year a sheet's 3月5日-style dates belong to: from the 填报日期/统计时间 line above the
+    header, else the sheet name (2026年3月), else the title; None when nothing says."""
+    meta = source.meta
+    return nz.year_hint(*(meta.get(k) for k in ("填报日期", "填表日期", "报送日期", "统计时间", "统计日期")),
+                        source.sheet, meta.get("标题"))
+
+
+def normalize_column(field: str, values: pd.Series, year: int | None = None) -> pd.Series:
+    """Raw cell values of one canonical field -> its normalised column (``year``: for 3月5日)."""
     kind = FIELD_BY_NAME[field].kind
     if kind == "date":
-        return nz.parse_dates(values)
+        return nz.parse_dates(values, year)
+    if field == "extension_days":
+        return nz.parse_day_counts(values)
     if kind == "int":
         return nz.parse_ints(values)
     if kind in ("id_number", "phone"):

@@ -263,7 +263,7 @@ def no_assigned_accepted_columns(truth: dict) -> None:
     wb.save(OUT / "no_assigned_accepted_columns.xlsx")
     truth["no_assigned_accepted_columns.xlsx"] = {
         "matters": 8, "rows_in": 8,
-        "flags": {str(r + 2): ("closed_on_time" if rows[r][6] == "已办结" else "unknown") for r in range(8)}}
+        "flags": {str(r + 2): "unknown" for r in range(8)}}  # closed ones too: no date says when it was accepted
 
 
 def unreadable_dates_extensions(truth: dict) -> None:
@@ -276,30 +276,31 @@ def unreadable_dates_extensions(truth: dict) -> None:
     cases = [  # (登记日期, 受理日期, 延期天数, 办结日期, status, expected)
         ("3月5日", "3月8日", None, None, "办理中", {"received_on": "2026-03-05", "accepted_on": "2026-03-08"}),
         ("2026年3月5号", D(2026, 3, 6), "30", None, "延期办理", {"received_on": "2026-03-05", "extension_days": 30}),
-        (D(2026, 3, 2), D(2026, 3, 3), "30天", None, "延期办理", {"extension_days": 30}),
-        (D(2026, 3, 2), D(2026, 3, 3), "三十日", None, "延期办理", {"extension_days": 30}),
-        (D(2026, 3, 2), D(2026, 3, 3), "延期30天", None, "延期办理", {"extension_days": 30}),
-        (D(2026, 3, 2), D(2026, 3, 3), "30（已批准）", None, "延期办理", {"extension_days": 30}),
-        (D(2026, 3, 2), D(2026, 3, 3), "三十", None, "延期办理", {"extension_days": 30}),
-        (D(2026, 3, 2), D(2026, 3, 3), "一个月", None, "延期办理", {"extension_days": None, "flag": "unknown"}),
+        (D(2026, 3, 2), D(2026, 3, 6), "30天", None, "延期办理", {"extension_days": 30}),
+        (D(2026, 3, 2), D(2026, 3, 6), "三十日", None, "延期办理", {"extension_days": 30}),
+        (D(2026, 3, 2), D(2026, 3, 6), "延期30天", None, "延期办理", {"extension_days": 30}),
+        (D(2026, 3, 2), D(2026, 3, 6), "30（已批准）", None, "延期办理", {"extension_days": 30}),
+        (D(2026, 3, 2), D(2026, 3, 6), "三十", None, "延期办理", {"extension_days": 30}),
+        (D(2026, 3, 2), D(2026, 3, 6), "一个月", None, "延期办理", {"extension_days": None, "flag": "unknown"}),
         (D(2026, 3, 2), "2026年2月30日", None, None, "办理中", {"accepted_on": None, "flag": "unknown"}),
         (D(2026, 3, 2), "/", None, "—", "已交办", {"accepted_on": None, "closed_on": None}),
         (D(2026, 3, 2), "无", None, "-", "已交办", {"accepted_on": None}),
-        (D(2062, 3, 2), D(2026, 3, 3), None, None, "办理中", {"received_on": "2062-03-02", "warning": "received_on"}),
+        (D(2062, 3, 2), D(2026, 3, 6), None, None, "办理中", {"received_on": "2062-03-02", "warning": "received_on"}),
     ]
     for c, label in enumerate(header, 1):
         ws.cell(2, c, label).font = Font(bold=True)
     expected = {}
     for k, (recv, acc, ext, closed, status, exp) in enumerate(cases):
         r = 3 + k
-        values = [f"Y2026-{k + 1:03d}", recv, NAMES[k % 10], TOPICS[k % 6], "某某镇", D(2026, 3, 2), acc, ext, status, closed]
+        values = [f"Y2026-{k + 1:03d}", recv, NAMES[k % 10], TOPICS[k % 6], "某某镇", D(2026, 3, 5), acc, ext, status, closed]
         for c, value in enumerate(values, 1):
             cell = ws.cell(r, c, value)
             if isinstance(value, dt.datetime):
                 cell.number_format = "yyyy-mm-dd"
         expected[str(r)] = exp
     wb.save(OUT / "unreadable_dates_extensions.xlsx")
-    truth["unreadable_dates_extensions.xlsx"] = {"matters": len(cases), "rows_in": len(cases), "rows": expected}
+    truth["unreadable_dates_extensions.xlsx"] = {"matters": len(cases), "rows_in": len(cases), "rows": expected,
+                                                 "flags": {r: e["flag"] for r, e in expected.items() if "flag" in e}}
 
 
 def macro_sheet_xlsm(truth: dict) -> None:

@@ -311,7 +311,7 @@ def test_send_refuses_without_from_or_password(report):
         send_message(msg, host="127.0.0.1", port=1)
     msg = build_message(report, to=["a@example.gov.cn"], sender="x@example.gov.cn")
     with pytest.raises(ConfigError, match="XFSHEETS_SMTP_PASSWORD"):
-        send_message(msg, host="127.0.0.1", port=1, user="x@example.gov.cn")
+        send_message(msg, host="127.0.0.1", port=1, security="ssl", user="x@example.gov.cn")
 
 
 def test_timeout_is_a_mail_error(report):
@@ -371,23 +371,88 @@ def test_cli_connection_refused(report):
     assert report.exists() and digest(report) == before
 
 
+def _trust(certificate, folder: Path) -> None:
+    """A settings file in the current folder that trusts the test CA (test-only; verification stays on)."""
+    (folder / "xfsheets.toml").write_text(f'[smtp]\ncafile = "{Path(certificate[0]).as_posix()}"\n',
+                                          encoding="utf-8")
+
+
+class CountingAuthenticator:
+    """The test authenticator, counting every login attempt the server sees."""
+
+    def __init__(self):
+        self.attempts = 0
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        self.attempts += 1
+        return _authenticator(server, session, envelope, mechanism, auth_data)
+
+
 @pytest.mark.parametrize("wrong", ["wrong-password-123", "wrong-密码-123"])
-def test_cli_authentication_refused_never_shows_the_password(report, smtp_server, monkeypatch, wrong):
-    handler, port = smtp_server(authenticator=_authenticator, auth_require_tls=False)
+def test_cli_authentication_refused_never_shows_the_password(report, smtp_server, certificate, monkeypatch,
+                                                            tmp_path, wrong):
+    auth = CountingAuthenticator()
+    handler, port = smtp_server(tls_context=_server_context(certificate), require_starttls=True, authenticator=auth)
+    _trust(certificate, tmp_path)
     monkeypatch.setenv("XFSHEETS_SMTP_PASSWORD", wrong)
-    result = _invoke(["mail", report, "--to", "a@example.gov.cn", "--smtp", f"127.0.0.1:{port}",
+    result = _invoke(["mail", report, "--to", "a@example.gov.cn", "--smtp", f"127.0.0.1:{port}", "--starttls",
                       "--user", "clerk@xfj.gov.cn"])
     assert result.exit_code == 1
     assert "拒绝登录" in result.output and "授权码" in result.output
     assert wrong not in result.output
     assert handler.messages == [] and report.exists()
+    assert auth.attempts == 1  # no second login (smtplib's login would try LOGIN after PLAIN)
 
 
-def test_cli_password_from_keyring(report, smtp_server, monkeypatch):
-    handler, port = smtp_server(authenticator=_authenticator, auth_require_tls=False)
+def test_cli_login_without_tls_is_refused_before_connecting(report, monkeypatch, tmp_path):
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(1)
+    listening.setblocking(False)
+    port = listening.getsockname()[1]
+    monkeypatch.setenv("XFSHEETS_SMTP_PASSWORD", SECRET)
+    try:
+        result = _invoke(["mail", report, "--to", "a@example.gov.cn", "--smtp", f"127.0.0.1:{port}",
+                          "--user", "clerk@xfj.gov.cn"])
+        (tmp_path / "xfsheets.toml").write_text(
+            f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nuser = "clerk@xfj.gov.cn"\n',
+            encoding="utf-8")
+        from_file = _invoke(["mail", report, "--to", "a@example.gov.cn"])
+        with pytest.raises(BlockingIOError):
+            listening.accept()  # nobody ever connected
+    finally:
+        listening.close()
+    for res in (result, from_file):
+        assert res.exit_code == 2
+        assert "未加密" in res.output and "--ssl" in res.output and "465" in res.output
+        assert "--starttls" in res.output and "587" in res.output and "security" in res.output
+        assert SECRET not in res.output
+    msg = build_message(report, to=["a@example.gov.cn"], sender="clerk@xfj.gov.cn")
+    with pytest.raises(ConfigError, match="未加密"):
+        send_message(msg, host="127.0.0.1", port=1, user="clerk@xfj.gov.cn", password=SECRET)
+
+
+def test_tls_context_always_verifies(certificate, tmp_path):
+    from xfsheets.mail import tls_context
+
+    for ctx in (tls_context(), tls_context(certificate[0])):
+        assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate")
+    with pytest.raises(ConfigError, match="证书文件"):
+        tls_context(bad)
+    (tmp_path / "xfsheets.toml").write_text('[smtp]\ncafile = "无此文件.pem"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="cafile"):
+        load_config()
+
+
+def test_cli_password_from_keyring(report, smtp_server, certificate, monkeypatch, tmp_path):
+    handler, port = smtp_server(ssl_context=_server_context(certificate), authenticator=_authenticator,
+                                auth_require_tls=False)
+    _trust(certificate, tmp_path)
     asked = []
     monkeypatch.setattr("keyring.get_password", lambda service, user: asked.append((service, user)) or SECRET)
-    result = _invoke(["mail", report, "--to", "a@example.gov.cn", "--smtp", f"127.0.0.1:{port}",
+    result = _invoke(["mail", report, "--to", "a@example.gov.cn", "--smtp", f"127.0.0.1:{port}", "--ssl",
                       "--user", "clerk@xfj.gov.cn"])
     assert result.exit_code == 0, result.output
     assert asked == [("xfsheets", "clerk@xfj.gov.cn")]
@@ -403,7 +468,7 @@ def test_cli_no_password_anywhere(report, monkeypatch):
 
     monkeypatch.setattr("keyring.get_password", no_backend)
     assert smtp_password("clerk@xfj.gov.cn") is None
-    result = _invoke(["mail", report, "--to", "a@example.gov.cn", "--smtp", "127.0.0.1:1",
+    result = _invoke(["mail", report, "--to", "a@example.gov.cn", "--smtp", "127.0.0.1:1", "--ssl",
                       "--user", "clerk@xfj.gov.cn"])
     assert result.exit_code == 2
     assert "XFSHEETS_SMTP_PASSWORD" in result.output and "keyring set xfsheets" in result.output
@@ -459,21 +524,25 @@ def test_cli_bad_arguments_are_exit_2(report, args, text):
 
 # --- the settings file ------------------------------------------------------------
 
-def test_settings_file_supplies_the_defaults(report, smtp_server, tmp_path, monkeypatch):
-    handler, port = smtp_server(authenticator=_authenticator, auth_require_tls=False)
+def test_settings_file_supplies_the_defaults(report, smtp_server, certificate, tmp_path, monkeypatch):
+    handler, port = smtp_server(tls_context=_server_context(certificate), require_starttls=True,
+                                authenticator=_authenticator)
     folder = tmp_path / "config-home" / "xfsheets"
     folder.mkdir(parents=True)
     (folder / "xfsheets.toml").write_text(
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nuser = "clerk@xfj.gov.cn"\n'
-        f'sender = "县信访局 <clerk@xfj.gov.cn>"\ntimeout = 5\n\n[mail]\nto = ["shi@example.gov.cn"]\n',
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "starttls"\nuser = "clerk@xfj.gov.cn"\n'
+        f'sender = "县信访局 <clerk@xfj.gov.cn>"\ntimeout = 5\ncafile = "{Path(certificate[0]).as_posix()}"\n\n'
+        f'[mail]\nto = ["shi@example.gov.cn"]\n',
         encoding="utf-8")
     cfg = load_config()
-    assert cfg.path == folder / "xfsheets.toml" and cfg.smtp.port == port and cfg.smtp.security is None
+    assert cfg.path == folder / "xfsheets.toml" and cfg.smtp.port == port and cfg.smtp.security == "starttls"
+    assert cfg.smtp.cafile == Path(certificate[0])
     monkeypatch.setenv("XFSHEETS_SMTP_PASSWORD", SECRET)
     result = _invoke(["mail", report])
     assert result.exit_code == 0, result.output
     (received,) = handler.messages
     assert received["rcpt_tos"] == ["shi@example.gov.cn"]
+    assert received["tls"] and received["auth"].login == b"clerk@xfj.gov.cn"
     assert str(_parse(received["data"])["From"]) == "县信访局 <clerk@xfj.gov.cn>"
 
 

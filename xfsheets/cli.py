@@ -310,6 +310,10 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
     cc_list = list(cc) or cfg.cc
     if eml is None and not to_list:
         raise CliError("请用 --to 指定收件人（或在 xfsheets.toml 的 [mail] 中写 to）", 2)
+    if eml is None and user and security is None:  # a password travels only over TLS: refuse before connecting
+        from xfsheets.mail import TLS_HINT
+
+        raise CliError(f"为保护邮箱密码，不在未加密的连接上登录（用户「{user}」），邮件未发送。{TLS_HINT}", 2)
 
     msg = build_message(report, to=to_list, cc=cc_list, subject=subject, sender=sender,
                         include_personal_data=include_personal_data)
@@ -327,7 +331,7 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
         raise CliError(f"未找到用户「{user}」的邮箱密码：请设置环境变量 XFSHEETS_SMTP_PASSWORD，"
                        f"或运行 keyring set xfsheets {user} 存入系统钥匙串", 2)
     send_message(msg, host=host, port=port, security=security, user=user, password=password,
-                 timeout=cfg.smtp.timeout)
+                 timeout=cfg.smtp.timeout, cafile=cfg.smtp.cafile)
     recipients = "、".join([*to_list, *cc_list])
     console.print(f"[green]已发送[/green]「{report.name}」给 {recipients}（{masked_note}）。")
 

@@ -16,10 +16,16 @@ Example::
     user = "xfj@example.gov.cn"
     sender = "县信访局 <xfj@example.gov.cn>"
     timeout = 30
+    # cafile = "C:/xfj/单位根证书.pem"   # only when the mail server uses the unit's own CA
 
     [mail]
     to = ["shixfj@example.gov.cn"]
     cc = []
+
+A login (``user``) is only sent over an encrypted connection: ``security`` must be ``ssl``
+(usually port 465) or ``starttls`` (usually 587) whenever ``user`` is set. The server's
+certificate is always verified, against the system's trusted authorities plus, when the
+mail server's certificate comes from the unit's own authority, the PEM file ``cafile``.
 
 The SMTP password is never read from this file (a file holding one is refused): it comes
 from the environment variable ``XFSHEETS_SMTP_PASSWORD`` or the system keyring
@@ -57,6 +63,7 @@ class SmtpSettings:
     user: str | None = None
     sender: str | None = None
     timeout: float = 30.0
+    cafile: Path | None = None  # an extra trusted CA (PEM) for the mail server's certificate
 
 
 @dataclass
@@ -161,6 +168,16 @@ def load_config(path: str | Path | None = None, *, cwd: str | Path | None = None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise ConfigError(f"[smtp] timeout 应为正数（秒），现为 {timeout!r}", file=path, hint="例如 timeout = 30")
 
+    cafile = _str(smtp_table, "cafile", "smtp", path)
+    cafile_path = None
+    if cafile is not None:
+        cafile_path = Path(cafile)
+        if not cafile_path.is_absolute():
+            cafile_path = path.parent / cafile_path
+        if not cafile_path.is_file():
+            raise ConfigError(f"[smtp] cafile 指向的证书文件「{cafile}」不存在", file=path,
+                              hint="请写单位根证书（PEM 格式）的完整路径；邮件服务器使用公共证书时不需要这一项")
+
     smtp = SmtpSettings(
         host=_str(smtp_table, "host", "smtp", path),
         port=port,
@@ -168,6 +185,7 @@ def load_config(path: str | Path | None = None, *, cwd: str | Path | None = None
         user=_str(smtp_table, "user", "smtp", path),
         sender=_str(smtp_table, "sender", "smtp", path),
         timeout=float(timeout),
+        cafile=cafile_path,
     )
     return Config(smtp=smtp, to=_addresses(mail_table, "to", path), cc=_addresses(mail_table, "cc", path),
                   path=path)

@@ -7,7 +7,8 @@
   sheet ``总体情况``). Unless ``include_personal_data`` is set, the attachment is a masked copy
   (identity numbers and phones masked in every sheet, :func:`xfsheets.privacy.mask_workbook`)
   and the body is built from that copy; the report on disk is never changed.
-- :func:`send_message` sends it (plain, STARTTLS or SSL); every delivery failure becomes a
+- :func:`send_message` sends it (plain, STARTTLS or SSL; a login only over TLS, one attempt,
+  the server's certificate always verified); every delivery failure becomes a
   :class:`MailError` (exit code 1) whose Chinese message says what failed and how to fix it.
 - :func:`write_eml` writes it to an ``.eml`` file that Outlook/Foxmail open as a draft.
 
@@ -34,7 +35,7 @@ from typing import Any, Iterable, Sequence
 
 from xfsheets.errors import ConfigError, XfsheetsError
 
-__all__ = ["MailError", "build_message", "send_message", "write_eml", "headline_table"]
+__all__ = ["MailError", "build_message", "send_message", "write_eml", "headline_table", "tls_context"]
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 XLSM_TYPE = ("application", "vnd.ms-excel.sheet.macroEnabled.12")
@@ -282,24 +283,53 @@ def _server_text(exc: smtplib.SMTPResponseException) -> str:
     return f"{exc.smtp_code} {text}".strip()
 
 
-def _login(server: smtplib.SMTP, user: str, password: str) -> None:
-    """``server.login``, except that a non-ASCII user or password goes as UTF-8 AUTH PLAIN.
+TLS_HINT = ("请改用加密连接：--ssl（通常 465 端口，如 --smtp smtp.example.gov.cn:465 --ssl）或 --starttls"
+            "（通常 587 端口），或在 xfsheets.toml 的 [smtp] 中写 security = \"ssl\"（或 \"starttls\"）和相应的 port；"
+            "邮箱服务器的地址、端口和加密方式见邮箱的“客户端设置/SMTP 设置”说明，或询问单位信息中心")
 
-    smtplib encodes AUTH arguments as ASCII and would crash on a password such as a Chinese
-    phrase; RFC 4616 PLAIN is UTF-8, so send it ourselves in that case.
+
+def _login(server: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in with exactly one AUTH exchange; a refusal is final (no second try with another
+    mechanism, as ``smtplib.SMTP.login`` would make).
+
+    PLAIN is preferred (RFC 4616, UTF-8, so a Chinese password works), then LOGIN, then
+    CRAM-MD5 for servers that offer nothing else.
     """
-    if (user + password).isascii():
-        server.login(user, password)
-        return
     server.ehlo_or_helo_if_needed()
     if not server.has_extn("auth"):
         raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
-    if "PLAIN" not in server.esmtp_features["auth"].upper().split():
-        raise smtplib.SMTPAuthenticationError(504, "用户名或密码含非英文字符，而服务器不支持 UTF-8 的 PLAIN 登录方式")
-    token = base64.b64encode(f"\0{user}\0{password}".encode("utf-8")).decode("ascii")
-    code, resp = server.docmd("AUTH", "PLAIN " + token)
+    offered = server.esmtp_features["auth"].upper().split()
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+    if "PLAIN" in offered:
+        code, resp = server.docmd("AUTH", "PLAIN " + b64(f"\0{user}\0{password}"))
+    elif "LOGIN" in offered:
+        code, resp = server.docmd("AUTH", "LOGIN " + b64(user))
+        if code == 334:
+            code, resp = server.docmd(b64(password))
+    elif "CRAM-MD5" in offered and (user + password).isascii():
+        server.user, server.password = user, password
+        code, resp = server.auth("CRAM-MD5", server.auth_cram_md5)
+        return
+    else:
+        raise smtplib.SMTPAuthenticationError(504, "服务器不支持本程序可用的登录方式（PLAIN、LOGIN）")
     if code != 235:
         raise smtplib.SMTPAuthenticationError(code, resp)
+
+
+def tls_context(cafile: str | Path | None = None) -> ssl.SSLContext:
+    """The TLS settings for the mail server: certificates and host names always verified,
+    against the system's authorities plus ``cafile`` (a unit's own CA, PEM) when given."""
+    context = ssl.create_default_context()
+    if cafile is not None:
+        try:
+            context.load_verify_locations(cafile=str(cafile))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"无法读取证书文件「{cafile}」：{exc}",
+                              hint="cafile 应为 PEM 格式的单位根证书（以 -----BEGIN CERTIFICATE----- 开头）") from exc
+    return context
 
 
 def send_message(
@@ -312,16 +342,22 @@ def send_message(
     password: str | None = None,
     timeout: float = 30,
     ssl_context: ssl.SSLContext | None = None,
+    cafile: str | Path | None = None,
 ) -> None:
     """Send ``msg`` through the SMTP server ``host:port``.
 
     ``security``: None (plain, port 25), ``"starttls"`` (587) or ``"ssl"`` (465). Logs in
-    when ``user`` is given (``password`` required). Every failure raises :class:`MailError`
-    (exit code 1) naming the server and saying how to fix it; a partial refusal (some
-    recipients rejected) raises too, after the others got the message.
+    when ``user`` is given (``password`` required), and only over TLS: ``user`` without
+    ``security`` is refused before connecting. One login attempt, never a second. The
+    server's certificate is verified (``ssl_context``, or the system's authorities plus
+    ``cafile``). Every failure raises :class:`MailError` (exit code 1) naming the server
+    and saying how to fix it; a partial refusal (some recipients rejected) raises too,
+    after the others got the message.
     """
     if security not in (None, "starttls", "ssl"):
         raise ConfigError(f"加密方式「{security}」无效", hint="只能是 ssl、starttls，或不加密")
+    if user and security is None:
+        raise ConfigError(f"为保护邮箱密码，不在未加密的连接上登录（用户「{user}」），邮件未发送", hint=TLS_HINT)
     if not msg.get("From"):
         raise ConfigError("未指定发件人", hint="请用 --from 指定，或在 xfsheets.toml 的 [smtp] 中写 sender 或 user")
     if not (msg.get("To") or msg.get("Cc")):
@@ -331,7 +367,7 @@ def send_message(
                           hint="请设置环境变量 XFSHEETS_SMTP_PASSWORD，或用 keyring set xfsheets <用户名> 存入系统钥匙串")
     port = port or {"ssl": 465, "starttls": 587}.get(security or "", 25)
     where = f"邮件服务器 {host}:{port}"
-    context = ssl_context or ssl.create_default_context()
+    context = ssl_context or tls_context(cafile)
     server: smtplib.SMTP | None = None
     step = "连接"
     try:
@@ -361,7 +397,8 @@ def send_message(
     except ssl.SSLError as exc:
         raise MailError(f"与{where}建立加密连接（TLS）失败：{exc.reason or exc}",
                         hint="请确认端口与加密方式匹配（465 用 --ssl，587 用 --starttls）；"
-                             "若提示证书不受信任，请联系单位信息中心") from exc
+                             "若提示证书不受信任（CERTIFICATE_VERIFY_FAILED），请向单位信息中心索取邮件服务器的根证书，"
+                             "在 xfsheets.toml 的 [smtp] 中写 cafile = \"根证书.pem 的路径\"") from exc
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(f"{where}拒绝登录：用户名或密码错误（{_server_text(exc)}）",
                         hint="请检查 --user；密码取自环境变量 XFSHEETS_SMTP_PASSWORD 或系统钥匙串；"

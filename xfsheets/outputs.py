@@ -227,10 +227,11 @@ def staged_folder(dest: str | Path, inputs: Iterable[str | Path] = ()) -> Iterat
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def unique_names(names: Iterable[str], *, limit: int = 80) -> list[str]:
+def unique_names(names: Iterable[str], *, limit: int = 48) -> list[str]:
     """Windows-safe file stems for ``names``, distinct case-insensitively: a name that
     collides with an earlier one after cleaning gets ``_2``, ``_3``... The one rule for every
-    folder of files xfsheets writes (slips, zero reports)."""
+    folder of files xfsheets writes (slips, zero reports). Stems are cut at ``limit``
+    characters: Windows paths stop at 260 characters and a county folder is already deep."""
     from xfsheets.writer import safe_filename
 
     seen: set[str] = set()

@@ -162,7 +162,7 @@ def write_sample_ledger(path: str | Path, rows: int = 1000, *, seed: int = 0, un
     units = [unit] if unit else kwargs.pop("units", None)
     cells = data if data is not None else sample_rows(rows, seed=seed, units=units, defects=defects, **kwargs)
     labels = LABELS_SYNONYMS if header_variant == 1 else LABELS_STANDARD
-    with atomic_path(path) as tmp:
+    with atomic_path(path, guard=False) as tmp:  # a sample is a ledger-to-be, not an output: no stamp, no gate
         # constant_memory flushes a row as soon as a later row is written, which would
         # lose the second half of a merged two-row header: use it for the flat layouts only.
         wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": header_variant != 2})

@@ -96,23 +96,33 @@ def open_workbook(path: str | Path, password: str | None = None):
         raise LedgerReadError(f"不是有效的 Excel 工作簿（是{what}改了扩展名）", file=path, hint=SAVE_AS_XLSX)
     if source is path and path.suffix.lower() in _SNIFFED:
         source = io.BytesIO(path.read_bytes())
+    from xfsheets.limits import GuardedWorkbook, check_workbook, quiet_rust, reader_panic
+
+    plan = check_workbook(path, source)  # container and extent limits, before calamine allocates
+    source = plan.source
     try:
-        if isinstance(source, io.BytesIO):
-            return CalamineWorkbook.from_filelike(source)
-        return CalamineWorkbook.from_path(str(source))
+        with quiet_rust():
+            if isinstance(source, io.BytesIO):
+                return GuardedWorkbook(CalamineWorkbook.from_filelike(source), path, plan.skipped)
+            return GuardedWorkbook(CalamineWorkbook.from_path(str(source)), path, plan.skipped)
     except Exception as exc:  # calamine raises several error types for broken files
         if "sheet:type" in str(exc) and head[:4] == _ZIP_MAGIC:
             # Excel 4.0 macro sheets (xl/macrosheets/) or dialog sheets: calamine refuses the whole
             # workbook, so read it without them (they are listed as skipped by read_ledger).
             try:
-                return CalamineWorkbook.from_filelike(_without_macro_sheets(path))
+                return GuardedWorkbook(CalamineWorkbook.from_filelike(_without_macro_sheets(path)), path,
+                                       plan.skipped)
             except Exception:
                 pass
+            except BaseException as panic:  # pyo3_runtime.PanicException
+                raise reader_panic(panic, path) from None
         if path.suffix.lower() in _WPS:
             raise LedgerReadError("无法读取这个 WPS 表格文件（.et）", file=path,
                                   hint="请在 WPS 中打开，“另存为” .xlsx 格式再试（不要另存为 CSV：身份证号等长数字会丢失）") from exc
         raise LedgerReadError("文件已损坏或不完整，无法读取", file=path,
                               hint="请用 Excel/WPS 打开确认能否正常显示，必要时让报送单位重新发送") from exc
+    except BaseException as panic:  # pyo3_runtime.PanicException is not an Exception
+        raise reader_panic(panic, path) from None
 
 
 # BIFF2/3/4 BOF records (an Excel 2.0-4.0 file is a bare record stream, no OLE container).
@@ -798,6 +808,7 @@ def read_ledger(path: str | Path, *, sheet: str | None = None, profile: Profile 
             header = find_header(rows, profile.lookup(), merges, profile.header_rows)
             parts.append(ledger_from_rows(rows, file=str(path), sheet=name, profile=profile, merges=merges,
                                           header=header))
+            parts[-1].sources[0].skipped.extend(getattr(workbook, "skipped", {}).get(name, []))  # far-away cells
         ledger = Ledger.concat(parts)
         macro = macro_sheet_names(path) if path.suffix.lower() in (".xlsm", ".xltm", ".xlsx", ".xltx") else []
         ledger.skipped_sheets = [SkippedSheet(str(path), m, SHEET_MACRO) for m in macro

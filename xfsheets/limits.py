@@ -1,0 +1,854 @@
+"""What the reader refuses before reading (and how a crash of the Rust reader is reported):
+hostile or broken workbooks cost only themselves.
+
+calamine (Rust) turns a sheet into one dense block from its first to its last cell, so
+a 2.5 KB workbook with cells at A1 and XFD1048576 asks for 550 GB and the process
+aborts; a zip of a few MB can hold gigabytes of XML. Before calamine sees a file we
+look at it cheaply, in bounded memory:
+
+- the container (.xlsx/.xlsm/.xltx/.xlsb): member count from the zip's end record,
+  declared sizes and compression ratios from the central directory, then the real
+  decompressed size of every member, streamed and stopped at the limit;
+- each worksheet's real extent: the cell references (``r="..."``) of the cells that
+  hold something, from a streaming, vectorised scan of the sheet XML (or a walk of the
+  BIFF records of a .xls), so the dense block calamine will build is known in advance.
+
+A sheet whose dense block is far larger than its data because of a few far-away
+isolated cells (one stray value at XFD1048576) is read without them: the cells are
+removed from an in-memory copy and listed as skipped. A genuinely huge sheet is
+refused with a Chinese message saying what, where and how to fix it.
+
+The numbers live in :data:`LIMITS` (one place); everything here returns data or raises
+LedgerReadError, never touches the user's file.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import struct
+import sys
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from xfsheets.errors import LedgerReadError
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    # container (zip) limits, checked before anything is decompressed
+    max_members: int = 10_000              # parts in the package (a real workbook has tens)
+    max_uncompressed: int = 2 * GiB        # all parts together, declared and real
+    max_ratio: float = 300.0               # uncompressed / compressed size of one part ...
+    ratio_from: int = 16 * MiB             # ... for parts at least this big (small parts may be tiny repeats)
+    # sheet extent limits (Excel's own grid; anything beyond it is not from Excel)
+    max_rows: int = 1_048_576
+    max_cols: int = 16_384
+    max_cells: int = 20_000_000            # cells with a value, and the dense block calamine builds
+    # a sparse sheet: look for far-away isolated cells when the dense block is bigger than
+    # max(sparse_min, sparse_factor x the cells that hold something)
+    sparse_min: int = 1_000_000
+    sparse_factor: int = 10
+    stray_row_gap: int = 1_000             # empty rows between the data and a "far-away" cell
+    stray_col_gap: int = 50                # empty columns between the data and a "far-away" cell
+    max_stray: int = 1_000                 # more far-away cells than this: refuse, do not guess
+    # worker processes of a batch (consolidate): address-space limit per worker
+    worker_memory_fraction: float = 0.5    # of physical memory, shared by the workers
+    worker_memory_min: int = 2 * GiB
+
+
+LIMITS = Limits()
+
+_CHUNK = 4 * MiB
+_FIX = "请用 Excel/WPS 打开该文件，删除多余内容（Ctrl+End 可定位到最后一个单元格）后另存为 .xlsx 再试"
+
+
+@dataclass
+class SheetExtent:
+    """What a sheet really holds: cells with a value and the box around them (1-based)."""
+
+    name: str
+    cells: int = 0
+    max_row: int = 0
+    max_col: int = 0
+    beyond: int = 0                           # cells outside Excel's grid
+    # occupied rows (columns) inside the grid and how many cells each holds, ascending
+    row_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    row_counts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    col_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    col_counts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+
+    @property
+    def dense(self) -> int:
+        """Cells of the block from A1 to the last cell (what the reader allocates)."""
+        return self.max_row * self.max_col
+
+    @classmethod
+    def from_counts(cls, name: str, rows: np.ndarray, cols: np.ndarray, **kw: Any) -> "SheetExtent":
+        """From dense per-row / per-column counts (index = number) to the sparse form kept."""
+        ri, ci = np.flatnonzero(rows), np.flatnonzero(cols)
+        return cls(name=name, row_ids=ri, row_counts=rows[ri], col_ids=ci, col_counts=cols[ci], **kw)
+
+
+@dataclass
+class Plan:
+    """The outcome of the checks: what to give calamine, and what was left out."""
+
+    source: Any                                  # a path or an in-memory copy (BytesIO)
+    skipped: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # sheet -> (Excel row, why)
+    extents: dict[str, SheetExtent] = field(default_factory=dict)
+
+
+# --- entry point ------------------------------------------------------------------------
+
+def check_workbook(path: Path, source: Any, limits: Limits = LIMITS) -> Plan:
+    """Check ``source`` (the path, or a decrypted BytesIO) before calamine opens it.
+
+    A zip package (.xlsx .xlsm .xltx .xlsb .ods) or an OLE file (.xls) is checked; anything
+    else is left to calamine. Returns a Plan whose ``source`` may be an in-memory copy
+    without far-away isolated cells. Raises LedgerReadError for a file beyond the limits.
+    """
+    fh = _open_bytes(source)
+    try:
+        head = fh.read(8)
+    finally:
+        if not isinstance(source, io.BytesIO):
+            fh.close()
+    kind = "zip" if head[:4] == b"PK\x03\x04" else "ole" if head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" else ""
+    plan = _check_zip(path, source, limits) if kind == "zip" else _check_xls(path, source, limits) \
+        if kind == "ole" else Plan(source)
+    for stream in (source, plan.source):  # calamine reads an in-memory file from where it stands
+        if isinstance(stream, io.BytesIO):
+            stream.seek(0)
+    return plan
+
+
+def decide(path: Path, ext: SheetExtent, limits: Limits = LIMITS) -> tuple[int, int] | None:
+    """None when the sheet can be read as it is; else the (rows, columns) core to keep.
+
+    Raises LedgerReadError when the sheet is too large even without far-away cells.
+    """
+    if ext.cells > limits.max_cells:
+        raise LedgerReadError(
+            f"工作表数据量过大（{ext.cells:,} 个有内容的单元格，上限 {limits.max_cells:,}）", file=path, sheet=ext.name,
+            hint="请把台账按年度或单位拆分成几个文件后再读取")
+    if _fine(ext, limits):
+        return None
+    core_rows = _core(ext.row_ids, limits.stray_row_gap)
+    core_cols = _core(ext.col_ids, limits.stray_col_gap)
+    stray = (int(ext.row_counts[ext.row_ids > core_rows].sum() + ext.col_counts[ext.col_ids > core_cols].sum())
+             + ext.beyond)
+    if stray == 0:
+        if ext.dense <= limits.max_cells:
+            return None  # sparse but no far-away cells: within the limit, read as it is
+        raise LedgerReadError(
+            f"工作表的数据区域过大（{_ref(ext.max_row, ext.max_col)} 以内共 {ext.dense:,} 个单元格，"
+            f"上限 {limits.max_cells:,}）", file=path, sheet=ext.name, hint="请把台账拆分成几个文件，或删除多余的行列后另存")
+    if stray > limits.max_stray or core_rows * core_cols > limits.max_cells:
+        raise LedgerReadError(
+            f"工作表的数据区域过大：除 A1:{_ref(core_rows, core_cols)} 外，远处还有 {stray:,} 个单元格"
+            f"（最远到 {_ref(ext.max_row, ext.max_col)}），按整块读取需要分配 {ext.dense:,} 个单元格",
+            file=path, sheet=ext.name, hint=_FIX)
+    return core_rows, core_cols
+
+
+def _core(occupied: np.ndarray, gap: int) -> int:
+    """The last row (column) of the data before the first run of more than ``gap`` empty ones."""
+    if occupied.size == 0:
+        return 0
+    jumps = np.flatnonzero(np.diff(occupied) > gap + 1)
+    return int(occupied[jumps[0]]) if jumps.size else int(occupied[-1])
+
+
+def _ref(row: int, col: int) -> str:
+    if row <= 0 or col <= 0:
+        return "A1"
+    if col > 18_278:
+        return f"第 {col} 列第 {row} 行"
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
+
+
+# --- zip containers (.xlsx .xlsm .xltx .xlsb) -------------------------------------------------
+
+def _open_bytes(source: Any) -> BinaryIO:
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+        return source
+    return open(source, "rb")
+
+
+def _member_count(fh: BinaryIO) -> int | None:
+    """Number of parts from the zip's end-of-central-directory record (nothing decompressed)."""
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
+    tail_len = min(size, 65_557)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None
+    count = struct.unpack_from("<H", tail, at + 10)[0]
+    return None if count == 0xFFFF else count  # zip64: zipfile reads the real count
+
+
+def _check_zip(path: Path, source: Any, limits: Limits) -> Plan:
+    broken = LedgerReadError("文件已损坏或不完整（压缩包结构无法识别），无法读取", file=path,
+                             hint="请用 Excel/WPS 打开确认能否正常显示，必要时让报送单位重新发送")
+    fh = _open_bytes(source)
+    try:
+        count = _member_count(fh)
+        if count is not None and count > limits.max_members:
+            raise _bomb(path, f"压缩包内有 {count:,} 个部件（上限 {limits.max_members:,}）")
+        try:
+            zf = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise broken from exc
+        infos = zf.infolist()
+        if len(infos) > limits.max_members:
+            raise _bomb(path, f"压缩包内有 {len(infos):,} 个部件（上限 {limits.max_members:,}）")
+        declared = sum(i.file_size for i in infos)
+        if declared > limits.max_uncompressed:
+            raise _bomb(path, f"解压后共 {declared / GiB:.1f} GB（上限 {limits.max_uncompressed / GiB:.0f} GB）")
+        for info in infos:
+            if info.file_size >= limits.ratio_from and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+                raise _bomb(path, f"部件「{info.filename}」压缩比异常（{info.file_size / max(info.compress_size, 1):,.0f} 倍，"
+                                  f"解压后 {info.file_size / MiB:,.0f} MB）")
+        names = _sheet_names(zf, limits)
+        extents: dict[str, SheetExtent] = {}
+        total = 0
+        for info in infos:
+            if info.is_dir():
+                continue
+            try:
+                ext, size = _scan_member(path, zf, info, names.get(info.filename, info.filename), limits,
+                                         budget=limits.max_uncompressed - total)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+                raise broken from exc
+            total += size
+            if ext is not None:
+                extents[info.filename] = ext
+        plan = Plan(source, extents={e.name: e for e in extents.values()})
+        cores = {member: core for member, ext in extents.items() if (core := decide(path, ext, limits))}
+        if cores:
+            plan.source = _without_strays(zf, cores, extents, plan.skipped)
+        return plan
+    finally:
+        if not isinstance(source, io.BytesIO):
+            fh.close()
+
+
+def _bomb(path: Path, what: str) -> LedgerReadError:
+    return LedgerReadError(f"文件结构异常，疑似“压缩炸弹”：{what}，为保护本机未读取", file=path,
+                           hint="正常台账不会这样；请让报送单位用 Excel/WPS 重新另存为 .xlsx 后发送")
+
+
+_SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+
+
+def _sheet_names(zf: zipfile.ZipFile, limits: Limits) -> dict[str, str]:
+    """Worksheet part -> sheet name (for messages and notes); best effort, bounded."""
+    try:
+        book = _read_small(zf, "xl/workbook.xml")
+        rels = _read_small(zf, "xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    if book is None or rels is None:
+        return {}
+    targets = {}
+    for tag in re.findall(rb"<Relationship\b[^>]*>", rels):
+        attrs = dict(_ATTR.findall(tag))
+        target = attrs.get(b"Target", b"").decode("utf-8", "replace")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        targets[attrs.get(b"Id", b"")] = os.path.normpath(target).replace(os.sep, "/")
+    out = {}
+    for tag in _SHEET_TAG.findall(book):
+        attrs = dict(_ATTR.findall(tag))
+        rid = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
+        name = attrs.get(b"name")
+        if rid in targets and name is not None:
+            out[targets[rid]] = _unescape(name.decode("utf-8", "replace"))
+    return out
+
+
+def _read_small(zf: zipfile.ZipFile, name: str, cap: int = 16 * MiB) -> bytes | None:
+    with zf.open(name) as fh:
+        data = fh.read(cap + 1)
+    return None if len(data) > cap else data
+
+
+def _unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b")
+
+
+def _scan_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits,
+                 budget: int) -> tuple[SheetExtent | None, int]:
+    """Stream one part: its real size (stopped at the budget) and, for a worksheet (a part
+    with ``<sheetData``), its extent: the quick bound, or the exact scan when the bound is
+    not conclusive or not clearly fine."""
+    quick: _QuickScan | None = None
+    size = 0
+    carry = b""
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            size += len(chunk)
+            if size > budget:
+                raise _bomb(path, f"部件「{info.filename}」解压后超过 {limits.max_uncompressed / GiB:.0f} GB")
+            if quick is None and _SHEET_DATA.search(carry[-64:] + chunk):
+                quick = _QuickScan()
+            if quick is not None:
+                carry = _feed_rows(quick, carry, chunk)
+            else:
+                carry = chunk[-64:]
+            if not chunk:
+                break
+    if quick is None:
+        return None, size
+    ext = SheetExtent(name=name, cells=quick.content, max_row=quick.max_row, max_col=quick.max_col)
+    if quick.conclusive and _fine(ext, limits):
+        return ext, size
+    exact = _SheetScanner(name, limits)
+    with zf.open(info) as fh:
+        carry = b""
+        while True:
+            chunk = fh.read(_CHUNK)
+            carry = _feed_rows(exact, carry, chunk)
+            if not chunk:
+                break
+    return exact.extent(), size
+
+
+def _feed_rows(scanner: Any, carry: bytes, chunk: bytes) -> bytes:
+    """Feed ``carry + chunk`` cut before its last ``<row`` (so no cell is split); returns the rest."""
+    buf = carry + chunk
+    if chunk:
+        cut = buf.rfind(b"<row")
+        if cut <= 0:
+            return buf
+        buf, carry = buf[:cut], buf[cut:]
+    else:
+        carry = b""
+    scanner.feed(buf)
+    return carry
+
+
+def _fine(ext: SheetExtent, limits: Limits) -> bool:
+    """The sheet can be read as it is: no cell outside the grid, dense block near the data."""
+    return (not ext.beyond and ext.max_row <= limits.max_rows and ext.max_col <= limits.max_cols
+            and ext.cells <= limits.max_cells
+            and ext.dense <= max(limits.sparse_min, limits.sparse_factor * ext.cells))
+
+
+# --- the vectorised scan of a sheet's XML -------------------------------------------------------
+
+_LT, _GT, _SLASH, _QUOTE = ord("<"), ord(">"), ord("/"), ord('"')
+_R_ATTR = np.frombuffer(b' r="', dtype=np.uint8)
+
+
+def _find(a: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """Start positions of ``pattern`` in ``a`` (vectorised)."""
+    n = a.size - pattern.size + 1
+    if n <= 0:
+        return np.empty(0, dtype=np.int64)
+    hit = a[:n] == pattern[0]
+    for k in range(1, pattern.size):
+        hit &= a[k:n + k] == pattern[k]
+    return np.flatnonzero(hit)
+
+
+_HUGE = 1 << 40  # a row or column number beyond any grid
+
+
+def _run(a: np.ndarray, start: np.ndarray, width: int, lo: int, hi: int, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """(value, length) of the run of bytes in [lo, hi] at each ``start``, read in ``base``
+    (letters count from 1: A=1 ... Z=26); a run as long as ``width`` is too long: _HUGE."""
+    if start.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    idx = np.minimum(start[:, None] + np.arange(width), a.size - 1)
+    d = a[idx] - np.uint8(lo - (1 if base == 26 else 0))  # wraps below lo: out of range
+    low = 1 if base == 26 else 0
+    inside = (d >= low) & (d <= hi - lo + low)
+    length = np.argmin(inside, axis=1)
+    full = inside[:, -1] & inside[:, 0] & (length == 0)
+    d = np.where(np.arange(width) < length[:, None], d, 0).astype(np.int64)
+    powers = base ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    value = (d @ powers) // powers[np.maximum(length - 1, 0)] * (length > 0)
+    length[full] = width
+    value[full] = _HUGE
+    return value, length
+
+
+def _digits(a: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _run(a, start, 8, 48, 57, 10)      # Excel rows have at most 7 digits
+
+
+def _letters(a: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _run(a, start, 4, 65, 90, 26)      # Excel columns have at most 3 letters
+
+
+class _QuickScan:
+    """A cheap first look at a worksheet's XML: an upper bound of its extent.
+
+    Conclusive only when every cell tag has a well-formed ``r`` (Excel, WPS, openpyxl and
+    xlsxwriter always write one); then the rows and columns are read from the references
+    alone, every cell counted (even an empty one), so the bound is never too small.
+    Anything unusual hands the sheet to the exact scan (_SheetScanner).
+    """
+
+    def __init__(self) -> None:
+        self.conclusive = True
+        self.content = self.max_row = self.max_col = 0
+
+    def feed(self, buf: bytes) -> None:
+        if not buf or not self.conclusive:
+            return
+        a = np.frombuffer(buf, dtype=np.uint8)
+        end = a.size - 1
+        rpos = _find(a, _R_ATTR)
+        first = a[np.minimum(rpos + 4, end)]
+        refs = rpos[(first >= 65) & (first <= 90)] + 4
+        if buf.count(b"<c ") + buf.count(b"<c>") != refs.size:
+            self.conclusive = False
+            return
+        self.content += buf.count(b"</c>")
+        if refs.size == 0:
+            return
+
+        def at(k: np.ndarray | int, where: np.ndarray) -> np.ndarray:
+            return a[np.minimum(where + k, end)]
+
+        ncol = np.ones(refs.size, dtype=np.int64)
+        run = np.ones(refs.size, dtype=bool)
+        for k in (1, 2, 3):
+            x = at(k, refs)
+            run &= (x >= 65) & (x <= 90)
+            ncol += run
+        digits = refs + ncol
+        nrow = np.zeros(refs.size, dtype=np.int64)
+        run[:] = True
+        for k in range(8):
+            x = at(k, digits)
+            run &= (x >= 48) & (x <= 57)
+            nrow += run
+        if ncol.max() > 3 or nrow.max() > 7 or nrow.min() == 0 or (at(nrow, digits) != _QUOTE).any():
+            self.conclusive = False  # a reference Excel never writes: look closely
+            return
+        self.max_col = max(self.max_col, _largest(a, refs, ncol, 26, 64))
+        self.max_row = max(self.max_row, _largest(a, digits, nrow, 10, 48))
+
+
+def _largest(a: np.ndarray, start: np.ndarray, length: np.ndarray, base: int, zero: int) -> int:
+    """The largest number written at ``start`` with ``length`` digits (the longest ones win)."""
+    n = int(length.max())
+    sel = start[length == n]
+    value = np.zeros(sel.size, dtype=np.int64)
+    for k in range(n):
+        value = value * base + (a[sel + k].astype(np.int64) - zero)
+    return int(value.max())
+
+
+class _SheetScanner:
+    """Feeds on chunks of a worksheet's XML cut before a ``<row`` tag; bounded memory.
+
+    A cell counts when its ``<c ...>`` tag is not self-closing (an empty ``<c r="B2"
+    s="1"/>`` holds only formatting; calamine ignores it too). Its position is its
+    ``r`` attribute, else the next one along its row (as calamine does). Text that merely
+    looks like ``r="..."`` inside a cell can only make the extent look bigger, never smaller.
+    """
+
+    def __init__(self, name: str, limits: Limits) -> None:
+        self.name = name
+        self.limits = limits
+        self.rows = np.zeros(limits.max_rows + 1, dtype=np.int64)
+        self.cols = np.zeros(limits.max_cols + 1, dtype=np.int64)
+        self.cells = self.beyond = self.max_row = self.max_col = 0
+        self.last_row = 0
+
+    def feed(self, buf: bytes) -> None:
+        if buf:
+            self._feed_tags(np.frombuffer(buf, dtype=np.uint8))
+
+    def _feed_tags(self, a: np.ndarray) -> None:
+        lt = np.flatnonzero(a == _LT)
+        gt = np.flatnonzero(a == _GT)
+        if lt.size == 0 or gt.size == 0:
+            return
+        end = a.size - 1
+        b1, b2, b3, b4 = (a[np.minimum(lt + k, end)] for k in (1, 2, 3, 4))
+
+        def sep(x: np.ndarray) -> np.ndarray:
+            return (x == 32) | (x == 62) | (x == 47) | (x == 9) | (x == 10) | (x == 13)
+
+        is_cell = (b1 == ord("c")) & sep(b2)
+        is_row = (b1 == ord("r")) & (b2 == ord("o")) & (b3 == ord("w")) & sep(b4)
+        keep = is_cell | is_row
+        tags, kinds = lt[keep], is_cell[keep]
+        if tags.size == 0:
+            return
+        ends = gt[np.minimum(np.searchsorted(gt, tags), gt.size - 1)]
+        # r="..." attributes inside these tags
+        rpos = _find(a, _R_ATTR)
+        owner = np.searchsorted(tags, rpos, side="right") - 1
+        ok = owner >= 0
+        ok[ok] &= rpos[ok] < ends[owner[ok]]
+        self._orphans(a, rpos[~ok])
+        rpos, owner = rpos[ok], owner[ok]
+        col, ncol = _letters(a, rpos + 4)
+        row, nrow = _digits(a, rpos + 4 + ncol)
+        good = (nrow > 0) & (a[np.minimum(rpos + 4 + ncol + nrow, a.size - 1)] == _QUOTE)
+        bad_cell = ~good & (ncol > 0) & kinds[owner]  # a cell reference Excel never writes
+        row, col = np.where(bad_cell, _HUGE, row), np.where(bad_cell, _HUGE, col)
+        valid = good | bad_cell
+        has_r = np.zeros(tags.size, dtype=bool)
+        tag_row = np.zeros(tags.size, dtype=np.int64)
+        tag_col = np.zeros(tags.size, dtype=np.int64)
+        has_r[owner[valid]] = True
+        tag_row[owner[valid]] = row[valid]
+        tag_col[owner[valid]] = col[valid]
+        # row numbers of row tags: their r, else the previous row + 1 (rare: a loop is fine)
+        row_idx = np.flatnonzero(~kinds)
+        row_numbers = tag_row[row_idx].copy()
+        before = self.last_row
+        if row_idx.size and not has_r[row_idx].all():
+            prev = before
+            for k, i in enumerate(row_idx.tolist()):
+                prev = row_numbers[k] = tag_row[i] if has_r[i] else prev + 1
+        if row_idx.size:
+            self.last_row = int(row_numbers[-1])
+        # cells: those that hold something (tag not self-closing)
+        cell_idx = np.flatnonzero(kinds)
+        if cell_idx.size == 0:
+            return
+        which_row = np.searchsorted(row_idx, cell_idx) - 1
+        enclosing = (row_numbers[np.maximum(which_row, 0)] if row_idx.size else np.zeros(cell_idx.size, np.int64))
+        enclosing = np.where(which_row >= 0, enclosing, before)
+        with_ref = has_r[cell_idx] & (tag_col[cell_idx] > 0)
+        rows = np.where(has_r[cell_idx], tag_row[cell_idx], enclosing)
+        cols = tag_col[cell_idx]
+        if not with_ref.all():  # columns by place along the row, for cells without r
+            first = np.searchsorted(which_row, which_row, side="left")
+            cols = np.where(with_ref, cols, np.arange(cell_idx.size) - first + 1)
+        content = a[ends[cell_idx] - 1] != _SLASH
+        self._add(rows[content], cols[content])
+
+    def _orphans(self, a: np.ndarray, rpos: np.ndarray) -> None:
+        """References outside a plain ``<c>`` tag (``<x:c r=...>``, or text): counted as cells,
+        so that they can only make the extent bigger."""
+        refs = rpos + 4
+        first = a[np.minimum(refs, a.size - 1)]
+        refs = refs[(first >= 65) & (first <= 90)]
+        if refs.size:
+            col, ncol = _letters(a, refs)
+            row, _ = _digits(a, refs + ncol)
+            self._add(np.where(row > 0, row, _HUGE), col)
+
+    def _add(self, rows: np.ndarray, cols: np.ndarray) -> None:
+        if rows.size == 0:
+            return
+        lim = self.limits
+        inside = (rows >= 1) & (rows <= lim.max_rows) & (cols >= 1) & (cols <= lim.max_cols)
+        self.beyond += int((~inside).sum())
+        self.cells += int(rows.size)
+        self.max_row = max(self.max_row, int(rows.max()))
+        self.max_col = max(self.max_col, int(cols.max()))
+        self.rows += np.bincount(rows[inside], minlength=self.rows.size)
+        self.cols += np.bincount(cols[inside], minlength=self.cols.size)
+
+    def extent(self) -> SheetExtent:
+        return SheetExtent.from_counts(self.name, self.rows, self.cols, cells=self.cells, beyond=self.beyond,
+                                       max_row=self.max_row, max_col=self.max_col)
+
+
+# --- an in-memory copy without far-away cells ------------------------------------------------------
+
+def _without_strays(zf: zipfile.ZipFile, cores: dict[str, tuple[int, int]], extents: dict[str, SheetExtent],
+                    skipped: dict[str, list[tuple[int, str]]]) -> io.BytesIO:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in zf.infolist():
+            if info.filename in cores:
+                notes = skipped.setdefault(extents[info.filename].name, [])
+                with zf.open(info) as src, dst.open(_fresh(info), "w") as target:
+                    _copy_sheet(src, target, *cores[info.filename], notes)
+            else:
+                with zf.open(info) as src, dst.open(_fresh(info), "w") as target:
+                    while chunk := src.read(_CHUNK):
+                        target.write(chunk)
+    out.seek(0)
+    return out
+
+
+def _fresh(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    new.compress_type = zipfile.ZIP_DEFLATED
+    return new
+
+
+_CELL = re.compile(rb'<((?:\w+:)?c)\b[^>]*?\sr="([^"]*)"[^>]*?(?:/>|>.*?</\1>)', re.S)
+
+
+def _copy_sheet(src: BinaryIO, target: BinaryIO, max_row: int, max_col: int, notes: list[tuple[int, str]]) -> None:
+    """Copy a worksheet's XML leaving out the cells beyond (max_row, max_col); each one is noted."""
+    tail = b""
+    while True:
+        chunk = src.read(_CHUNK)
+        buf = tail + chunk
+        if chunk:
+            cut = buf.rfind(b"<row")
+            if cut <= 0:
+                tail = buf
+                continue
+            buf, tail = buf[:cut], buf[cut:]
+        else:
+            tail = b""
+        target.write(_drop_far(buf, max_row, max_col, notes))
+        if not chunk:
+            break
+
+
+def _drop_far(buf: bytes, max_row: int, max_col: int, notes: list[tuple[int, str]]) -> bytes:
+    a = np.frombuffer(buf, dtype=np.uint8)
+    rpos = _find(a, _R_ATTR)
+    if rpos.size == 0:
+        return buf
+    first = a[np.minimum(rpos + 4, a.size - 1)]
+    rpos = rpos[(first >= 65) & (first <= 90)]  # cell references (row tags start with a digit)
+    col, ncol = _letters(a, rpos + 4)
+    row, nrow = _digits(a, rpos + 4 + ncol)
+    good = (nrow > 0) & (a[np.minimum(rpos + 4 + ncol + nrow, a.size - 1)] == _QUOTE)
+    far = ~good | (row > max_row) | (col > max_col)
+    if not far.any():
+        return buf
+    pieces, at = [], 0
+    for p in rpos[far].tolist():
+        start = buf.rfind(b"<", 0, p)  # attributes hold no "<": this is the cell's own tag
+        m = _CELL.match(buf, start) if start >= at else None
+        if m is None or m.end() <= p:
+            continue
+        pieces.append(buf[at:m.start()])
+        at = m.end()
+        ref = m.group(2).decode("ascii", "replace")[:20]
+        if not m.group(0).endswith(b"/>"):
+            digits = re.search(r"[0-9]+", ref)
+            notes.append((int(digits.group()) if digits else 0, f"远离数据区的孤立单元格 {ref}（已跳过，未读取）"))
+    pieces.append(buf[at:])
+    return b"".join(pieces)
+
+
+# --- .xls (BIFF8 in an OLE compound file) ------------------------------------------------------------
+
+_BIFF_CELLS = {0x0203, 0x0204, 0x027E, 0x00FD, 0x0205, 0x0006, 0x00D6}  # NUMBER LABEL RK LABELSST BOOLERR FORMULA RSTRING
+_BIFF_MULRK = 0x00BD
+_BIFF_BOF, _BIFF_EOF, _BIFF_BOUNDSHEET, _BIFF_FILEPASS = 0x0809, 0x000A, 0x0085, 0x002F
+_BIFF_IGNORED = 0x00EF  # a record type calamine does not read: far-away cells are renamed to it
+
+
+def _check_xls(path: Path, source: Any, limits: Limits) -> Plan:
+    """Walk the BIFF records of a .xls: each sheet's cells, before calamine builds its dense block."""
+    import olefile
+
+    data_in = source.getvalue() if isinstance(source, io.BytesIO) else None
+    try:
+        ole = olefile.OleFileIO(data_in if data_in is not None else str(source))
+    except Exception:
+        return Plan(source)  # not an OLE file olefile knows: calamine judges it
+    try:
+        stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+        if stream is None:
+            return Plan(source)
+        size = ole.get_size(stream)
+        if size > limits.max_uncompressed:
+            raise _bomb(path, f"工作簿数据流 {size / GiB:.1f} GB")
+        data = ole.openstream(stream).read()
+    finally:
+        ole.close()
+    sheets, cells = _walk_biff(data)
+    plan = Plan(source)
+    patches: list[int] = []
+    for offset, name in sheets.items():
+        rows, cols, where = cells.get(offset, (np.empty(0, np.int64),) * 3)
+        scan = _SheetScanner(name, limits)
+        scan._add(rows, cols)
+        ext = scan.extent()
+        plan.extents[name] = ext
+        core = decide(path, ext, limits)
+        if core is None:
+            continue
+        far = (rows > core[0]) | (cols > core[1])
+        notes = plan.skipped.setdefault(name, [])
+        for r, c, at in zip(rows[far].tolist(), cols[far].tolist(), where[far].tolist()):
+            notes.append((r, f"远离数据区的孤立单元格 {_ref(r, c)}（已跳过，未读取）"))
+            patches.append(at)
+    if patches:
+        plan.source = _patched_ole(source, stream, data, patches, path)
+    return plan
+
+
+def _walk_biff(data: bytes) -> tuple[dict[int, str], dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """Sheet names by stream offset, and each sheet's cells (1-based rows, columns, record offsets)."""
+    sheets: dict[int, str] = {}
+    cells: dict[int, tuple[list, list, list]] = {}
+    unpack = struct.unpack_from
+    n = len(data)
+    i = 0
+    current: tuple[list, list, list] | None = None
+    cell_types = _BIFF_CELLS
+    while i + 4 <= n:
+        typ, length = unpack("<HH", data, i)
+        body = i + 4
+        if typ in cell_types:
+            if current is not None and length >= 4:
+                r, c = unpack("<HH", data, body)
+                current[0].append(r + 1)
+                current[1].append(c + 1)
+                current[2].append(i)
+        elif typ == _BIFF_MULRK and current is not None and length >= 6:
+            r, c = unpack("<HH", data, body)
+            last = unpack("<H", data, body + length - 2)[0]
+            current[0].append(r + 1)
+            current[1].append(last + 1)  # the record spans c..last; its far end counts
+            current[2].append(-1)        # never patched: a run of numbers is data, not a stray
+        elif typ == _BIFF_BOUNDSHEET and length >= 8:
+            offset = unpack("<I", data, body)[0]
+            cch, flags = data[body + 6], data[body + 7] if length > 7 else 0
+            raw = data[body + 8:body + 8 + (cch * 2 if flags & 1 else cch)]
+            sheets[offset] = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
+        elif typ == _BIFF_BOF:
+            if i in sheets:
+                current = cells.setdefault(i, ([], [], []))
+            else:
+                current = None
+        elif typ == _BIFF_EOF:
+            current = None
+        elif typ == _BIFF_FILEPASS:
+            return {}, {}  # encrypted records: positions cannot be read; calamine judges the file
+        i = body + length
+    return sheets, {k: tuple(np.asarray(x, dtype=np.int64) for x in v) for k, v in cells.items()}
+
+
+def _patched_ole(source: Any, stream: str, data: bytes, patches: list[int], path: Path) -> io.BytesIO:
+    """An in-memory copy of the .xls whose far-away cell records calamine will pass over."""
+    import olefile
+
+    patched = bytearray(data)
+    for at in patches:
+        if at >= 0:
+            struct.pack_into("<H", patched, at, _BIFF_IGNORED)
+    raw = source.getvalue() if isinstance(source, io.BytesIO) else Path(source).read_bytes()
+    ole = olefile.OleFileIO(raw, write_mode=True)
+    try:
+        ole.write_stream(stream, bytes(patched))
+        ole.fp.seek(0)
+        out = io.BytesIO(ole.fp.read())
+    finally:
+        ole.close()
+    return out
+
+
+# --- the Rust reader's panics ------------------------------------------------------------------------
+# calamine panics on some files (a .xlsb it cannot parse, a reference beyond any grid); pyo3
+# raises pyo3_runtime.PanicException, a BaseException, after Rust printed its panic message
+# on stderr. Both are caught here: the message becomes a LedgerReadError, the print is dropped.
+
+def reader_panic(exc: BaseException, path: Path, sheet: str | None = None) -> BaseException:
+    """A panic of calamine as a LedgerReadError; Ctrl+C and exit pass through unchanged."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        return exc
+    fmt = path.suffix.lower().lstrip(".") or "Excel"
+    return LedgerReadError(f"读取程序无法解析这个 .{fmt} 文件的内容（文件中有它处理不了的结构）", file=path, sheet=sheet,
+                           hint="请用 Excel/WPS 打开该文件，“另存为” .xlsx 格式后再试；如仍不行，请让报送单位重新导出")
+
+
+@contextmanager
+def quiet_rust():
+    """Hold back what is written on stderr (file descriptor 2) during a calamine call: it is
+    written out afterwards, unless the call panicked (then it is Rust's panic message)."""
+    try:
+        saved = os.dup(2)
+        held = tempfile.TemporaryFile()
+    except OSError:  # no stderr (a GUI process): nothing to hold back
+        yield
+        return
+    panicked = False
+    try:
+        sys.stderr.flush()
+        os.dup2(held.fileno(), 2)
+        yield
+    except Exception:
+        raise
+    except BaseException as exc:
+        panicked = not isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit))
+        raise
+    finally:
+        try:
+            sys.stderr.flush()
+        except Exception:
+            pass
+        os.dup2(saved, 2)
+        os.close(saved)
+        if not panicked:
+            held.seek(0)
+            text = held.read()
+            if text:
+                os.write(2, text)
+        held.close()
+
+
+class GuardedWorkbook:
+    """A calamine workbook whose panics become LedgerReadError. ``skipped``: sheet -> (Excel
+    row, why) of the far-away cells left out before reading (see check_workbook)."""
+
+    def __init__(self, workbook: Any, path: Path, skipped: dict[str, list[tuple[int, str]]]):
+        self._workbook, self._path, self.skipped = workbook, path, skipped
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._workbook, name)
+
+    def get_sheet_by_name(self, name: str) -> Any:
+        try:
+            with quiet_rust():
+                return GuardedSheet(self._workbook.get_sheet_by_name(name), self._path)
+        except Exception:
+            raise
+        except BaseException as panic:
+            raise reader_panic(panic, self._path, name) from None
+
+    def close(self) -> None:
+        self._workbook.close()
+
+
+class GuardedSheet:
+    """A calamine sheet whose panics become LedgerReadError."""
+
+    def __init__(self, sheet: Any, path: Path):
+        self._sheet, self._path = sheet, path
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sheet, name)
+
+    def to_python(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with quiet_rust():
+                return self._sheet.to_python(*args, **kwargs)
+        except Exception:
+            raise
+        except BaseException as panic:
+            raise reader_panic(panic, self._path, self._sheet.name) from None

@@ -14,7 +14,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import digest
 from xfsheets.errors import XfsheetsError
+import zipfile
+
 from xfsheets.privacy import (
+    find_in_text,
     find_personal_data,
     mask_frame,
     mask_id_number,
@@ -320,3 +323,149 @@ def test_masked_report_opens_in_libreoffice(data_dir, tmp_path, soffice):
     people = files["masked-重复信访"]
     assert "450324********1234" in people and "139****5678" in people
     assert "450324199001011234" not in people and "13912345678" not in people
+
+
+# --- the forms people type (issue 11) -----------------------------------------------
+
+@pytest.mark.parametrize("typed, masked", [
+    ("450324199001011234", "450324********1234"),
+    ("11010519491231002x", "110105********002x"),
+    ("450321 19850315 4321", "450321 ******** 4321"),
+    ("440106-19720808-5671", "440106-********-5671"),
+    ("450305.19660606.2222", "450305.********.2222"),
+    ("４５０３０５１９８８０１０１１１１Ｘ", "４５０３０５********１１１Ｘ"),
+    ("450324900101123", "450324******123"),
+    ("440106 720808 561", "440106 ****** 561"),
+    ("+86 139 1234 5670", "+86 139 **** 5670"),
+    ("0086-13712345671", "0086-137****5671"),
+    ("+8613612345675", "+86136****5675"),
+    ("150.1234.5672", "150.****.5672"),
+    ("186-1234-5673", "186-****-5673"),
+    ("１５８１２３４５６７４", "１５８****５６７４"),
+    ("１３５－１２３４－５６７７", "１３５－****－５６７７"),
+    ("0771-2345678", "0771-***5678"),
+    ("(010)87654321", "(010)****4321"),
+    ("0771 3456789", "0771 ***6789"),
+    ("０７７１－４５６７８９０", "０７７１－***７８９０"),
+    ("tel:+8613812345678", "tel:+86138****5678"),
+])
+def test_every_typed_form_is_masked_and_found(typed, masked):
+    text = f"信访人联系方式：{typed}。"
+    assert mask_text(text) == f"信访人联系方式：{masked}。"
+    assert find_in_text(text, "t") and not find_in_text(mask_text(text), "t")
+    assert mask_text(mask_text(text)) == mask_text(text)
+
+
+@pytest.mark.parametrize("text", [
+    "2026-03-05", "2026.03.05", "2026/03/05", "2026年3月5日", "2026-03-01—2026-03-31", "2026-03-05 10:30",
+    "XF2026000123", "X2026-00123", "编号XF2026000123，登记日期2026-03-05",
+    "金额1,234,567.89元", "12345678.90元", "拖欠工资35000元", "共1234行", "第 12 行至第 3456 行", "12件30人次",
+    "比率 0.0771234567", "0.13812345678", "文号X信交〔2026〕15号", "20260305",
+])
+def test_dates_case_ids_amounts_and_counts_are_not_personal(text):
+    assert mask_text(text) == text
+    assert find_in_text(text, "t") == []
+
+
+def _planted_workbook(path: Path) -> None:
+    """A workbook with an ID or phone in every part of the package."""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.comments import Comment
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.packaging.custom import StringProperty
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "台账13812345678"
+    ws.append(["单位", "件数"])
+    ws.append(["县住建局 186-1234-5673", 3])
+    ws.append(["县教育局", 13912345678])  # a phone stored as a number
+    ws["C1"] = "备注"
+    ws["C2"] = "身份证 440106-19720808-5671"
+    ws["C2"].comment = Comment("回电 0771-2345678", "经办人 13712345671")
+    ws["D2"] = "拨打"
+    ws["D2"].hyperlink = "tel:+8613612345675"
+    ws["E2"] = '=HYPERLINK("http://x","点我")'
+    ws["E2"].data_type = "s"  # text that looks like a formula, stored as text
+    ws["E3"] = "=cmd|' /C calc'!A0"
+    ws["E3"].data_type = "s"
+    ws.oddHeader.center.text = "联系 13612340000"
+    chart = BarChart()
+    chart.title = "各单位（联系 150.1234.5672）"
+    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=3), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=3))
+    ws.add_chart(chart, "G2")
+    wb.defined_names["联系人"] = DefinedName("联系人", attr_text='"13812345678"')
+    wb.properties.title = "报表 450324199001011234"
+    wb.properties.creator = "经办 13812345678"
+    wb.custom_doc_props.append(StringProperty(name="联系人电话", value="0086-13712345671"))
+    wb.save(path)
+
+
+def test_the_scan_reads_every_part_and_mask_workbook_cleans_every_part(tmp_path):
+    src = tmp_path / "含个人信息.xlsx"
+    _planted_workbook(src)
+    hits = find_personal_data(src)
+    parts = {h.part for h in hits}
+    for part in ("xl/workbook.xml", "docProps/core.xml", "docProps/custom.xml", "xl/worksheets/sheet1.xml",
+                 "xl/worksheets/_rels/sheet1.xml.rels", "xl/charts/chart1.xml"):
+        assert part in parts, (part, sorted(parts))
+    assert any(p.startswith("xl/comments") for p in parts)
+    text = [h for h in hits if "186" in h.text]
+    assert text and text[0].sheet == "台账13812345678" and text[0].cell == "A2"  # named by its cell
+    number = [h for h in hits if h.part == "xl/worksheets/sheet1.xml" and h.cell == "B3"]
+    assert number and number[0].kind == "mobile"
+
+    out = tmp_path / "脱敏.xlsx"
+    mask_workbook(src, out)
+    assert find_personal_data(out) == []
+    wb = openpyxl.load_workbook(out)
+    ws = wb.worksheets[0]
+    assert ws.title == "台账138＊＊＊＊5678"  # "*" may not stand in a sheet name
+    assert ws["A2"].value == "县住建局 186-****-5673" and ws["B3"].value == "139****5678"
+    assert ws["C2"].comment.text == "回电 0771-***5678"
+    assert ws["D2"].hyperlink.target == "tel:+86136****5675"
+    assert wb.properties.title == "报表 450324********1234"
+    for ref in ("E2", "E3"):  # text that looks like a formula is still text
+        assert ws[ref].data_type == "s" and ws[ref].value.startswith("=")
+    with zipfile.ZipFile(out) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "<f " not in sheet
+
+
+def test_check_file_refuses_and_names_the_place(tmp_path):
+    from xfsheets.privacy import PersonalDataError, check_file
+
+    import xlsxwriter
+
+    src = tmp_path / "含个人信息.xlsx"
+    book = xlsxwriter.Workbook(str(src))  # xlsxwriter keeps text in xl/sharedStrings.xml
+    sheet = book.add_worksheet("汇总")
+    sheet.write_string("A1", "正常文字 2026-03-05")
+    sheet.write_string("C7", "信访人 450324 19900101 1234")
+    book.close()
+    with pytest.raises(PersonalDataError) as info:
+        check_file(src)
+    message = str(info.value)
+    assert info.value.exit_code == 1
+    assert "xl/sharedStrings.xml" in message and "汇总" in message and "C7" in message
+    assert "19900101" not in message and "450324 ******** 1234" in message  # the place, never the value
+    assert "--include-personal-data" in message
+
+
+def test_mask_workbook_keeps_text_as_text_when_masking_it(tmp_path):
+    src = tmp_path / "a.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for ref, value in (("A1", '="13812345678"&"x"'), ("A2", "+1+1"), ("A3", "-1+1"), ("A4", "@SUM(A1)"),
+                       ("A5", "=1+1 电话 13912345678")):
+        ws[ref] = value
+        ws[ref].data_type = "s"
+    wb.save(src)
+    out = tmp_path / "b.xlsx"
+    mask_workbook(src, out)
+    got = openpyxl.load_workbook(out).active
+    assert [got[f"A{i}"].data_type for i in range(1, 6)] == ["s"] * 5
+    assert got["A1"].value == '="138****5678"&"x"' and got["A5"].value == "=1+1 电话 139****5678"
+    with zipfile.ZipFile(out) as zf:
+        assert "<f>" not in zf.read("xl/worksheets/sheet1.xml").decode()

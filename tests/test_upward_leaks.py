@@ -242,3 +242,26 @@ def test_no_formula_cells_when_read_back(outputs):
     assert _formula_cells(outputs["report"]) == []
     for path in outputs["zero_dir"].glob("*.xlsx"):
         assert _formula_cells(path) == []
+
+
+def test_the_scan_refuses_what_masking_missed(outputs, tmp_path, monkeypatch):
+    """A gap in the masking (simulated: mask_book does nothing) is caught by the scan: exit 1,
+    the place named (part, sheet, cell), no file written, no mail made."""
+    monkeypatch.setattr("xfsheets.privacy.mask_book", lambda wb, **kw: 0)
+    report = tmp_path / "报表.xlsx"
+    result = _invoke(["report", outputs["ledger"], "-o", report, "--from", "2026-10-01", "--to", "2026-11-25",
+                      "--as-of", "2026-11-25"])
+    assert result.exit_code == 1, result.output
+    assert "未脱敏的个人信息" in result.output and "--include-personal-data" in result.output
+    assert re.search(r"「xl/(worksheets/sheet\d+|sharedStrings)\.xml」，工作表「[^」]+」 [A-Z]+\d+ 单元格", result.output)
+    assert "Traceback" not in result.output
+    assert not report.exists() and list(tmp_path.iterdir()) == []
+
+    eml = tmp_path / "报送.eml"
+    unmasked = tmp_path / "原样.xlsx"
+    assert _invoke(["report", outputs["ledger"], "-o", unmasked, "--from", "2026-10-01", "--to", "2026-11-25",
+                    "--as-of", "2026-11-25", "--include-personal-data"]).exit_code == 0
+    result = _invoke(["mail", unmasked, "--eml", eml])
+    assert result.exit_code == 1, result.output
+    assert "附件" in result.output and "单元格" in result.output and not eml.exists()
+    assert _invoke(["mail", unmasked, "--eml", eml, "--include-personal-data"]).exit_code == 0  # the only way out

@@ -59,7 +59,7 @@ class WorkCalendar:
         self.is_work = weekday < 5
         self.names = np.full(len(days), "", dtype=object)
         for o in self.overrides.values():
-            i = self.index(o.day)
+            i = int((np.datetime64(o.day, "D") - self.origin).astype(int))
             if 0 <= i < len(days):
                 self.is_work[i] = o.work
                 self.names[i] = o.name
@@ -90,7 +90,12 @@ class WorkCalendar:
 
     # -- lookups -------------------------------------------------------------------
     def index(self, day: Any) -> int:
-        return int((np.datetime64(day, "D") - self.origin).astype(int))
+        i = int((np.datetime64(day, "D") - self.origin).astype(int))
+        if not 0 <= i < len(self.days):
+            first, last = self.span_years
+            raise ConfigError(f"日期 {np.datetime64(day, 'D')} 超出了可计算的范围（{first}–{last} 年）",
+                              hint="请检查 --as-of 或台账中的日期是否写错")
+        return i
 
     def indexes(self, days: pd.Series) -> np.ndarray:
         """Day indexes of a datetime64 series (NaT -> -1); out-of-span dates -> -1."""
@@ -126,8 +131,11 @@ def read_holiday_file(path: str | Path) -> list[DayOverride]:
     if not path.exists():
         raise ConfigError("找不到节假日文件", file=path, hint="请检查 --holidays 的路径")
     if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = [list(r) for r in csv.reader(fh)]
+        import io
+
+        from xfsheets.textfiles import read_text
+
+        rows = [list(r) for r in csv.reader(io.StringIO(read_text(path, "节假日文件"), newline=""))]
         sheet = None
     else:
         from xfsheets.reader import open_workbook

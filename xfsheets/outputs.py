@@ -170,6 +170,8 @@ def output_file(path: str | Path, inputs: Iterable[str | Path] = (), *,
     """The checked output path for a workbook: ``.xlsx`` added when there is no extension,
     other formats refused with the reason."""
     path = Path(path)
+    if path.is_dir():
+        _refuse_existing(path, what)
     suffix = path.suffix.lower()
     if not suffix or suffix not in (*suffixes, *_REFUSED_SUFFIX_REASONS) and not re.fullmatch(r"\.[a-z]{2,5}", suffix):
         path = path.with_name(path.name + suffixes[0])

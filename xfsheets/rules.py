@@ -52,15 +52,21 @@ def load_rules(path: str | Path | None = None) -> Rules:
         text = (resources.files("xfsheets") / "rules.toml").read_text(encoding="utf-8")
         source = "内置规则（《信访工作条例》2022）"
     else:
+        from xfsheets.textfiles import load_toml
+
         path = Path(path)
         if not path.exists():
             raise ConfigError("找不到时限规则文件", file=path, hint="请检查 --rules 的路径")
-        text = path.read_text(encoding="utf-8-sig")
         source = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"时限规则文件格式有误：{exc}", file=source, hint="请按内置 rules.toml 的格式书写") from exc
+        data = load_toml(path, "时限规则文件", hint="请按内置 rules.toml 的格式书写")
+    if path is None:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:  # the shipped file: a packaging fault, said plainly
+            raise ConfigError(f"内置时限规则文件格式有误：{exc}", file=source) from exc
+    if not isinstance(data.get("stage", []), list) or not all(isinstance(i, dict) for i in data.get("stage", [])):
+        raise ConfigError("时限规则文件中每个阶段应写成 [[stage]] 表", file=source,
+                          hint="请按内置 rules.toml 的格式书写")
     stages: dict[str, Stage] = {}
     for k, item in enumerate(data.get("stage", []), 1):
         where = f"第 {k} 个 [[stage]]"

@@ -168,20 +168,18 @@ def match_label(label: object, lookup: dict[str, str] | None = None) -> str | No
 
 def load_profile(path: str | Path) -> Profile:
     """Read a TOML profile. Every mistake is reported with the file and the key."""
+    from xfsheets.textfiles import load_toml, require_table
+
     path = Path(path)
     if not path.exists():
         raise ConfigError("找不到配置文件", file=path, hint="请检查 --profile 的路径")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"配置文件格式有误：{exc}", file=path,
-                          hint="请按 TOML 格式书写，例如 [labels] 下一行写 \"来件时间\" = \"received_on\"") from exc
+    data = load_toml(path, "台账配置文件")
     known = {"labels", "sheet", "header_rows", "header_row", "vocabulary", "checks"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"配置文件中有不认识的项：{'、'.join(unknown)}", file=path,
                           hint=f"可用的项：{'、'.join(sorted(known))}")
-    labels = data.get("labels", {})
+    labels = require_table(data, "labels", path, '"来件时间" = "received_on"')
     bad = {k: v for k, v in labels.items() if v not in FIELD_BY_NAME and v != "-"}
     if bad:
         k, v = next(iter(bad.items()))
@@ -193,16 +191,18 @@ def load_profile(path: str | Path) -> Profile:
     if header_rows is not None and (not isinstance(header_rows, list) or not all(
             isinstance(r, int) and r >= 1 for r in header_rows) or not 1 <= len(header_rows) <= 2):
         raise ConfigError("header_rows 应为一个或两个行号（从 1 开始），例如 header_rows = [3, 4]", file=path)
-    vocabulary = data.get("vocabulary", {})
+    vocabulary = require_table(data, "vocabulary", path, 'status = ["挂牌督办"]')
     for key, values in vocabulary.items():
         if key not in VOCABULARY or not isinstance(values, list):
             raise ConfigError(f"[vocabulary] 中「{key}」不可用", file=path,
                               hint="可扩展的词表：status、channel、category，值写成列表")
-    checks = data.get("checks", {})
+    checks = require_table(data, "checks", path, 'bad_phone = "warning"')
     for code, setting in checks.items():
         if setting not in ("off", "error", "warning"):
             raise ConfigError(f"[checks] 中「{code}」的设置「{setting}」无效", file=path,
                               hint="只能是 \"off\"、\"error\" 或 \"warning\"")
+    if data.get("sheet") is not None and not isinstance(data.get("sheet"), str):
+        raise ConfigError("sheet 应写工作表的名称，如 sheet = \"信访台账\"", file=path)
     return Profile(labels=dict(labels), sheet=data.get("sheet"), header_rows=header_rows,
                    vocabulary={k: list(map(str, v)) for k, v in vocabulary.items()},
                    checks=dict(checks), path=path)

@@ -5,8 +5,10 @@
   Content-Type for clients such as older Outlook and Foxmail), a Chinese subject (RFC 2047)
   and a body in plain text and HTML holding the headline table of the report (its first
   sheet ``总体情况``). Unless ``include_personal_data`` is set, the attachment is a masked copy
-  (identity numbers and phones masked in every sheet, :func:`xfsheets.privacy.mask_workbook`)
-  and the body is built from that copy; the report on disk is never changed.
+  (identity numbers and phones masked in every part, :func:`xfsheets.privacy.mask_workbook`),
+  the body is built from that copy, the subject and the attachment's name are masked too,
+  and all of it is scanned before the message is made (:class:`~xfsheets.privacy.PersonalDataError`
+  when anything is left); the report on disk is never changed.
 - :func:`send_message` sends it (plain, STARTTLS or SSL; a login only over TLS, one attempt,
   the server's certificate always verified); every delivery failure becomes a
   :class:`MailError` (exit code 1) whose Chinese message says what failed and how to fix it.

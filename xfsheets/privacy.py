@@ -1,20 +1,30 @@
-"""Masking personal data: identity numbers and phone numbers.
+"""Masking personal data: identity numbers and phone numbers, and proving none is left.
 
-Nothing that leaves the office (an email, an upward report) may carry a full identity
-number or phone number. This module masks them
+Nothing that goes upward (the summary report, zero reports and 情况报告, the mail's subject,
+body, attachment name and attachment) may carry a full identity number or phone number.
+This module is the one masking pass all of them use:
 
+- :func:`mask_text` for a string, :func:`mask_frame` for a table, :func:`mask_book` for an
+  openpyxl workbook in memory (every cell, comment, header/footer, sheet name, defined
+  name, hyperlink, chart and document property) and :func:`mask_workbook` for a file;
 - by column: a column that *is* identity numbers or phones (``id_number``/``phone`` or a
   header label such as 身份证号 / 联系电话) is masked whatever its cells hold, even a number
   typed with a digit missing;
-- by pattern: any text anywhere that looks like an 18- (or 15-) character identity number,
-  an 11-digit mobile number or a landline with its area code is masked in place.
+- by pattern, anywhere: identity numbers (18 characters with x/X, old 15-digit ones), mobiles
+  (with +86/0086) and landlines with an area code, as people type them: in one run or with
+  spaces, dashes, dots or brackets between the groups, in ASCII or full-width digits (０-９, Ｘ).
+  Dates (2026-03-05), case ids (XF2026000123), amounts and counts are left alone.
 
 The masked forms keep what a reader needs to tell records apart and nothing more:
 ``450324199001011234 -> 450324********1234`` (region kept, birth date hidden),
-``13812345678 -> 138****5678``, ``0771-2345678 -> 0771-***5678``.
+``13812345678 -> 138****5678``, ``0771-2345678 -> 0771-***5678``; separators and
+full-width digits stay as typed.
 
-:func:`find_personal_data` scans a finished workbook (every XML part of the file, so also
-chart caches, comments and numbers) and is used to prove that nothing leaks.
+:func:`find_personal_data` scans a finished file (every part of an .xlsx package: sheets,
+shared strings, comments, workbook.xml, docProps, drawings and charts, relationship files
+with hyperlink targets; or a text file) for the same forms. :func:`check_workbook`,
+:func:`check_file`, :func:`check_bytes` and :func:`check_texts` run it before an upward
+output is written or sent and raise :class:`PersonalDataError` (exit 1) naming the place.
 """
 from __future__ import annotations
 

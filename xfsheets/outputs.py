@@ -2,8 +2,9 @@
 
 An output never replaces an input, and never replaces a file xfsheets did not write.
 xfsheets marks each workbook it writes with a custom document property (``xfsheets``,
-holding the version and the time of writing); a later run may replace such a file as
-long as nobody saved it since (the package's own "modified" time is still ours). A file
+holding the version, the time of writing and a fingerprint of every other part of the
+package); a later run may replace such a file as long as nobody saved it since (the
+fingerprint still matches: any program that saves a workbook rewrites its parts). A file
 somebody edited after xfsheets wrote it belongs to that person and is refused too.
 
 Paths are compared the way Windows compares them: resolved, case-insensitively, and by
@@ -30,8 +31,8 @@ from xfsheets.errors import XfsheetsError
 
 MARK_NAME = "xfsheets"
 EML_MARK_HEADER = "X-Xfsheets-Output"
-# Saving takes a moment after the mark is stamped; a later "modified" time means someone saved it since.
-_EDIT_TOLERANCE = dt.timedelta(minutes=5)
+# The parts the stamp itself rewrites are left out of the fingerprint.
+_STAMP_PARTS = ("[Content_Types].xml", "_rels/.rels", "docProps/custom.xml")
 
 WORKBOOK_SUFFIXES = (".xlsx",)
 MACRO_SUFFIXES = (".xlsx", ".xlsm")
@@ -59,9 +60,18 @@ def _version() -> str:
         return "dev"
 
 
-def mark_value(now: dt.datetime | None = None) -> str:
+def mark_value(fingerprint: str = "-", now: dt.datetime | None = None) -> str:
     now = now or dt.datetime.now(dt.timezone.utc)
-    return f"xfsheets {_version()} {now.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    return f"xfsheets {_version()} {now.strftime('%Y-%m-%dT%H:%M:%SZ')} {fingerprint}"
+
+
+def _fingerprint(infos: Iterable[zipfile.ZipInfo]) -> str:
+    """CRC-32 over the names and CRCs of a package's parts (the stamp's own parts left out)."""
+    import zlib
+
+    text = "\n".join(f"{i.filename}:{i.CRC:08x}" for i in sorted(infos, key=lambda i: i.filename)
+                     if i.filename not in _STAMP_PARTS)
+    return f"{zlib.crc32(text.encode('utf-8')):08x}"
 
 
 # --- telling our files from the user's ---------------------------------------------------
@@ -81,17 +91,6 @@ def same_file(a: str | Path, b: str | Path) -> bool:
 
 
 _MARK_RE = re.compile(rb'name="' + MARK_NAME.encode() + rb'"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>')
-_MODIFIED_RE = re.compile(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>")
-
-
-def _parse_time(text: str) -> dt.datetime | None:
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
 def read_mark(path: str | Path) -> tuple[str | None, bool]:
     """(the mark's text or None, whether the file was saved by someone else since)."""
     path = Path(path)
@@ -111,14 +110,11 @@ def read_mark(path: str | Path) -> tuple[str | None, bool]:
             if not m:
                 return None, False
             text = m.group(1).decode("utf-8", "replace")
-            core = zf.read("docProps/core.xml") if "docProps/core.xml" in names else b""
+            now = _fingerprint(zf.infolist())
     except (OSError, zipfile.BadZipFile, KeyError, ValueError):
         return None, False
-    written = _parse_time(text.rsplit(" ", 1)[-1])
-    m = _MODIFIED_RE.search(core)
-    modified = _parse_time(m.group(1).decode("ascii", "replace")) if m else None
-    edited = bool(written and modified and modified > written + _EDIT_TOLERANCE)
-    return text, edited
+    stamped = text.rsplit(" ", 1)[-1]
+    return text, stamped != now
 
 
 def is_xfsheets_output(path: str | Path) -> bool:
@@ -256,15 +252,6 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f
 
 # --- marking --------------------------------------------------------------------------------
 
-def mark_openpyxl(workbook) -> None:
-    """Stamp an openpyxl workbook as written by xfsheets (replacing an earlier stamp)."""
-    from openpyxl.packaging.custom import StringProperty
-
-    props = workbook.custom_doc_props
-    props.props = [p for p in props.props if p.name != MARK_NAME]
-    props.append(StringProperty(name=MARK_NAME, value=mark_value()))
-
-
 _CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 _CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 _FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
@@ -291,10 +278,10 @@ def _custom_xml(existing: bytes | None, value: str) -> bytes:
 
 
 def mark_package(path: str | Path) -> None:
-    """Stamp a finished .xlsx package (one written by a library without document-property
-    support) in place: add ``docProps/custom.xml`` and its content type and relationship,
-    copying every other part's compressed bytes as they are (no re-compression, so a large
-    workbook costs a file copy, not a second write)."""
+    """Stamp a finished .xlsx package in place, whatever wrote it: add (or update)
+    ``docProps/custom.xml`` and its content type and relationship, copying every other
+    part's compressed bytes as they are (no re-compression, so a large workbook costs a
+    file copy, not a second write). Every workbook xfsheets writes passes here last."""
     path = Path(path)
     tmp = path.with_name(path.name + ".mark")
     with zipfile.ZipFile(path) as zin, path.open("rb") as raw, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -309,8 +296,9 @@ def mark_package(path: str | Path) -> None:
             rid = max(ids, default=0) + 1
             rels = rels.replace("</Relationships>", f'<Relationship Id="rId{rid}" Type="{_CUSTOM_REL}" '
                                                     f'Target="docProps/custom.xml"/></Relationships>')
+        stamp = mark_value(_fingerprint(zin.infolist()))
         replaced = {"[Content_Types].xml": types.encode("utf-8"), "_rels/.rels": rels.encode("utf-8"),
-                    "docProps/custom.xml": _custom_xml(custom, mark_value())}
+                    "docProps/custom.xml": _custom_xml(custom, stamp)}
         for info in zin.infolist():
             if info.filename in replaced:
                 zout.writestr(info.filename, replaced.pop(info.filename))

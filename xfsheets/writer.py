@@ -86,13 +86,13 @@ def _default_mode() -> int:
 def save_workbook(workbook, path: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
     """Save an openpyxl workbook atomically to ``path``, through the output gate, stamped as
     xfsheets' own, with every text written as text (see :func:`defuse_formulas`)."""
-    from xfsheets.outputs import mark_openpyxl
+    from xfsheets.outputs import mark_package
 
     path = Path(path)
     defuse_formulas(workbook)
-    mark_openpyxl(workbook)
     with atomic_path(path, inputs) as tmp:
         workbook.save(tmp)
+        mark_package(tmp)
     return path
 
 
@@ -156,6 +156,19 @@ def defuse_formulas(workbook) -> int:
             if len(value) > EXCEL_CELL_LIMIT:
                 cell._value = excel_text(value, where=f"工作表「{title}」{cell.coordinate} 单元格")
     return fixed
+
+
+def merged_anchor(ws, ref: str):
+    """The cell that holds ``ref``'s value: the top-left cell of the merged range it lies in
+    (a merged range's other cells cannot take a value, fill or comment), else ``ref`` itself."""
+    from openpyxl.cell.cell import MergedCell
+
+    cell = ws[ref]
+    if isinstance(cell, MergedCell):
+        for rng in ws.merged_cells.ranges:
+            if cell.coordinate in rng:
+                return ws.cell(rng.min_row, rng.min_col)
+    return cell
 
 
 def _user_formulas(workbook) -> frozenset:

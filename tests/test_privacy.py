@@ -361,6 +361,7 @@ def test_every_typed_form_is_masked_and_found(typed, masked):
     "XF2026000123", "X2026-00123", "编号XF2026000123，登记日期2026-03-05",
     "金额1,234,567.89元", "12345678.90元", "拖欠工资35000元", "共1234行", "第 12 行至第 3456 行", "12件30人次",
     "比率 0.0771234567", "0.13812345678", "文号X信交〔2026〕15号", "20260305",
+    "xfsheets 0.14.2 2026-11-25T14:37:26Z", "版本 0.13.0 2026-11-25",  # a version next to a date
 ])
 def test_dates_case_ids_amounts_and_counts_are_not_personal(text):
     assert mask_text(text) == text

@@ -144,9 +144,14 @@ def _personal_spans(text: str) -> list[tuple[str, list[int]]]:
         if len(groups) == 2 and text[groups[0].end():groups[1].start()] in (".", "．"):
             groups = groups[:1]  # a decimal number: the fraction is never a phone
         norm = [g.group(0).translate(_TO_ASCII) for g in groups]
+        blocked = _date_groups(text, groups, norm)
         i = 0
         while i < len(groups):
-            for j in range(len(groups) - 1, i - 1, -1):
+            if i in blocked:
+                i += 1
+                continue
+            end = next((b for b in sorted(blocked) if b > i), len(groups))  # a window never spans a date
+            for j in range(end - 1, i - 1, -1):
                 parts = norm[i:j + 1]
                 got = None
                 for k, digits in enumerate((("".join(parts)),) + ((("".join(parts))[:-1],)
@@ -164,6 +169,20 @@ def _personal_spans(text: str) -> list[tuple[str, list[int]]]:
             else:
                 i += 1
     return found
+
+
+def _date_groups(text: str, groups: list[re.Match], norm: list[str]) -> set[int]:
+    """Indexes of the groups that form a date (2026-11-25, 2026.3.5): never part of a number."""
+    blocked: set[int] = set()
+    for t in range(len(groups) - 2):
+        year, month, day = norm[t:t + 3]
+        sep1 = text[groups[t].end():groups[t + 1].start()]
+        sep2 = text[groups[t + 1].end():groups[t + 2].start()]
+        if (len(year) == 4 and year[:2] in ("19", "20") and len(month) <= 2 and len(day) <= 2
+                and month.isdigit() and day.isdigit() and 1 <= int(month) <= 12 and 1 <= int(day) <= 31
+                and sep1 == sep2 and sep1 in ("-", ".", "/", "－", "．")):
+            blocked.update((t, t + 1, t + 2))
+    return blocked
 
 
 def _mask_spans(text: str) -> str:

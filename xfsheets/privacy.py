@@ -113,6 +113,9 @@ def _classify(digits: str, groups: list[str]) -> tuple[str, list[int]] | None:
     n = len(digits)
     joined = len(groups) > 1
     if n == 18 and digits[:17].isdigit():
+        # In one run, any 18 characters: a mistyped ID (wrong date or check digit) is still
+        # somebody's; an 18-digit serial number is masked too, the safe side. With separators
+        # the groups must look like one: a region and a birth date.
         if not joined or (digits[0] in "12345678" and _DATE8.fullmatch(digits, 6, 14)):
             return "id_number", list(range(6, 14))
         return None

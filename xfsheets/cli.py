@@ -542,7 +542,7 @@ def deadlines(ledgers, sheet, profile, password, as_of, rules_path, holidays, as
     from rich.table import Table
 
     from xfsheets.calendar import WorkCalendar
-    from xfsheets.deadlines import annotate, compute_deadlines
+    from xfsheets.deadlines import annotate, case_records, compute_deadlines
     from xfsheets.reader import read_ledgers
     from xfsheets.rules import load_rules
 
@@ -559,19 +559,7 @@ def deadlines(ledgers, sheet, profile, password, as_of, rules_path, holidays, as
         annotate(ledger, result, output)
     frame = ledger.frame
     if as_json:
-        cases = []
-        for i in result.index:
-            r = result.loc[i]
-            cases.append({
-                "file": frame.at[i, "_file"], "sheet": frame.at[i, "_sheet"], "row": int(frame.at[i, "_row"]),
-                "case_id": frame.at[i, "case_id"], "stage": r["stage"],
-                "start_on": None if pd_isna(r["start_on"]) else r["start_on"].date().isoformat(),
-                "limit": r["limit"], "due_on": None if pd_isna(r["due_on"]) else r["due_on"].date().isoformat(),
-                "days_left": None if pd_isna(r["days_left"]) else int(r["days_left"]),
-                "working_days_left": None if pd_isna(r["working_days_left"]) else int(r["working_days_left"]),
-                "flag": r["flag"], "explain": r["explain"],
-                "due_beyond_legal_limit": bool(r["due_beyond_legal_limit"]),
-            })
+        cases = case_records(ledger, result)
         emit_json({"as_of": as_of.isoformat(), "cases": cases})
     else:
         open_rows = result[~result["flag"].isin(["closed_on_time", "closed_late"])].sort_values("days_left", na_position="last")

@@ -206,6 +206,33 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
     return out[RESULT_COLUMNS]
 
 
+def case_records(ledger: Ledger, result: pd.DataFrame) -> list[dict[str, Any]]:
+    """The ``cases`` of ``deadlines --json``, built from whole columns (no per-row indexing):
+    file, sheet, Excel row, case id, stage, ISO dates, day counts, flag and explanation."""
+    frame = ledger.frame.loc[result.index] if len(result) else ledger.frame.iloc[0:0]
+
+    def iso(col: pd.Series) -> pd.Series:
+        out = col.dt.strftime("%Y-%m-%d")
+        return out.astype(object).where(col.notna(), None)
+
+    def ints(col: pd.Series) -> pd.Series:
+        return col.astype("Int64").astype(object).where(col.notna(), None)
+
+    def text(col: pd.Series) -> pd.Series:
+        return col.astype(object).where(col.notna(), None)
+
+    table = pd.DataFrame({
+        "file": text(frame["_file"]), "sheet": text(frame["_sheet"]), "row": ints(frame["_row"]),
+        "case_id": text(frame["case_id"]) if "case_id" in frame else None,
+        "stage": text(result["stage"]), "start_on": iso(result["start_on"]), "limit": text(result["limit"]),
+        "due_on": iso(result["due_on"]), "days_left": ints(result["days_left"]),
+        "working_days_left": ints(result["working_days_left"]), "flag": text(result["flag"]),
+        "explain": text(result["explain"]),
+        "due_beyond_legal_limit": result["due_beyond_legal_limit"].fillna(False).astype(bool),
+    }, index=result.index)
+    return table.to_dict("records")
+
+
 # What a status says about the stage a matter has reached (so the date that starts it is needed).
 STATUS_STAGE = {"已交办": "accept", "已转送": "accept", "已受理": "handle", "办理中": "handle", "延期办理": "handle",
                 "复查中": "review", "复核中": "recheck"}
@@ -348,7 +375,8 @@ def _explain(*, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, e
     done = np.isin(flag, ("closed_on_time", "closed_late"))
     segments = [
         pc.take(prefix, codes),
-        when(has, day(si)),
+        when(has & ok, day(si)),
+        when(has & ~ok, pa.array(np.datetime_as_string(start, unit="D").astype(object), pa.string())),  # as typed, never a fallback
         pc.take(article, codes),
         when(has & (ext > 0), "，延期", num(ext), "日"),
         when(ext_over, "（延期超过30日上限，按30日计）"),

@@ -266,3 +266,17 @@ def test_month_day_without_a_year_is_not_guessed():
     assert "没有年份" in finding.message
     ledger = ledger_from_rows(rows, file="台账.xlsx", sheet="2025年3月")
     assert ledger.frame["received_on"].iloc[0] == pd.Timestamp(2025, 3, 5)
+
+
+def test_explanation_shows_the_typed_start_date_never_a_fallback():
+    import datetime as dt
+
+    from xfsheets.deadlines import compute_deadlines
+    from xfsheets.reader import ledger_from_rows
+
+    rows = [["信访件编号", "登记日期", "信访人", "反映问题", "办理状态"],
+            ["A", dt.datetime(2062, 3, 2), "张三", "问题", "待受理"], ["B", dt.datetime(1990, 3, 2), "李四", "问题", "待受理"]]
+    result = compute_deadlines(ledger_from_rows(rows, file="x.xlsx", sheet="s"), as_of=dt.date(2026, 4, 20))
+    assert result["flag"].tolist() == ["unknown", "unknown"]
+    assert "2062-03-02" in result["explain"].iloc[0] and "1990-03-02" in result["explain"].iloc[1]
+    assert not any("2000-01-01" in e for e in result["explain"])

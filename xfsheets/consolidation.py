@@ -9,8 +9,11 @@ The same map/reduce runs on Dask when a province outgrows one machine (see READM
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -142,6 +145,8 @@ def read_one(path: str | Path, sheet: str | None = None, profile: Profile | None
         ledger = read_ledger(path, sheet=sheet, profile=profile, password=password)
     except XfsheetsError as exc:
         return FileResult(file=str(path), status=STATUS_FAILED, error=str(exc)), None
+    except MemoryError:
+        return _failed(path, "读取时内存不足（文件过大或结构异常）", "请把文件拆分成几个较小的文件，或另存为 .xlsx 后重新合并"), None
     except Exception as exc:  # an unexpected reader failure must not stop the batch
         return FileResult(file=str(path), status=STATUS_FAILED,
                           error=f"文件「{path}」：读取时发生意外错误（{type(exc).__name__}: {exc}）"), None
@@ -151,8 +156,150 @@ def read_one(path: str | Path, sheet: str | None = None, profile: Profile | None
                       skipped=len(src.skipped)), ledger
 
 
+def _failed(path: str | Path, what: str, fix: str) -> FileResult:
+    return FileResult(file=str(path), status=STATUS_FAILED, error=f"文件「{path}」：{what}。{fix}")
+
+
 def _read_one_star(args: tuple) -> tuple[FileResult, Ledger | None]:
-    return read_one(*args)
+    """read_one in a worker: whatever happens, the answer is plain data the parent can unpickle
+    (a Rust panic or another BaseException raised here would break the pool)."""
+    try:
+        return read_one(*args)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        return _failed(args[0], f"读取时发生意外错误（{type(exc).__name__}: {str(exc)[:200]}）",
+                       "请用 Excel/WPS 打开该文件另存为 .xlsx 后重新合并"), None
+
+
+# --- the process pool: a worker that dies costs only its own file -----------------------------
+
+def _worker_init(budget: int | None) -> None:
+    """Give this worker an address-space limit, so one bomb cannot take the machine (POSIX).
+
+    Its stderr goes nowhere: what a worker has to say comes back as data (FileResult), and
+    a dying reader's last words (a Rust abort message, a crash dump) are not for the user.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
+    if not budget:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/statm") as fh:  # what the (forked) worker already maps
+            mapped = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = mapped + budget
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError):
+        pass  # Windows, or no /proc: no limit
+
+
+def _death(path: str, exitcode: int | None) -> FileResult:
+    """The result line of a file whose reading process died."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"信号 {-exitcode}"
+        why = {"SIGABRT": "读取程序异常中止，多为内存不足或文件结构异常", "SIGKILL": "读取进程被系统终止，多为内存不足",
+               "SIGSEGV": "读取程序崩溃"}.get(name, f"读取进程被 {name} 终止")
+    else:
+        why = f"读取进程意外退出（退出码 {exitcode}）"
+    return _failed(path, f"读取该文件时{why}，未能读取",
+                   "请用 Excel/WPS 打开该文件确认内容，另存为 .xlsx 后重新合并；文件很大时请拆分后再合并")
+
+
+def _isolated_child(conn: Any, args: tuple, budget: int | None) -> None:
+    _worker_init(budget)
+    result = _read_one_star(args)
+    try:
+        conn.send(result)
+    except Exception as exc:  # a result that cannot be pickled
+        conn.send((_failed(args[0], f"读取结果无法传回（{type(exc).__name__}）", "请另存为 .xlsx 后重新合并"), None))
+    conn.close()
+
+
+def _read_isolated(args: tuple, budget: int | None) -> tuple[FileResult, Ledger | None]:
+    """One file in a process of its own: if it dies, only this file is lost."""
+    ctx = multiprocessing.get_context()
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_isolated_child, args=(child, args, budget), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        result = parent.recv()
+    except (EOFError, OSError):
+        result = None
+    except Exception as exc:  # the parent cannot unpickle what came back
+        result = (_failed(args[0], f"读取结果无法传回（{type(exc).__name__}）", "请另存为 .xlsx 后重新合并"), None)
+    finally:
+        parent.close()
+        proc.join()
+    return result if result is not None else (_death(args[0], proc.exitcode), None)
+
+
+def _read_in_pool(args: list[tuple], jobs: int, progress: Callable[[FileResult], None] | None
+                  ) -> list[tuple[FileResult, Ledger | None]]:
+    """Read ``args`` with ``jobs`` worker processes, results in input order.
+
+    Each worker has an address-space limit. When a worker dies (a Rust abort, out of
+    memory, killed), the pool breaks and every file in flight fails with it: those few are
+    read again one per process (so only the culprit is lost, with its reason) and a fresh
+    pool takes the rest. At most ``jobs`` files are in flight, so a crash never costs more
+    than ``jobs`` re-reads.
+    """
+    from xfsheets.limits import worker_memory
+
+    budget = worker_memory(jobs)
+    results: list[tuple[FileResult, Ledger | None] | None] = [None] * len(args)
+    reported = 0
+
+    def report() -> None:  # progress in input order, as soon as a prefix is complete
+        nonlocal reported
+        while reported < len(results) and results[reported] is not None:
+            if progress:
+                progress(results[reported][0])
+            reported += 1
+
+    pending = list(range(len(args)))[::-1]  # a stack: pop() gives the next file in input order
+    while pending:
+        suspects: list[int] = []
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(budget,))
+        inflight: dict[Future, int] = {}
+        try:
+            while pending or inflight:
+                while pending and len(inflight) < jobs:
+                    i = pending.pop()
+                    inflight[pool.submit(_read_one_star, args[i])] = i
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    i = inflight.pop(fut)
+                    try:
+                        results[i] = fut.result()
+                    except BrokenProcessPool:
+                        suspects.append(i)
+                    except Exception as exc:  # e.g. a result that could not be pickled
+                        results[i] = (_failed(args[i][0], f"读取结果无法传回（{type(exc).__name__}）",
+                                              "请另存为 .xlsx 后重新合并"), None)
+                report()
+                if suspects:
+                    suspects.extend(inflight.values())
+                    inflight.clear()
+                    break
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for i in sorted(suspects):
+            results[i] = _read_isolated(args[i], budget)
+        report()
+    return results  # type: ignore[return-value]
 
 
 # --- reduce ---------------------------------------------------------------------------
@@ -237,13 +384,8 @@ def consolidate(paths: Iterable[str | Path], *, jobs: int | None = None, sheet: 
             results.append(read_one(*a))
             if progress:
                 progress(results[-1][0])
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
-            # map keeps input order, so the output does not depend on which worker was first
-            for result in pool.map(_read_one_star, args, chunksize=max(1, len(args) // (jobs * 8))):
-                results.append(result)
-                if progress:
-                    progress(result[0])
+    else:  # results in input order, so the output does not depend on which worker was first
+        results = _read_in_pool(args, min(jobs, len(files)), progress)
     return reduce_results(results, ignored)
 
 

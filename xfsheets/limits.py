@@ -316,6 +316,8 @@ def _scan_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: s
                 quick = _QuickScan()
             if quick is not None:
                 carry = _feed_rows(quick, carry, chunk)
+                if quick.content > limits.max_cells:  # already too many: no need to read on
+                    return SheetExtent(name=name, cells=quick.content), size
             else:
                 carry = chunk[-64:]
             if not chunk:
@@ -331,7 +333,7 @@ def _scan_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: s
         while True:
             chunk = fh.read(_CHUNK)
             carry = _feed_rows(exact, carry, chunk)
-            if not chunk:
+            if not chunk or exact.cells > limits.max_cells:
                 break
     return exact.extent(), size
 
@@ -523,14 +525,15 @@ class _SheetScanner:
         has_r[owner[valid]] = True
         tag_row[owner[valid]] = row[valid]
         tag_col[owner[valid]] = col[valid]
-        # row numbers of row tags: their r, else the previous row + 1 (rare: a loop is fine)
+        # row numbers of row tags: their r, else the previous row + 1
         row_idx = np.flatnonzero(~kinds)
         row_numbers = tag_row[row_idx].copy()
         before = self.last_row
-        if row_idx.size and not has_r[row_idx].all():
-            prev = before
-            for k, i in enumerate(row_idx.tolist()):
-                prev = row_numbers[k] = tag_row[i] if has_r[i] else prev + 1
+        if row_idx.size and not has_r[row_idx].all():  # a row without r follows the one before it
+            has = has_r[row_idx]
+            k = np.arange(row_idx.size)
+            last = np.maximum.accumulate(np.where(has, k, -1))
+            row_numbers = np.where(last >= 0, row_numbers[np.maximum(last, 0)] + (k - last), before + k + 1)
         if row_idx.size:
             self.last_row = int(row_numbers[-1])
         # cells: those that hold something (tag not self-closing)
@@ -852,3 +855,13 @@ class GuardedSheet:
             raise
         except BaseException as panic:
             raise reader_panic(panic, self._path, self._sheet.name) from None
+
+
+def worker_memory(workers: int, limits: Limits = LIMITS) -> int | None:
+    """Address space each of ``workers`` reading processes may add (bytes), None where
+    unknown: a share of physical memory, never below ``worker_memory_min``."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return max(limits.worker_memory_min, int(total * limits.worker_memory_fraction / max(workers, 1)))

@@ -1,0 +1,231 @@
+"""Hostile workbooks for tests/test_hostile_files.py and bench/bench_hostile.py, built at test time.
+
+Nothing here is committed as a file: each function writes one workbook to the path given
+and returns it. They are small on disk and big (or broken) only once a reader trusts them:
+
+- dimension_bomb: a 2.5 KB .xlsx whose ledger has a stray value at XFD1048576 (calamine
+  alone asks for 550 GB and aborts);
+- zip_bomb: a few MB .xlsx whose sheet XML is hundreds of MB of repeated rows;
+- lying_sizes: a .xlsx whose zip directory understates the sheet's size;
+- panic_xlsb: a .xlsb whose sheet record names a relationship longer than the record
+  (calamine panics: pyo3_runtime.PanicException, a BaseException);
+- xlsb_ledger: a valid .xlsb ledger (the binary records written by hand);
+- far_cell_xls: a .xls (BIFF8, xlwt) with the ledger at the top and one value at IV65536;
+- corrupt_zip: a .xlsx cut in the middle.
+
+    python tests/hostile/make_bombs.py DIR     # write them all into DIR, to look at
+"""
+from __future__ import annotations
+
+import struct
+import sys
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+HEADER = ["信访件编号", "登记日期", "信访人", "身份证号码", "反映问题", "责任单位", "办理状态"]
+
+
+def ledger_rows(n: int = 3, prefix: str = "B") -> list[list[str]]:
+    return [[f"{prefix}2026{i:04d}", f"2026-03-{i % 28 + 1:02d}", f"张{i}", "", f"反映问题{i}", "县住建局", "办理中"]
+            for i in range(1, n + 1)]
+
+
+# --- .xlsx written part by part (so that every byte is the one we mean) ------------------------
+
+_CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+       '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+       '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+       '<Default Extension="xml" ContentType="application/xml"/>'
+       '<Override PartName="/xl/workbook.xml" '
+       'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+       '<Override PartName="/xl/worksheets/sheet1.xml" '
+       'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+         'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_BOOK = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+         '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+         '<sheets><sheet name="信访台账" sheetId="1" r:id="rId1"/></sheets></workbook>')
+_BOOK_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+              '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+              '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+              'worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+_SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               '<dimension ref="{dim}"/><sheetData>')
+_SHEET_TAIL = "</sheetData></worksheet>"
+
+
+def _col(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _row_xml(r: int, values: list[str]) -> str:
+    cells = "".join(f'<c r="{_col(c)}{r}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+                    for c, v in enumerate(values, start=1) if v != "")
+    return f'<row r="{r}">{cells}</row>'
+
+
+def _ledger_xml(rows: list[list[str]]) -> str:
+    return "".join(_row_xml(r, v) for r, v in enumerate([HEADER, *rows], start=1))
+
+
+def _write_xlsx(path: Path, sheet_xml: str | None = None, *, stream=None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", _CT)
+        z.writestr("_rels/.rels", _RELS)
+        z.writestr("xl/workbook.xml", _BOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", _BOOK_RELS)
+        if stream is None:
+            z.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+        else:
+            with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+                stream(fh)
+    return path
+
+
+def dimension_bomb(path: str | Path, rows: int = 3) -> Path:
+    """A ~2.5 KB ledger whose declared range and one stray value reach XFD1048576."""
+    stray = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    xml = _SHEET_HEAD.format(dim="A1:XFD1048576") + _ledger_xml(ledger_rows(rows)) + stray + _SHEET_TAIL
+    return _write_xlsx(Path(path), xml)
+
+
+def zip_bomb(path: str | Path, megabytes: int = 300) -> Path:
+    """A ledger followed by ``megabytes`` MB of repeated rows holding a value: a few MB zipped."""
+    head = _SHEET_HEAD.format(dim="A1:G4") + _ledger_xml(ledger_rows(3))
+    block = ("<row>" + "<c><v>1</v></c>" * 64 + "</row>").encode() * 1024  # ~1 MB
+
+    def stream(fh) -> None:
+        fh.write(head.encode())
+        for _ in range(megabytes):
+            fh.write(block)
+        fh.write(_SHEET_TAIL.encode())
+
+    return _write_xlsx(Path(path), stream=stream)
+
+
+def lying_sizes(path: str | Path) -> Path:
+    """A ledger whose zip directory says the sheet is 100 bytes when it is larger."""
+    path = _write_xlsx(Path(path), _SHEET_HEAD.format(dim="A1:G4") + _ledger_xml(ledger_rows(3)) + _SHEET_TAIL)
+    data = bytearray(path.read_bytes())
+    name = b"xl/worksheets/sheet1.xml"
+    at = 0
+    while True:
+        local = data.find(b"PK\x03\x04", at)
+        if local < 0:
+            break
+        n = struct.unpack_from("<H", data, local + 26)[0]
+        if data[local + 30:local + 30 + n] == name:
+            struct.pack_into("<I", data, local + 22, 100)
+        at = local + 4
+    central = data.find(b"PK\x01\x02")
+    while central >= 0:
+        n = struct.unpack_from("<H", data, central + 28)[0]
+        if data[central + 46:central + 46 + n] == name:
+            struct.pack_into("<I", data, central + 24, 100)
+        central = data.find(b"PK\x01\x02", central + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def corrupt_zip(path: str | Path) -> Path:
+    """A ledger .xlsx cut off in the middle (a transfer that did not finish)."""
+    path = _write_xlsx(Path(path), _SHEET_HEAD.format(dim="A1:G4") + _ledger_xml(ledger_rows(30)) + _SHEET_TAIL)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+# --- .xlsb: BIFF12 records written by hand ------------------------------------------------------
+
+def _varint(v: int) -> bytes:
+    out = b""
+    while True:
+        b, v = v & 0x7F, v >> 7
+        if not v:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+
+
+def _rec(typ: int, payload: bytes = b"") -> bytes:
+    return _varint(typ) + _varint(len(payload)) + payload
+
+
+def _wide(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def _xlsb(path: Path, rows: list[list[str]], rel_len: int | None = None) -> Path:
+    cells = b""
+    for r, values in enumerate(rows):
+        cells += _rec(0x0000, struct.pack("<IIHBBBI", r, 0, 300, 0, 0, 0, 0))  # BrtRowHdr
+        for c, v in enumerate(values):
+            if v != "":
+                cells += _rec(0x0006, struct.pack("<II", c, 0) + _wide(v))  # BrtCellSt
+    sheet = (_rec(0x0081) + _rec(0x0094, struct.pack("<IIII", 0, len(rows) - 1, 0, len(HEADER) - 1))
+             + _rec(0x0091) + cells + _rec(0x0092) + _rec(0x0082))
+    rel = _wide("rId1")
+    if rel_len is not None:  # a relationship id longer than its record: calamine slices past the end
+        rel = struct.pack("<I", rel_len) + rel[4:]
+    bundle = struct.pack("<II", 0, 1) + rel + _wide("信访台账")
+    book = (_rec(0x0083) + _rec(0x008F) + _rec(0x009C, bundle) + _rec(0x0090)
+            + _rec(0x009D, struct.pack("<IIIdBB", 0, 100, 0, 0.001, 0, 0)) + _rec(0x0084))
+    ct = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+          '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+          '<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/>'
+          '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+          '<Override PartName="/xl/worksheets/sheet1.bin" ContentType="application/vnd.ms-excel.worksheet"/></Types>')
+    rels = _RELS.replace("xl/workbook.xml", "xl/workbook.bin")
+    book_rels = _BOOK_RELS.replace("worksheets/sheet1.xml", "worksheets/sheet1.bin")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", ct)
+        z.writestr("_rels/.rels", rels)
+        z.writestr("xl/workbook.bin", book)
+        z.writestr("xl/_rels/workbook.bin.rels", book_rels)
+        z.writestr("xl/worksheets/sheet1.bin", sheet)
+    return path
+
+
+def xlsb_ledger(path: str | Path, rows: int = 3) -> Path:
+    return _xlsb(Path(path), [HEADER, *ledger_rows(rows, "X")])
+
+
+def panic_xlsb(path: str | Path) -> Path:
+    return _xlsb(Path(path), [HEADER, *ledger_rows(3, "P")], rel_len=0x00FFFFFF)
+
+
+# --- .xls (BIFF8) --------------------------------------------------------------------------------
+
+def far_cell_xls(path: str | Path, rows: int = 3) -> Path:
+    """A .xls ledger (xlwt) with one stray value at IV65536, the far corner of a BIFF8 sheet."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("信访台账")
+    for r, values in enumerate([HEADER, *ledger_rows(rows, "L")]):
+        for c, v in enumerate(values):
+            if v != "":
+                sheet.write(r, c, v)
+    sheet.write(65535, 255, "x")
+    book.save(str(path))
+    return Path(path)
+
+
+ALL = {"dimension_bomb.xlsx": dimension_bomb, "zip_bomb.xlsx": zip_bomb, "lying_sizes.xlsx": lying_sizes,
+       "corrupt.xlsx": corrupt_zip, "ledger.xlsb": xlsb_ledger, "panic.xlsb": panic_xlsb,
+       "far_cell.xls": far_cell_xls}
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, make in ALL.items():
+        print(make(out / name), (out / name).stat().st_size, "bytes")

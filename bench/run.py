@@ -3,6 +3,7 @@
     python bench/run.py            # full sizes (minutes)
     python bench/run.py --quick    # small sizes, a smoke run
     python bench/run.py read check # only these benchmarks
+    python bench/run.py cli        # whole-process times of the commands, start-up included
 
 Timings are printed, never asserted: tests do not depend on the machine's speed.
 """

@@ -178,6 +178,7 @@ def monthly_sheets_with_instructions(truth: dict) -> None:
 def yearly_sheets(truth: dict) -> None:
     wb = openpyxl.Workbook()
     counts = {"2025年": 5, "2026年": 6}
+    every: list = []
     first = True
     for year, (name, n) in zip((2025, 2026), counts.items()):
         sh = wb.active if first else wb.create_sheet(name)
@@ -186,8 +187,14 @@ def yearly_sheets(truth: dict) -> None:
         rows = [matter(k, D(year, 11 if year == 2025 else 3, 1 + k), UNITS[k % 6], LEADERS[k % 6], closed=k % 2 == 0,
                        prefix=f"X{year}") for k in range(1, n + 1)]
         write_table(sh, HEADER, rows)
+        every += rows
+    # A 全年总表 repeating every matter (reading it too would count each twice) and a hidden old sheet.
+    write_table(wb.create_sheet("全年总表"), HEADER, every)
+    old = wb.create_sheet("旧表")
+    write_table(old, HEADER, every[:2])
+    old.sheet_state = "hidden"
     wb.save(OUT / "yearly_sheets.xlsx")
-    truth["yearly_sheets.xlsx"] = {"matters": 11, "rows_in": 11, "sheets": counts}
+    truth["yearly_sheets.xlsx"] = {"matters": 11, "rows_in": 11, "sheets": counts, "skipped_sheets": ["全年总表", "旧表"]}
 
 
 def hidden_rows_autofilter_frozen(truth: dict) -> None:

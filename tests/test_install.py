@@ -192,6 +192,14 @@ def test_built_bundle_resolves_for_every_supported_python(tmp_path):
     zips = sorted((ROOT / "dist").glob("xfsheets-离线安装包-*.zip"), key=lambda p: p.stat().st_mtime)
     if not zips:
         pytest.skip("no bundle built: run `make windows-bundle` (the CI run builds and checks one)")
-    table = bundle.verify(zips[-1], tmp_path)
+    wheels = bundle.extract_wheels(zips[-1], tmp_path)
+    ours = next(wheels.glob("xfsheets-*.whl"))
+    shipped = {str(Requirement(r)) for r in bundle._metadata(ours).get_all("Requires-Dist") or []
+               if "extra ==" not in r}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    if shipped != {str(Requirement(r)) for r in project["dependencies"]}:
+        pytest.skip(f"{zips[-1].name} was built before pyproject.toml's dependencies changed: "
+                    "run `make windows-bundle` again")
+    table = bundle.verify(wheels.parent, tmp_path)
     assert [r["python"] for r in table] == list(bundle.PYTHONS)
     assert all(r["pip"] == "ok" and r["windows_markers"] == "ok" for r in table), table

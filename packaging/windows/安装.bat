@@ -30,7 +30,7 @@ if errorlevel 1 goto pipfailed
 
 %PY% -m xfsheets --help >nul 2>&1
 if errorlevel 1 goto checkfailed
-for /f "tokens=2" %%A in ('%PY% -m pip show xfsheets 2^>nul ^| findstr /b "Version:"') do set "XFVER=%%A"
+for /f "tokens=1,2" %%A in ('%PY% -m pip show xfsheets 2^>nul') do if "%%A"=="Version:" set "XFVER=%%B"
 
 rem The Excel add-in: only when this version has the command.
 set "ADDIN=none"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import string
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -14,8 +15,6 @@ from hypothesis import strategies as st
 
 from tests.conftest import digest
 from xfsheets.errors import XfsheetsError
-import zipfile
-
 from xfsheets.privacy import (
     find_in_text,
     find_personal_data,

@@ -1,10 +1,15 @@
 """Reading ledgers as bureaus keep them.
 
-A workbook (.xlsx, .xlsm, .xls; encrypted ones with a password) is read with
-calamine (Rust). The ledger sheet and its header row are found by matching header
-labels against the vocabulary: title rows above the header, two-row headers where a
-merged parent spans its children, blank rows, 合计/小计 rows and footers are handled.
-Each row keeps its provenance (file, sheet, Excel row number).
+A workbook (.xlsx .xlsm .xltx .xltm .xls .xlsb .ods, WPS .et/.ett; encrypted ones with a
+password) is read with calamine (Rust); a .csv export (UTF-8 with or without BOM, UTF-16,
+GB18030/GBK) is read with every cell as text so that IDs keep their digits. Every sheet
+whose header matches is a ledger sheet (monthly or yearly sheets, concatenated; rows keep
+their _sheet); instruction, summary, hidden and Excel 4.0 macro sheets are left out and
+listed in Ledger.skipped_sheets. Header rows are found by matching labels against the
+vocabulary: title rows above the header, two-row headers where a merged parent spans its
+children, blank rows, 合计/小计 rows and footers are handled (a row naming a matter is
+always data). A vertically merged range in the data area gives its value to every row it
+spans (Source.merged). Each row keeps its provenance (file, sheet, Excel row number).
 """
 from __future__ import annotations
 

@@ -427,7 +427,7 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
         from xfsheets.zero_report import build_zero_reports
 
         reports = build_zero_reports(ledger, output, as_of=as_of, date_from=date_from, date_to=date_to, unit=unit,
-                                     reporter=reporter, signer=signer)
+                                     reporter=reporter, signer=signer, include_personal_data=include_personal_data)
         for r in reports:
             if r.is_zero:
                 console.print(f"零报告：{escape(r.unit)} → 「{r.path}」")

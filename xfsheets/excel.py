@@ -248,7 +248,8 @@ def send_report(book) -> str:
     msg = build_message(path, to=cfg.to, cc=cfg.cc, sender=cfg.smtp.sender)
     if cfg.smtp.host and cfg.to:
         send_message(msg, host=cfg.smtp.host, port=cfg.smtp.port, security=cfg.smtp.security, user=cfg.smtp.user,
-                     password=smtp_password(cfg.smtp.user) if cfg.smtp.user else None, timeout=cfg.smtp.timeout)
+                     password=smtp_password(cfg.smtp.user) if cfg.smtp.user else None, timeout=cfg.smtp.timeout,
+                     cafile=cfg.smtp.cafile)
         return f"报表已发送给 {'、'.join(cfg.to)}（个人信息已脱敏）。"
     eml = write_eml(msg, path.with_suffix(".eml"))
     _open(eml)

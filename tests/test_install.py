@@ -203,3 +203,91 @@ def test_built_bundle_resolves_for_every_supported_python(tmp_path):
     table = bundle.verify(wheels.parent, tmp_path)
     assert [r["python"] for r in table] == list(bundle.PYTHONS)
     assert all(r["pip"] == "ok" and r["windows_markers"] == "ok" for r in table), table
+
+
+# --- the .bat files under wine's cmd ------------------------------------------------------
+# Not Windows' own cmd.exe, but the same batch language: this runs every branch of 安装.bat and
+# 卸载.bat, as cmd reads the GBK/CRLF bundle copies with code page 936, against a stand-in py
+# launcher (packaging/windows/fake_py.c) that logs how it was called. .ci/run installs wine64 and
+# the mingw compiler; elsewhere the test is skipped with the reason.
+
+WINE = Path("/usr/lib/wine/wine64")
+MINGW = "x86_64-w64-mingw32-gcc"
+
+
+@pytest.fixture(scope="module")
+def wine(tmp_path_factory):
+    import shutil
+
+    if not WINE.exists() or shutil.which(MINGW) is None or shutil.which("localedef") is None:
+        pytest.skip("needs wine64 and gcc-mingw-w64-x86-64-win32 (Debian packages; .ci/run installs them)")
+    tmp = tmp_path_factory.mktemp("wine")
+    locales = tmp / "locale"
+    locales.mkdir()
+    made = subprocess.run(["localedef", "-i", "zh_CN", "-f", "UTF-8", str(locales / "zh_CN.UTF-8")],
+                          capture_output=True, text=True)
+    if not (locales / "zh_CN.UTF-8").exists():
+        pytest.skip(f"cannot make a zh_CN.UTF-8 locale for wine: {made.stderr[-200:]}")
+    env = {**os.environ, "WINEPREFIX": str(tmp / "prefix"), "WINEDEBUG": "-all", "LANG": "zh_CN.UTF-8",
+           "LOCPATH": str(locales)}
+    env.pop("LC_ALL", None)
+    env.pop("DISPLAY", None)
+    subprocess.run([str(WINE), "wineboot", "-i"], env=env, capture_output=True, timeout=300, check=True)
+    drive_c = tmp / "prefix" / "drive_c"
+    subprocess.run([MINGW, "-O1", "-o", str(drive_c / "windows" / "py.exe"),
+                    str(ROOT / "packaging" / "windows" / "fake_py.c")], check=True, capture_output=True)
+    return env, drive_c
+
+
+def run_bat(wine, name: str, with_wheels: bool = True, **flags: str) -> tuple[int, str, list[str]]:
+    env, drive_c = wine
+    bundle = _bundle_module()
+    folder = drive_c / "测试 目录" / "xfsheets-离线安装包-0.1.0"
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    if with_wheels:
+        (folder / "wheels").mkdir()
+    # ASCII names on the wine command line (its argv conversion depends on the host locale)
+    for src, dst in (("安装.bat", "install.bat"), ("卸载.bat", "uninstall.bat")):
+        (folder / dst).write_bytes(bundle.bat_bytes(ROOT / "packaging" / "windows" / src))
+    log = drive_c / "fakepy.log"
+    log.unlink(missing_ok=True)
+    done = subprocess.run([str(WINE), "cmd", "/c", name], cwd=folder, env={**env, **flags}, input=b"\r\n",
+                          capture_output=True, timeout=120)
+    text = (done.stdout + done.stderr).decode("gbk", "replace")
+    calls = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    return done.returncode, text, calls
+
+
+def test_install_bat_finds_python_installs_offline_and_says_what_next(wine):
+    rc, text, calls = run_bat(wine, "install.bat")
+    assert rc == 0, text
+    assert "找到 Python 3.12.1（py -3.12）" in text
+    assert "安装完成：xfsheets 0.1.0 已安装到 Python 3.12.1" in text
+    assert "本版本还没有 Excel 加载项" in text and "py -3.12 -m xfsheets excel install 台账.xlsx" in text
+    install = next(c for c in calls if "-m pip install" in c)
+    assert '--no-index --find-links "C:\\测试 目录\\xfsheets-离线安装包-0.1.0\\wheels"' in install
+    assert calls[0].startswith("py -3.13 -c") and calls[1].startswith("py -3.12 -c")  # newest first
+    assert any("excel addin --help" in c for c in calls) and not any("addin install" in c for c in calls)
+
+
+def test_install_bat_installs_the_addin_when_the_command_exists(wine):
+    rc, text, calls = run_bat(wine, "install.bat", FAKE_ADDIN="1")
+    assert rc == 0 and "Excel 加载项已安装" in text and "重新打开 Excel" in text, text
+    assert calls[-1].startswith("py -3.12 -m xfsheets excel addin install")
+
+
+def test_install_bat_failures_are_explained_in_chinese(wine):
+    rc, text, _ = run_bat(wine, "install.bat", FAKE_PIPFAIL="1")
+    assert rc == 1 and "安装没有完成" in text and "截图" in text, text
+    rc, text, calls = run_bat(wine, "install.bat", with_wheels=False)
+    assert rc == 1 and "全部解压缩" in text and calls == [], text
+
+
+def test_uninstall_bat_removes_the_package_only(wine):
+    rc, text, calls = run_bat(wine, "uninstall.bat")
+    assert rc == 0 and "卸载完成" in text, text
+    assert "py -3.12 -m pip uninstall -y --disable-pip-version-check xfsheets" in [c.strip() for c in calls]

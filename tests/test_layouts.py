@@ -41,8 +41,12 @@ def test_every_command_reads_the_layout(name, tmp_path):
     # rows in = rows out + listed skipped rows: every sheet row below a header is accounted for
     assert rows + skipped == truth["rows_in"]
     check = run("check", str(path), "--json")
-    assert check.exit_code in (0, 1)
     findings = json.loads(check.stdout)["findings"]
+    codes: dict[str, int] = {}
+    for f in findings:
+        codes[f["code"]] = codes.get(f["code"], 0) + 1
+    assert codes == truth["findings"]
+    assert check.exit_code == (1 if any(f["severity"] == "error" for f in findings) else 0)
     dl = run("deadlines", str(path), "--json", "--as-of", AS_OF)
     assert dl.exit_code in (0, 1)
     cases = json.loads(dl.stdout)["cases"]

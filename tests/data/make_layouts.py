@@ -30,7 +30,15 @@ UNITS = ["县人社局", "城关镇", "县住建局", "县自然资源局", "县
 LEADERS = ["王副县长", "李副县长", "赵副县长", "钱副县长", "孙副县长", "周副县长"]
 NAMES = "张三 李四 王五 赵六 钱七 孙八 周九 吴十 郑一 冯二".split()
 TOPICS = ["反映拖欠工资", "征地补偿未到位", "物业服务不到位", "宅基地纠纷", "学位安排", "医疗纠纷"]
-IDS = ["450324199001011234", "11010519491231002X", "110101199003071235", "44030119850615001X"]
+
+
+def with_check_digit(first17: str) -> str:
+    """An identity number whose last character is its ISO 7064 MOD 11-2 check digit."""
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return first17 + "10X98765432"[sum(int(c) * w for c, w in zip(first17, weights)) % 11]
+
+
+IDS = [with_check_digit(x) for x in ("45032419900101123", "11010519491231002", "11010119900307123", "44030119850615001")]
 
 
 def matter(i: int, received: dt.datetime, unit: str, leader: str, closed: bool, prefix: str = "X2026") -> list:
@@ -234,11 +242,11 @@ def ids_as_numbers(truth: dict) -> None:
 
 CSV_HEADER = ["信访件编号", "登记日期", "信访人", "身份证号", "联系电话", "反映问题", "责任单位", "办理状态", "受理日期"]
 CSV_ROWS = [
-    ["0012026", "2026-03-02", "张三", "450324199001011234", "13812345678", "反映拖欠工资，要求支付", "县人社局", "办理中", "2026-03-04"],
-    ["0022026", "2026/3/5", "李四", "11010519491231002X", "013912345678", "征地补偿未到位", "城关镇", "已办结", "2026-03-06"],
-    ["0032026", "2026年3月9日", "王五", "110101199003071235", "0773-1234567", "物业服务不到位", "县住建局", "办理中", "2026-03-10"],
-    ["0042026", "20260310", "赵六", "44030119850615001X", "13712345678", "宅基地纠纷", "城关镇", "已受理", "2026-03-11"],
-    ["0052026", "2026-03-12", "钱七", "450324199001011234", "13612345678", "学位安排", "县教育局", "办理中", "2026-03-13"],
+    ["0012026", "2026-03-02", "张三", IDS[0], "13812345678", "反映拖欠工资，要求支付", "县人社局", "办理中", "2026-03-04"],
+    ["0022026", "2026/3/5", "李四", IDS[1], "013912345678", "征地补偿未到位", "城关镇", "已办结", "2026-03-06"],
+    ["0032026", "2026年3月9日", "王五", IDS[2], "0773-1234567", "物业服务不到位", "县住建局", "办理中", "2026-03-10"],
+    ["0042026", "20260310", "赵六", IDS[3], "13712345678", "宅基地纠纷", "城关镇", "已受理", "2026-03-11"],
+    ["0052026", "2026-03-12", "钱七", IDS[0], "13612345678", "学位安排", "县教育局", "办理中", "2026-03-13"],
 ]
 
 
@@ -380,6 +388,14 @@ def main() -> None:
     if (OUT / "merged_unit_leader_date.xls").exists():  # WPS .et: a BIFF8 workbook under another name
         shutil.copy(OUT / "merged_unit_leader_date.xls", OUT / "wps_saved.et")
         truth["wps_saved.et"] = dict(truth["merged_unit_leader_date.xls"], converted_from="merged_unit_leader_date.xls")
+    # What check must find (code -> count); every other readable layout is clean.
+    findings = {"ids_as_numbers.xlsx": {"id_number_as_number": 2},
+                "title_and_unit_line.xlsx": {"required_missing": 5},  # the two sparse matters
+                "unreadable_dates_extensions.xlsx": {"bad_date": 1, "bad_number": 1, "date_order": 2,
+                                                     "date_out_of_range": 1}}
+    for name, t in truth.items():
+        if isinstance(t, dict) and "matters" in t:
+            t["findings"] = findings.get(name, {})
     (OUT / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {len(truth) - 1} layouts to {OUT}")
 

@@ -284,3 +284,18 @@ def test_explanation_shows_the_typed_start_date_never_a_fallback():
     assert result["flag"].tolist() == ["unknown", "unknown"]
     assert "2062-03-02" in result["explain"].iloc[0] and "1990-03-02" in result["explain"].iloc[1]
     assert not any("2000-01-01" in e for e in result["explain"])
+
+
+@pytest.mark.parametrize("source,target,matters", [
+    ("merged_unit_leader_date.xlsx", "模板.xltx", 30), ("excel4_macro_sheet.xlsm", "宏模板.xltm", 3),
+    ("merged_unit_leader_date.xls", "wps模板.ett", 30)])
+def test_templates_and_wps_templates_are_read(tmp_path, source, target, matters):
+    import shutil
+
+    shutil.copy(L / source, tmp_path / target)
+    ledger = read_ledger(tmp_path / target)
+    assert len(ledger) == matters
+    if "macro" in source:
+        assert [s.sheet for s in ledger.skipped_sheets] == ["Macro1"]
+    else:
+        assert ledger.frame["unit"].notna().all()  # merges came through

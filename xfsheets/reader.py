@@ -111,7 +111,7 @@ def open_workbook(path: str | Path, password: str | None = None):
                 return GuardedWorkbook(CalamineWorkbook.from_filelike(source), path, plan.skipped)
             return GuardedWorkbook(CalamineWorkbook.from_path(str(source)), path, plan.skipped)
     except Exception as exc:  # calamine raises several error types for broken files
-        if "sheet:type" in str(exc) and head[:4] == _ZIP_MAGIC:
+        if head[:4] == _ZIP_MAGIC and ("sheet:type" in str(exc) or macro_sheet_names(path)):
             # Excel 4.0 macro sheets (xl/macrosheets/) or dialog sheets: calamine refuses the whole
             # workbook, so read it without them (they are listed as skipped by read_ledger).
             try:

@@ -584,24 +584,32 @@ class _SheetScanner:
 
 def _without_strays(zf: zipfile.ZipFile, cores: dict[str, tuple[int, int]], extents: dict[str, SheetExtent],
                     skipped: dict[str, list[tuple[int, str]]]) -> io.BytesIO:
+    """An in-memory copy of the package whose sheets in ``cores`` lose their far-away cells.
+    Parts are stored uncompressed up to _STORE_UP_TO (compressing costs more time than the
+    memory it saves: calamine inflates them right away), deflated (fast) beyond."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+    with zipfile.ZipFile(out, "w", allowZip64=True) as dst:
         for info in zf.infolist():
-            if info.filename in cores:
-                notes = skipped.setdefault(extents[info.filename].name, [])
-                with zf.open(info) as src, dst.open(_fresh(info), "w") as target:
+            with zf.open(info) as src, dst.open(_fresh(info), "w", force_zip64=True) as target:
+                if info.filename in cores:
+                    notes = skipped.setdefault(extents[info.filename].name, [])
                     _copy_sheet(src, target, *cores[info.filename], notes)
-            else:
-                with zf.open(info) as src, dst.open(_fresh(info), "w") as target:
+                else:
                     while chunk := src.read(_CHUNK):
                         target.write(chunk)
     out.seek(0)
     return out
 
 
+_STORE_UP_TO = 256 * MiB
+
+
 def _fresh(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-    new.compress_type = zipfile.ZIP_DEFLATED
+    if info.file_size <= _STORE_UP_TO:
+        new.compress_type = zipfile.ZIP_STORED
+    else:
+        new.compress_type, new._compresslevel = zipfile.ZIP_DEFLATED, 1
     return new
 
 
@@ -658,9 +666,10 @@ def _drop_far(buf: bytes, max_row: int, max_col: int, notes: list[tuple[int, str
 
 # --- .xls (BIFF8 in an OLE compound file) ------------------------------------------------------------
 
-_BIFF_CELLS = {0x0203, 0x0204, 0x027E, 0x00FD, 0x0205, 0x0006, 0x00D6}  # NUMBER LABEL RK LABELSST BOOLERR FORMULA RSTRING
+_BIFF_CELLS = frozenset({0x0203, 0x0204, 0x027E, 0x00FD, 0x0205, 0x0006, 0x00D6})  # NUMBER LABEL RK LABELSST
+# BOOLERR FORMULA RSTRING: the cell records calamine reads (row and column are their first 4 bytes)
 _BIFF_MULRK = 0x00BD
-_BIFF_BOF, _BIFF_EOF, _BIFF_BOUNDSHEET, _BIFF_FILEPASS = 0x0809, 0x000A, 0x0085, 0x002F
+_BIFF_BOUNDSHEET, _BIFF_FILEPASS = 0x0085, 0x002F
 _BIFF_IGNORED = 0x00EF  # a record type calamine does not read: far-away cells are renamed to it
 
 
@@ -706,45 +715,58 @@ def _check_xls(path: Path, source: Any, limits: Limits) -> Plan:
 
 
 def _walk_biff(data: bytes) -> tuple[dict[int, str], dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
-    """Sheet names by stream offset, and each sheet's cells (1-based rows, columns, record offsets)."""
+    """Sheet names by stream offset, and each sheet's cells (1-based rows, columns, record offsets).
+
+    One tight pass over the record headers keeps the offsets of the cell records; their rows
+    and columns are then read with numpy. A cell belongs to the sheet whose BOF is the last
+    one before it.
+    """
+    header = struct.Struct("<HH").unpack_from
+    cell_types, special = _BIFF_CELLS, {_BIFF_MULRK, _BIFF_BOUNDSHEET, _BIFF_FILEPASS}
+    where: list[int] = []
+    runs: list[tuple[int, int, int, int]] = []  # MULRK: (offset, row, first, last column)
+    add = where.append
     sheets: dict[int, str] = {}
-    cells: dict[int, tuple[list, list, list]] = {}
-    unpack = struct.unpack_from
-    n = len(data)
+    end = len(data) - 4
     i = 0
-    current: tuple[list, list, list] | None = None
-    cell_types = _BIFF_CELLS
-    while i + 4 <= n:
-        typ, length = unpack("<HH", data, i)
-        body = i + 4
+    while i <= end:
+        typ, length = header(data, i)
         if typ in cell_types:
-            if current is not None and length >= 4:
-                r, c = unpack("<HH", data, body)
-                current[0].append(r + 1)
-                current[1].append(c + 1)
-                current[2].append(i)
-        elif typ == _BIFF_MULRK and current is not None and length >= 6:
-            r, c = unpack("<HH", data, body)
-            last = unpack("<H", data, body + length - 2)[0]
-            current[0].append(r + 1)
-            current[1].append(last + 1)  # the record spans c..last; its far end counts
-            current[2].append(-1)        # never patched: a run of numbers is data, not a stray
-        elif typ == _BIFF_BOUNDSHEET and length >= 8:
-            offset = unpack("<I", data, body)[0]
-            cch, flags = data[body + 6], data[body + 7] if length > 7 else 0
-            raw = data[body + 8:body + 8 + (cch * 2 if flags & 1 else cch)]
-            sheets[offset] = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
-        elif typ == _BIFF_BOF:
-            if i in sheets:
-                current = cells.setdefault(i, ([], [], []))
-            else:
-                current = None
-        elif typ == _BIFF_EOF:
-            current = None
-        elif typ == _BIFF_FILEPASS:
-            return {}, {}  # encrypted records: positions cannot be read; calamine judges the file
-        i = body + length
-    return sheets, {k: tuple(np.asarray(x, dtype=np.int64) for x in v) for k, v in cells.items()}
+            add(i)
+        elif typ in special:
+            body = i + 4
+            if typ == _BIFF_MULRK and length >= 6 and body + length <= len(data):
+                r, c = struct.unpack_from("<HH", data, body)
+                runs.append((i, r, c, struct.unpack_from("<H", data, body + length - 2)[0]))
+            elif typ == _BIFF_BOUNDSHEET and length >= 8 and body + 8 <= len(data):
+                offset = struct.unpack_from("<I", data, body)[0]
+                cch, flags = data[body + 6], data[body + 7]
+                raw = data[body + 8:body + 8 + (cch * 2 if flags & 1 else cch)]
+                sheets[offset] = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
+            elif typ == _BIFF_FILEPASS:
+                return {}, {}  # encrypted records: positions cannot be read; calamine judges the file
+        i += 4 + length
+    if not sheets:
+        return sheets, {}
+    a = np.frombuffer(data + bytes(8), dtype=np.uint8)
+    at = np.asarray(where, dtype=np.int64)
+    r_all = a[at + 4].astype(np.int64) + (a[at + 5].astype(np.int64) << 8) + 1
+    c_all = a[at + 6].astype(np.int64) + (a[at + 7].astype(np.int64) << 8) + 1
+    if runs:  # a run of numbers counts at its far end, and is never patched (-1)
+        run = np.asarray(runs, dtype=np.int64)
+        pos = np.concatenate([at, run[:, 0]])
+        r_all = np.concatenate([r_all, run[:, 1] + 1])
+        c_all = np.concatenate([c_all, run[:, 3] + 1])
+        at = np.concatenate([at, np.full(len(runs), -1, dtype=np.int64)])
+    else:
+        pos = at
+    starts = np.array(sorted(sheets), dtype=np.int64)
+    owner = np.searchsorted(starts, pos, side="right") - 1
+    out = {}
+    for k, start in enumerate(starts.tolist()):
+        mine = owner == k
+        out[start] = (r_all[mine], c_all[mine], at[mine])
+    return sheets, out
 
 
 def _patched_ole(source: Any, stream: str, data: bytes, patches: list[int], path: Path) -> io.BytesIO:
@@ -836,6 +858,12 @@ class GuardedWorkbook:
 
     def close(self) -> None:
         self._workbook.close()
+
+    def __enter__(self) -> "GuardedWorkbook":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
 
 class GuardedSheet:

@@ -11,6 +11,7 @@ and returns it. They are small on disk and big (or broken) only once a reader tr
   (calamine panics: pyo3_runtime.PanicException, a BaseException);
 - xlsb_ledger: a valid .xlsb ledger (the binary records written by hand);
 - far_cell_xls: a .xls (BIFF8, xlwt) with the ledger at the top and one value at IV65536;
+- with_stray_cell: a copy of a real ledger with one value typed at XFD1048576;
 - corrupt_zip: a .xlsx cut in the middle.
 
     python tests/hostile/make_bombs.py DIR     # write them all into DIR, to look at
@@ -136,6 +137,24 @@ def lying_sizes(path: str | Path) -> Path:
     return path
 
 
+def with_stray_cell(source: str | Path, path: str | Path, ref: str = "XFD1048576") -> Path:
+    """A copy of the workbook ``source`` with one value typed at ``ref`` (Ctrl+End, then a
+    keystroke) at the end of its first sheet."""
+    row = "".join(ch for ch in ref if ch.isdigit())
+    stray = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>x</t></is></c></row>'.encode()
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            with src.open(info) as fin, dst.open(info.filename, "w", force_zip64=True) as fout:
+                carry = b""
+                while chunk := fin.read(1 << 22):
+                    fout.write(carry)
+                    carry = chunk
+                if info.filename == "xl/worksheets/sheet1.xml":
+                    carry = carry.replace(b"</sheetData>", stray + b"</sheetData>")
+                fout.write(carry)
+    return Path(path)
+
+
 def corrupt_zip(path: str | Path) -> Path:
     """A ledger .xlsx cut off in the middle (a transfer that did not finish)."""
     path = _write_xlsx(Path(path), _SHEET_HEAD.format(dim="A1:G4") + _ledger_xml(ledger_rows(30)) + _SHEET_TAIL)
@@ -204,8 +223,8 @@ def panic_xlsb(path: str | Path) -> Path:
 
 # --- .xls (BIFF8) --------------------------------------------------------------------------------
 
-def far_cell_xls(path: str | Path, rows: int = 3) -> Path:
-    """A .xls ledger (xlwt) with one stray value at IV65536, the far corner of a BIFF8 sheet."""
+def xls_ledger(path: str | Path, rows: int = 3, *, stray: bool = False) -> Path:
+    """A .xls ledger (xlwt); with ``stray``, one value at IV65536, the far corner of a BIFF8 sheet."""
     import xlwt
 
     book = xlwt.Workbook(encoding="utf-8")
@@ -214,9 +233,14 @@ def far_cell_xls(path: str | Path, rows: int = 3) -> Path:
         for c, v in enumerate(values):
             if v != "":
                 sheet.write(r, c, v)
-    sheet.write(65535, 255, "x")
+    if stray:
+        sheet.write(65535, 255, "x")
     book.save(str(path))
     return Path(path)
+
+
+def far_cell_xls(path: str | Path, rows: int = 3) -> Path:
+    return xls_ledger(path, rows, stray=True)
 
 
 ALL = {"dimension_bomb.xlsx": dimension_bomb, "zip_bomb.xlsx": zip_bomb, "lying_sizes.xlsx": lying_sizes,

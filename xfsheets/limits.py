@@ -338,11 +338,23 @@ def _scan_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: s
     return exact.extent(), size
 
 
+def _cut(buf: bytes) -> int:
+    """Where to cut a chunk of sheet XML so that no cell is split: before its last ``<row``;
+    in a row longer than _CARRY_MAX, before its last cell; 0: keep reading."""
+    cut = buf.rfind(b"<row")
+    if cut <= 0 and len(buf) > _CARRY_MAX:  # a row without end (hostile): memory stays bounded
+        cut = max(buf.rfind(b"<c "), buf.rfind(b"<c>"), 0) or buf.rfind(b"<")
+    return max(cut, 0)
+
+
+_CARRY_MAX = 16 * MiB
+
+
 def _feed_rows(scanner: Any, carry: bytes, chunk: bytes) -> bytes:
-    """Feed ``carry + chunk`` cut before its last ``<row`` (so no cell is split); returns the rest."""
+    """Feed ``carry + chunk`` cut where no cell is split; returns the rest."""
     buf = carry + chunk
     if chunk:
-        cut = buf.rfind(b"<row")
+        cut = _cut(buf)
         if cut <= 0:
             return buf
         buf, carry = buf[:cut], buf[cut:]
@@ -623,7 +635,7 @@ def _copy_sheet(src: BinaryIO, target: BinaryIO, max_row: int, max_col: int, not
         chunk = src.read(_CHUNK)
         buf = tail + chunk
         if chunk:
-            cut = buf.rfind(b"<row")
+            cut = _cut(buf)
             if cut <= 0:
                 tail = buf
                 continue
@@ -710,7 +722,10 @@ def _check_xls(path: Path, source: Any, limits: Limits) -> Plan:
             notes.append((r, f"远离数据区的孤立单元格 {_ref(r, c)}（已跳过，未读取）"))
             patches.append(at)
     if patches:
-        plan.source = _patched_ole(source, stream, data, patches, path)
+        try:
+            plan.source = _patched_ole(source, stream, data, patches, path)
+        except Exception:  # olefile cannot rewrite this stream (e.g. a tiny one): read it whole,
+            plan.skipped.clear()  # which a .xls grid (65536 x 256) keeps under a gigabyte
     return plan
 
 

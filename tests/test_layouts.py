@@ -299,3 +299,7 @@ def test_templates_and_wps_templates_are_read(tmp_path, source, target, matters)
         assert [s.sheet for s in ledger.skipped_sheets] == ["Macro1"]
     else:
         assert ledger.frame["unit"].notna().all()  # merges came through
+
+
+def test_sheet_option_of_a_batch_does_not_refuse_a_csv():
+    assert len(read_ledger(L / "utf8_bom.csv", sheet="2月")) == TRUTH["utf8_bom.csv"]["matters"]

@@ -242,6 +242,8 @@ class CsvSheet:
 class CsvWorkbook:
     """A CSV ledger (UTF-8 with or without BOM, UTF-16 with BOM, else GB18030/GBK) as a one-sheet workbook."""
 
+    is_csv = True
+
     def __init__(self, path: Path):
         import csv
 
@@ -730,6 +732,8 @@ def choose_sheets(workbook, path: Path, profile: Profile, sheet: str | None
     names = list(workbook.sheet_names)
     lookup = profile.lookup()
     wanted = sheet or profile.sheet
+    if getattr(workbook, "is_csv", False):
+        wanted = None  # a CSV file is one sheet: --sheet (meant for the workbooks of a batch) does not apply
     kinds = _sheet_kinds(workbook)
     file = str(path)
     skipped: list[SkippedSheet] = []

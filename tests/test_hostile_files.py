@@ -82,6 +82,14 @@ def test_dimension_bomb_is_read_without_its_far_away_cell(tmp_path):
     assert got["seconds"] < 20 and got["peak_mb"] < 400, got
 
 
+def test_xlsb_dimension_bomb_is_read_without_its_far_away_cell(tmp_path):
+    got = read_in_child(make_bombs.xlsb_dimension_bomb(tmp_path / "二进制维度炸弹.xlsb"))
+    assert "error" not in got, got
+    assert got["case_ids"] == ["X20260001", "X20260002", "X20260003"]
+    assert [1048576, "远离数据区的孤立单元格 XFD1048576（已跳过，未读取）"] in got["skipped"]
+    assert got["peak_mb"] < 400, got
+
+
 def test_zip_bomb_is_refused_before_decompressing(tmp_path):
     path = make_bombs.zip_bomb(tmp_path / "压缩炸弹.xlsx", megabytes=300)
     assert path.stat().st_size < 5 << 20

@@ -227,6 +227,7 @@ def _check_zip(path: Path, source: Any, limits: Limits) -> Plan:
                 raise _bomb(path, f"部件「{info.filename}」压缩比异常（{info.file_size / max(info.compress_size, 1):,.0f} 倍，"
                                   f"解压后 {info.file_size / MiB:,.0f} MB）")
         names = _sheet_names(zf, limits)
+        binary = _xlsb_sheets(zf)  # .xlsb: worksheet part -> sheet name
         extents: dict[str, SheetExtent] = {}
         total = 0
         for info in infos:
@@ -235,6 +236,8 @@ def _check_zip(path: Path, source: Any, limits: Limits) -> Plan:
             try:
                 ext, size = _scan_member(path, zf, info, names.get(info.filename, info.filename), limits,
                                          budget=limits.max_uncompressed - total)
+                if info.filename in binary:
+                    ext = _scan_xlsb_sheet(path, zf, info, binary[info.filename], limits).extent()
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
                 raise broken from exc
             total += size
@@ -603,7 +606,10 @@ def _without_strays(zf: zipfile.ZipFile, cores: dict[str, tuple[int, int]], exte
     with zipfile.ZipFile(out, "w", allowZip64=True) as dst:
         for info in zf.infolist():
             with zf.open(info) as src, dst.open(_fresh(info), "w", force_zip64=True) as target:
-                if info.filename in cores:
+                if info.filename in cores and info.filename.endswith(".bin"):
+                    notes = skipped.setdefault(extents[info.filename].name, [])
+                    target.write(_xlsb_without_far(src.read(), *cores[info.filename], notes))
+                elif info.filename in cores:
                     notes = skipped.setdefault(extents[info.filename].name, [])
                     _copy_sheet(src, target, *cores[info.filename], notes)
                 else:
@@ -673,6 +679,162 @@ def _drop_far(buf: bytes, max_row: int, max_col: int, notes: list[tuple[int, str
             digits = re.search(r"[0-9]+", ref)
             notes.append((int(digits.group()) if digits else 0, f"远离数据区的孤立单元格 {ref}（已跳过，未读取）"))
     pieces.append(buf[at:])
+    return b"".join(pieces)
+
+
+# --- .xlsb (BIFF12 records in a zip) ------------------------------------------------------------------
+
+_XLSB_CELL_FIRST, _XLSB_CELL_LAST = 0x0002, 0x000A  # BrtCellRk .. BrtFmlaBool: the cells calamine reads
+_XLSB_ROW, _XLSB_END_DATA = 0x0000, 0x0092          # BrtRowHdr, BrtEndSheetData
+_XLSB_ROW_MAX = 0x0010_0000                         # calamine stops at a row beyond this
+
+
+def _xlsb_sheets(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part -> sheet name of a .xlsb (from workbook.bin and its relationships)."""
+    try:
+        rels = _read_small(zf, "xl/_rels/workbook.bin.rels")
+        book = _read_small(zf, "xl/workbook.bin")
+    except KeyError:
+        return {}
+    if rels is None or book is None:
+        return {}
+    targets = {}
+    for tag in re.findall(rb"<Relationship\b[^>]*>", rels):
+        attrs = dict(_ATTR.findall(tag))
+        if attrs.get(b"Type", b"").endswith(b"/worksheet"):
+            target = attrs.get(b"Target", b"").decode("utf-8", "replace")
+            target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            targets[attrs.get(b"Id", b"").decode("utf-8", "replace")] = os.path.normpath(target).replace(os.sep, "/")
+    out = {part: part for part in targets.values()}
+    for typ, body in _records(book):
+        if typ == 0x009C and len(body) >= 12:  # BrtBundleSh: state, tab id, relationship id, name
+            try:
+                n = struct.unpack_from("<I", body, 8)[0]
+                rid = body[12:12 + 2 * n].decode("utf-16-le")
+                m = struct.unpack_from("<I", body, 12 + 2 * n)[0]
+                name = body[16 + 2 * n:16 + 2 * n + 2 * m].decode("utf-16-le")
+            except (struct.error, UnicodeDecodeError):
+                continue
+            if rid in targets:
+                out[targets[rid]] = name
+    return out
+
+
+def _records(data: bytes):
+    """(type, body) of each BIFF12 record of a small part (workbook.bin)."""
+    i, n = 0, len(data)
+    while i < n:
+        typ = data[i]
+        i += 1
+        if typ & 0x80:
+            if i >= n:
+                return
+            typ = (typ & 0x7F) | ((data[i] & 0x7F) << 7)
+            i += 1
+        size = shift = 0
+        for _ in range(4):
+            if i >= n:
+                return
+            b = data[i]
+            i += 1
+            size |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        yield typ, data[i:i + size]
+        i += size
+
+
+class _XlsbWalk:
+    """The cells of a .xlsb sheet as calamine reads them: a walk over its records, chunk by
+    chunk; keeps each cell's row, column, offset and length (for the copy without strays)."""
+
+    def __init__(self, name: str, limits: Limits):
+        self.name, self.limits = name, limits
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.offsets: list[int] = []
+        self.lengths: list[int] = []
+        self.row = 0
+        self.done = False
+
+    def feed(self, buf: bytes, base: int) -> int:
+        """Walk the whole records of ``buf`` (starting at ``base`` in the part); returns how
+        many bytes were used (the rest is an incomplete record)."""
+        u32 = struct.Struct("<I").unpack_from
+        rows, cols, offsets, lengths = self.rows.append, self.cols.append, self.offsets.append, self.lengths.append
+        i, n = 0, len(buf)
+        row = self.row
+        while i < n and not self.done:
+            start = i
+            typ = buf[i]
+            i += 1
+            if typ & 0x80:
+                if i >= n:
+                    return start
+                typ = (typ & 0x7F) | ((buf[i] & 0x7F) << 7)
+                i += 1
+            size = shift = 0
+            for _ in range(4):
+                if i >= n:
+                    return start
+                b = buf[i]
+                i += 1
+                size |= (b & 0x7F) << shift
+                shift += 7
+                if not b & 0x80:
+                    break
+            if i + size > n:
+                return start
+            if _XLSB_CELL_FIRST <= typ <= _XLSB_CELL_LAST and size >= 4:
+                rows(row + 1)
+                cols(u32(buf, i)[0] + 1)
+                offsets(base + start)
+                lengths(i + size - start)
+            elif typ == _XLSB_ROW and size >= 4:
+                row = u32(buf, i)[0]
+                self.done = row > _XLSB_ROW_MAX
+            elif typ == _XLSB_END_DATA:
+                self.done = True
+            i += size
+        self.row = row
+        return i
+
+    def extent(self) -> SheetExtent:
+        scan = _SheetScanner(self.name, self.limits)
+        scan._add(np.asarray(self.rows, dtype=np.int64), np.asarray(self.cols, dtype=np.int64))
+        return scan.extent()
+
+
+def _scan_xlsb_sheet(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> _XlsbWalk:
+    walk = _XlsbWalk(name, limits)
+    with zf.open(info) as fh:
+        carry, base = b"", 0
+        while not walk.done:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            buf = carry + chunk
+            used = walk.feed(buf, base)
+            carry, base = buf[used:], base + used
+            if len(carry) > 64 * MiB:  # one record of 64 MB: not a worksheet Excel writes
+                raise _bomb(path, f"部件「{info.filename}」中有异常巨大的记录")
+            if len(walk.rows) > limits.max_cells:
+                break
+    return walk
+
+
+def _xlsb_without_far(data: bytes, max_row: int, max_col: int, notes: list[tuple[int, str]]) -> bytes:
+    """A .xlsb sheet part without the cell records beyond (max_row, max_col); each one noted."""
+    walk = _XlsbWalk("", LIMITS)
+    walk.feed(data, 0)
+    pieces, at = [], 0
+    for r, c, off, length in zip(walk.rows, walk.cols, walk.offsets, walk.lengths):
+        if r > max_row or c > max_col:
+            pieces.append(data[at:off])
+            at = off + length
+            notes.append((r, f"远离数据区的孤立单元格 {_ref(r, c)}（已跳过，未读取）"))
+    pieces.append(data[at:])
     return b"".join(pieces)
 
 

@@ -10,6 +10,7 @@ and returns it. They are small on disk and big (or broken) only once a reader tr
 - panic_xlsb: a .xlsb whose sheet record names a relationship longer than the record
   (calamine panics: pyo3_runtime.PanicException, a BaseException);
 - xlsb_ledger: a valid .xlsb ledger (the binary records written by hand);
+- xlsb_dimension_bomb: the same with one number at XFD1048576;
 - far_cell_xls: a .xls (BIFF8, xlwt) with the ledger at the top and one value at IV65536;
 - with_stray_cell: a copy of a real ledger with one value typed at XFD1048576;
 - corrupt_zip: a .xlsx cut in the middle.
@@ -182,13 +183,16 @@ def _wide(text: str) -> bytes:
     return struct.pack("<I", len(text)) + text.encode("utf-16-le")
 
 
-def _xlsb(path: Path, rows: list[list[str]], rel_len: int | None = None) -> Path:
+def _xlsb(path: Path, rows: list[list[str]], rel_len: int | None = None, far: tuple[int, int] | None = None) -> Path:
     cells = b""
     for r, values in enumerate(rows):
         cells += _rec(0x0000, struct.pack("<IIHBBBI", r, 0, 300, 0, 0, 0, 0))  # BrtRowHdr
         for c, v in enumerate(values):
             if v != "":
                 cells += _rec(0x0006, struct.pack("<II", c, 0) + _wide(v))  # BrtCellSt
+    if far:  # one number far away (0-based row, column): BrtRowHdr + BrtCellReal
+        cells += _rec(0x0000, struct.pack("<IIHBBBI", far[0], 0, 300, 0, 0, 0, 0))
+        cells += _rec(0x0005, struct.pack("<IId", far[1], 0, 1.0))
     sheet = (_rec(0x0081) + _rec(0x0094, struct.pack("<IIII", 0, len(rows) - 1, 0, len(HEADER) - 1))
              + _rec(0x0091) + cells + _rec(0x0092) + _rec(0x0082))
     rel = _wide("rId1")
@@ -215,6 +219,11 @@ def _xlsb(path: Path, rows: list[list[str]], rel_len: int | None = None) -> Path
 
 def xlsb_ledger(path: str | Path, rows: int = 3) -> Path:
     return _xlsb(Path(path), [HEADER, *ledger_rows(rows, "X")])
+
+
+def xlsb_dimension_bomb(path: str | Path, rows: int = 3) -> Path:
+    """A .xlsb ledger with one number at XFD1048576 (calamine alone asks for 550 GB)."""
+    return _xlsb(Path(path), [HEADER, *ledger_rows(rows, "X")], far=(1048575, 16383))
 
 
 def panic_xlsb(path: str | Path) -> Path:
@@ -244,8 +253,8 @@ def far_cell_xls(path: str | Path, rows: int = 3) -> Path:
 
 
 ALL = {"dimension_bomb.xlsx": dimension_bomb, "zip_bomb.xlsx": zip_bomb, "lying_sizes.xlsx": lying_sizes,
-       "corrupt.xlsx": corrupt_zip, "ledger.xlsb": xlsb_ledger, "panic.xlsb": panic_xlsb,
-       "far_cell.xls": far_cell_xls}
+       "corrupt.xlsx": corrupt_zip, "ledger.xlsb": xlsb_ledger, "dimension_bomb.xlsb": xlsb_dimension_bomb,
+       "panic.xlsb": panic_xlsb, "far_cell.xls": far_cell_xls}
 
 
 if __name__ == "__main__":

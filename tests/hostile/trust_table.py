@@ -66,7 +66,9 @@ def run(source: Path | None, args: list, timeout: int = 300) -> tuple[int, str, 
         env["PYTHONPATH"] = str(source)
     cmd = [sys.executable, "-c", "from xfsheets.cli import main; main()", *map(str, args)]
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, preexec_fn=_limit)
+        # run from outside any checkout: with -c the current folder comes first on sys.path
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, preexec_fn=_limit,
+                           cwd=tempfile.gettempdir())
         return p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired:
         return -999, "", "timeout"

@@ -236,3 +236,17 @@ def test_inspect_password_option():
 def test_verbose_shows_the_traceback():
     result = CliRunner().invoke(main, ["-v", "inspect", str(R / "corrupt.xlsx")])
     assert result.exit_code != 0 and isinstance(result.exception, LedgerReadError)
+
+
+def test_merged_value_fills_the_rows_it_spans_but_never_makes_a_row():
+    rows = [["信访件编号", "登记日期", "信访人", "责任单位"],
+            ["A-1", dt.datetime(2026, 5, 6), "张三", "城关镇"],
+            ["A-2", dt.datetime(2026, 5, 7), "李四", ""],
+            ["", "", "", ""],  # a blank row under the same merged unit: still blank
+            ["A-3", dt.datetime(2026, 5, 8), "王五", "县人社局"]]
+    ledger = ledger_from_rows(rows, file="台账.xlsx", sheet="Sheet1", merges=[((1, 3), (3, 3)), ((0, 0), (0, 1))])
+    assert ledger.frame["_row"].tolist() == [2, 3, 5]
+    assert ledger.frame["unit"].tolist() == ["城关镇", "城关镇", "县人社局"]
+    assert ledger.sources[0].skipped == [(4, "空行")]
+    (merged,) = ledger.sources[0].merged  # the header merge is not a data-area merge
+    assert (merged.ref, merged.filled, merged.field) == ("D2:D4", True, "unit")

@@ -90,7 +90,7 @@ def test_unknown_year_says_which_and_weekends_only_when_asked():
     assert "2027年的节假日安排尚未收录" in r["explain"] and "--assume-weekends" in r["explain"]
     r = one(row, as_of=D(2026, 11, 25), assume_weekends=True)
     assert r["due_on"].date() == D(2027, 1, 19) and r["flag"] == "on_track"
-    assert "按仅周末休息估算" in r["explain"]
+    assert "预估" in r["explain"] and r["estimated"]
 
 
 def test_extension_over_30_days_is_capped_and_said():
@@ -154,7 +154,8 @@ def test_missing_received_date_is_unknown_with_reason():
 
 def test_holiday_file_adds_a_day_and_a_year(tmp_path):
     csv = tmp_path / "假日.csv"
-    csv.write_text("日期,类型,名称\n2026-06-15,休,本地假日\n2027-01-01,休,元旦\n2027-01-19,休,测试假日\n", encoding="utf-8")
+    csv.write_text("日期,类型,名称\n2027年全年,全年,\n2026-06-15,休,本地假日\n2027-01-01,休,元旦\n2027-01-19,休,测试假日\n",
+                   encoding="utf-8")
     cal = WorkCalendar.official(csv)
     r = one({"received_on": "2026-04-10", "accepted_on": "2026-04-16"}, as_of=D(2026, 6, 1), calendar=cal)
     assert r["due_on"].date() == D(2026, 6, 16) and "本地假日放假" in r["explain"]
@@ -253,7 +254,7 @@ def test_unknown_year_resolved_by_holiday_file_or_weekends_cli():
     t4 = cases(["--holidays", str(HOLIDAYS_2027)])["T4"]
     assert t4["due_on"] == "2027-01-05" and t4["flag"] == "on_track" and "元旦补休" in t4["explain"]
     t4 = cases(["--assume-weekends"])["T4"]
-    assert t4["due_on"] == "2027-01-04" and "仅周末" in t4["explain"]
+    assert t4["due_on"] == "2027-01-04" and "预估" in t4["explain"] and t4["estimated"]
 
 
 def test_annotated_copy_below_title_rows(tmp_path):

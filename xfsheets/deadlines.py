@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from xfsheets.calendar import WorkCalendar
+from xfsheets.calendar import ESTIMATE_MARK, WorkCalendar, missing_year_hint
 from xfsheets.ledger import Ledger
 from xfsheets.rules import Rules, load_rules
 from xfsheets.schema import CLOSED_STATUSES, LABELS
@@ -33,7 +33,7 @@ BINDING_STAGES = ("accept", "handle")  # the 交办单's 办理时限 binds the 
 DEADLINE_COLUMNS = ["当前阶段", "法定时限", "剩余天数", "预警", "时限说明"]
 FLAG_FILLS = {"overdue": "FFC7CE", "severely_overdue": "FF9999", "due_soon": "FFEB9C", "on_track": "C6EFCE"}
 RESULT_COLUMNS = ["stage", "stage_label", "start_field", "start_on", "limit", "legal_due_on", "due_on", "days_left",
-                  "working_days_left", "flag", "flag_label", "explain", "due_beyond_legal_limit"]
+                  "working_days_left", "flag", "flag_label", "explain", "due_beyond_legal_limit", "estimated"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -202,6 +202,8 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
         "flag_label": pd.Series(flag_label, index=index, dtype=object),
         "explain": pd.arrays.ArrowStringArray(explain) if hasattr(pd.arrays, "ArrowStringArray") else explain.to_pandas(),
         "due_beyond_legal_limit": beyond,
+        # 预估: a date rests on the estimate of a year no schedule covers (--assume-weekends)
+        "estimated": ok & ~known & ~blocked & bool(assume_weekends),
     }, index=index)
     return out[RESULT_COLUMNS]
 
@@ -229,6 +231,7 @@ def case_records(ledger: Ledger, result: pd.DataFrame) -> list[dict[str, Any]]:
         "working_days_left": ints(result["working_days_left"]), "flag": text(result["flag"]),
         "explain": text(result["explain"]),
         "due_beyond_legal_limit": result["due_beyond_legal_limit"].fillna(False).astype(bool),
+        "estimated": result["estimated"].fillna(False).astype(bool) if "estimated" in result else False,
     }, index=result.index)
     return table.to_dict("records")
 
@@ -380,11 +383,14 @@ def _explain(*, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, e
         pc.take(article, codes),
         when(has & (ext > 0), "，延期", num(ext), "日"),
         when(ext_over, "（延期超过30日上限，按30日计）"),
-        when(has & ok & ~workday, "，期满日 ", day(raw_idx), pc.take(tables["roll_arrow"], pa.array(np.clip(raw_idx, 0, last)))),
-        when(has & ok & workday, "，第", num(total), "个工作日为 ", day(due_idx)),
-        when(unknown_year, "（", num(missing), "年节假日安排未收录，按仅周末休息估算）") if assume_weekends else
-        when(unknown_year, "；但", num(missing), "年的节假日安排尚未收录，无法确定期满日：请用 --holidays 补充该年放假安排，"
-                                                 "或加 --assume-weekends 按仅周末休息估算"),
+        # an unknown year's end date is given only as an estimate that was asked for
+        when(has & ok & ~workday, "，期满日 ", day(raw_idx)),
+        when(has & ok & ~workday & (known | assume_weekends), pc.take(tables["roll_arrow"], pa.array(np.clip(raw_idx, 0, last)))),
+        when(has & ok & workday & (known | assume_weekends), "，第", num(total), "个工作日为 ", day(due_idx)),
+        when(unknown_year, "（", num(missing), "年放假安排未收录，按周末和法定节假日估算，结果为", ESTIMATE_MARK, "）")
+        if assume_weekends else
+        when(unknown_year, "；但", _by_year(cal, missing, cal.missing_year_reason), "，无法确定期满日：",
+             _by_year(cal, missing, missing_year_hint), "；或加 --assume-weekends 按周末和法定节假日估算（", ESTIMATE_MARK, "）"),
         when(binding, "；台账“办理时限”为 ", ledger_text, "，以此为准"),
         when(beyond, "（晚于法定期满日 ", day(legal_idx), "）"),
         when(open_known & (days_left >= 0), as_of_text, "剩余 ", num(days_left), " 天"),
@@ -396,6 +402,13 @@ def _explain(*, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, e
     ]
     text = pc.binary_join_element_wise(*segments, "")
     return pc.if_else(pa.array(~has), pa.scalar("缺少登记日期（或日期无法识别），无法确定时限：请填写“登记日期”"), text)
+
+
+def _by_year(cal: WorkCalendar, years: np.ndarray, text) -> pa.Array:
+    """``text(year)`` for each of ``years`` (each distinct year's text made once)."""
+    lo, hi = cal.span_years
+    table = pa.array([text(y) for y in range(lo, hi + 1)], pa.string())
+    return pc.take(table, pa.array(np.clip(years, lo, hi) - lo))
 
 
 def calendar_due(starts: pd.Series, days: int, calendar: WorkCalendar | None = None) -> pd.Series:
@@ -413,7 +426,7 @@ def calendar_due(starts: pd.Series, days: int, calendar: WorkCalendar | None = N
 
 
 def workday_due(start: dt.date, n: int, calendar: WorkCalendar | None = None) -> dt.date:
-    """The ``n``-th working day after ``start`` (weekends-only where the year is not covered)."""
+    """The ``n``-th working day after ``start`` (estimated where the year is not covered: weekends and statutory holidays)."""
     cal = calendar or default_calendar()
     i = cal.index(start)
     j = int(np.searchsorted(cal.cum_work, cal.cum_work[i] + n, side="left"))

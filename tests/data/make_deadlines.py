@@ -3,7 +3,7 @@
 holidays_2027.xlsx   a user holiday file (日期, 类型 休/班, 名称) for a year chinese-calendar 1.11 lacks:
                      2027-01-01 元旦 off, a blank row, 2027-01-04 off, 2027-01-09 (Saturday) 班, plus
                      2026-06-15 off (overrides an ordinary official working day); dates typed as dates
-                     and as text.
+                     and as text; a row "2027年全年" (the whole-year marker) makes 2027 a known year.
 holidays_bad.xlsx    row 3 has a 类型 nobody understands (column B).
 title_rows.xlsx      a ledger with a title row, a blank row and the header in row 3, as bureaux keep them:
                      row 4 register stage over 劳动节, row 5 handling stage, row 6 closed late, row 7 an
@@ -26,6 +26,7 @@ def holidays_2027(path: Path) -> None:
     ws = wb.active
     ws.title = "节假日"
     ws.append(["日期", "类型", "名称"])
+    ws.append(["2027年全年", "全年", "测试用：本文件列全了 2027 年"])
     ws.append([D(2027, 1, 1), "休", "元旦"])
     ws.append([None, None, None])
     ws.append(["2027-01-04", "休", "元旦补休"])

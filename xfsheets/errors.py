@@ -86,6 +86,20 @@ class InternalError(XfsheetsError):
     code = "internal_error"
 
 
+def os_reason(exc: OSError) -> tuple[str, str]:
+    """What an operating-system refusal means to a clerk, and what to do about it."""
+    import errno
+
+    reasons = {errno.ENOSPC: ("磁盘空间已满", "请清理磁盘后重试"),
+               errno.EACCES: ("没有权限（文件夹只读，或文件正在 Excel/WPS 中打开）",
+                              "请检查文件或文件夹的权限，或关闭正在 Excel/WPS 中打开的文件"),
+               errno.EPERM: ("没有权限", "请检查文件或文件夹的权限"),
+               errno.EROFS: ("文件夹是只读的（如写保护的 U 盘）", "请换一个可写的文件夹"),
+               errno.ENOENT: ("找不到文件或文件夹", "请检查路径"),
+               errno.ENAMETOOLONG: ("文件名太长", "请换一个短一些的文件名或文件夹")}
+    return reasons.get(exc.errno, (exc.strerror or "读写失败", "请检查路径和权限后重试"))
+
+
 def from_unexpected(exc: BaseException) -> XfsheetsError:
     """An exception no part of xfsheets turned into a message (an OS error, a reader's panic,
     a bug) as an error a clerk can read; the traceback stays behind ``-v``."""
@@ -94,15 +108,8 @@ def from_unexpected(exc: BaseException) -> XfsheetsError:
     if isinstance(exc, XfsheetsError):
         return exc
     if isinstance(exc, OSError):
-        where = exc.filename
-        reasons = {errno.ENOSPC: ("磁盘空间已满", "请清理磁盘后重试"),
-                   errno.EACCES: ("没有权限", "请检查文件或文件夹的权限，或关闭正在 Excel/WPS 中打开的文件"),
-                   errno.EPERM: ("没有权限", "请检查文件或文件夹的权限"),
-                   errno.EROFS: ("文件夹是只读的", "请换一个可写的文件夹"),
-                   errno.ENOENT: ("找不到文件或文件夹", "请检查路径"),
-                   errno.ENAMETOOLONG: ("文件名太长", "请换一个短一些的文件名或文件夹")}
-        what, hint = reasons.get(exc.errno, (exc.strerror or "读写失败", "请检查路径和权限后重试"))
-        err = XfsheetsError(f"读写文件时出错：{what}", file=where, hint=hint + "；原台账没有被改动")
+        what, hint = os_reason(exc)
+        err = XfsheetsError(f"读写文件时出错：{what}", file=exc.filename, hint=hint + "；原台账没有被改动")
         err.code = "os_error"
         return err
     if isinstance(exc, MemoryError):

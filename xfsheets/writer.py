@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from xfsheets.errors import XfsheetsError
+from xfsheets.errors import XfsheetsError, os_reason
 
 
 @contextlib.contextmanager
@@ -35,18 +35,16 @@ def atomic_path(path: str | Path, inputs: Iterable[str | Path] = (), *, guard: b
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".~xfsheets-", suffix=path.suffix, dir=folder)
     except OSError as exc:
-        raise XfsheetsError(f"无法在文件夹「{folder}」中写入：{exc.strerror or exc}",
-                            hint="请检查路径是否存在、是否有写入权限（只读文件夹、U 盘写保护）") from exc
+        what, hint = os_reason(exc)
+        raise XfsheetsError(f"无法在文件夹「{folder}」中写入：{what}", hint=hint) from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         try:
             yield tmp_path
         except OSError as exc:
-            if isinstance(exc, XfsheetsError):
-                raise
-            raise XfsheetsError(f"写入「{path}」失败：{_os_reason(exc)}",
-                                hint="请检查磁盘空间和写入权限后重试；原有文件没有被改动") from exc
+            what, hint = os_reason(exc)
+            raise XfsheetsError(f"写入「{path}」失败：{what}", hint=f"{hint}；原有文件没有被改动") from exc
         os.chmod(tmp_path, _default_mode())  # mkstemp makes 0600; outputs get the usual mode
         try:
             os.replace(tmp_path, path)
@@ -56,16 +54,6 @@ def atomic_path(path: str | Path, inputs: Iterable[str | Path] = (), *, guard: b
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
-
-
-def _os_reason(exc: OSError) -> str:
-    import errno
-
-    if exc.errno == errno.ENOSPC:
-        return "磁盘空间已满"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "没有写入权限（文件夹只读）"
-    return exc.strerror or str(exc)
 
 
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')

@@ -266,6 +266,23 @@ def test_a_worker_that_dies_costs_only_its_own_file(tmp_path, monkeypatch):
     assert report.exit_code == 1
 
 
-def test_workers_get_an_address_space_limit():
-    budget = limits.worker_memory(2)
-    assert budget is None or budget >= limits.LIMITS.worker_memory_min
+def test_a_worker_that_runs_out_of_memory_costs_only_its_own_file(tmp_path, monkeypatch):
+    """Each worker gets an address-space limit (here lowered to 512 MB): a file whose reading
+    wants 2 GB fails with a Chinese reason instead of taking the machine."""
+    import xfsheets.consolidation as consolidation
+
+    real = consolidation.read_ledger
+
+    def hungry(path, **kwargs):
+        if Path(path).name.startswith("hog"):
+            bytearray(2 << 30)  # what a dense block of a bomb would ask for
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(consolidation, "read_ledger", hungry)
+    monkeypatch.setattr(limits, "worker_memory", lambda workers, limits=None: 512 << 20)
+    goods = [_good(tmp_path, f"单位{i}.xlsx", 6, i) for i in range(3)]
+    hog = _good(tmp_path, "hog单位.xlsx", 6, 7)
+    ledger, report = consolidate([goods[0], hog, goods[1], goods[2]], jobs=2)
+    status = {Path(f.file).name: f for f in report.files}
+    assert status["hog单位.xlsx"].status == STATUS_FAILED and "内存不足" in status["hog单位.xlsx"].error
+    assert len(ledger) == sum(len(read_ledger(p)) for p in goods)

@@ -618,9 +618,10 @@ def calendar_command(year, holidays, as_json):
 @main.command()
 @ledger_options
 @json_option
+@as_of_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="写出标注了问题单元格（红：错误，黄：警告，附批注）并附“检查结果”表的台账副本 (.xlsx)。")
-def check(ledgers, sheet, profile, password, as_json, output):
+def check(ledgers, sheet, profile, password, as_json, as_of, output):
     """逐格检查台账是否填全、填对，按您台账中的行号和列字母列出问题。"""
     from rich.table import Table
 
@@ -634,7 +635,7 @@ def check(ledgers, sheet, profile, password, as_json, output):
         output = output_file(output, inputs_of(ledgers, profile), suffixes=MACRO_SUFFIXES)
     prof = load_profile_option(profile)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=prof, password=password)
-    report = run_check(ledger, prof)
+    report = run_check(ledger, prof, as_of=as_of)
     if output:
         annotate(ledger, report, output)
     if as_json:

@@ -137,3 +137,113 @@ def test_calendar_cli_with_user_file():
     assert doc["known"] and [d["日期"] for d in doc["days"]] == ["2027-01-01", "2027-01-04", "2027-01-09"]
     r = CliRunner().invoke(main, ["calendar", "2026"])
     assert r.exit_code == 0 and "劳动节" in r.stderr and "chinese-calendar" in r.stderr
+
+
+# --- estimates for a year no schedule covers, and the whole-year marker -------------------------
+
+def test_estimate_rests_on_the_statutory_holidays(official):
+    from lunardate import LunarDate
+
+    from xfsheets.calendar import statutory_days
+
+    year = UNCOVERED
+    eve = LunarDate(year, 1, 1).to_solar_date() - dt.timedelta(days=1)  # 除夕, from the lunar library itself
+    if year == 2027:
+        assert eve == D(2027, 2, 5)
+    spring = [eve + dt.timedelta(days=k) for k in range(4)]  # 除夕 .. 初三
+    days = statutory_days(year)
+    assert [d for d, n in sorted(days.items()) if n == "春节"] == spring
+    assert days[D(year, 1, 1)] == "元旦" and days[D(year, 5, 2)] == "劳动节" and days[D(year, 10, 3)] == "国庆节"
+    assert sorted(days.values()).count("国庆节") == 3 and len(days) == 13  # 1+4+1+2+1+1+3 days
+    for d in [D(year, 1, 1), *spring, D(year, 10, 1)]:
+        assert not is_work(official, d) and "预估" in official.describe_day(d)
+    assert official.estimated[official.index(D(year, 1, 1))] and not official.estimated[official.index(D(2026, 1, 1))]
+    # the estimate of a year is listed apart from the official days, and only for unknown years
+    assert len(official.estimate_table(year)) == 13 and official.estimate_table(2026).empty
+    assert official.year_table(year).empty
+
+
+def test_estimated_deadlines_are_marked_and_skip_new_years_day(official):
+    from xfsheets.deadlines import compute_deadlines
+
+    assert UNCOVERED == 2027  # the dates below are 2027's
+    from xfsheets.schema import DATE_FIELDS, FIELD_NAMES
+
+    rows = [{"received_on": "2026-10-30", "accepted_on": "2026-11-02"}, {"received_on": "2026-12-17"},
+            {"received_on": "2027-01-20", "accepted_on": "2027-01-21"}]
+    frame = pd.DataFrame({k: pd.Series([None] * len(rows), dtype=object) for k in FIELD_NAMES})
+    for f in DATE_FIELDS:
+        frame[f] = pd.Series(pd.to_datetime([row.get(f) for row in rows]), dtype="datetime64[ns]")
+    frame["extension_days"] = pd.array([None] * len(rows), dtype="Int64")
+    r = compute_deadlines(frame, as_of=D(2026, 11, 25), calendar=official, assume_weekends=True)
+    # 60日 from 2026-11-02 and 15日 from 2026-12-17 both end on Friday 2027-01-01 (元旦): weekends-only
+    # counting kept that day; the estimate moves it to Monday 01-04 and says 预估
+    assert r["due_on"].dt.date.tolist()[:2] == [D(2027, 1, 4), D(2027, 1, 4)]
+    assert r["estimated"].tolist()[:2] == [True, True]
+    assert all("预估" in e and "元旦（预估）放假" in e for e in r["explain"][:2])
+    # 60日 from 2027-01-21 ends 2027-03-22, a Monday:春节 (02-05..08) does not move it, still an estimate
+    assert r["due_on"].dt.date.iloc[2] == D(2027, 3, 22) and r["estimated"].iloc[2]
+    plain = compute_deadlines(frame, as_of=D(2026, 11, 25), calendar=official)
+    assert plain["flag"].eq("unknown").all() and not plain["estimated"].any()
+    assert "xfsheets calendar import 通知.txt -o 2027节假日.xlsx" in plain["explain"].iloc[0]
+    assert "预估" in plain["explain"].iloc[0] and "--assume-weekends" in plain["explain"].iloc[0]
+
+
+def test_a_few_days_do_not_make_a_year_known_the_whole_year_row_does(tmp_path):
+    few = tmp_path / "几天.csv"
+    few.write_text("日期,类型,名称\n2027-01-01,休,元旦\n2027-01-04,休,元旦补休\n", encoding="utf-8")
+    cal = WorkCalendar.official(few)
+    assert not cal.year_known(2027) and not cal.known[cal.index(D(2027, 1, 4))]
+    assert not is_work(cal, D(2027, 1, 4))  # the file's days still count, on top of the estimate
+    assert "只列了 2027 年的部分日子" in cal.missing_year_reason(2027) and "2027年全年" in cal.missing_year_reason(2027)
+    whole = tmp_path / "全年.csv"
+    whole.write_text("日期,类型,名称\n2027年全年,全年,国务院办公厅通知\n2027-01-01,休,元旦\n", encoding="gbk")
+    cal = WorkCalendar.official(whole)
+    assert cal.year_known(2027) and cal.known[cal.index(D(2027, 6, 9))]
+    # a known year is not estimated: 端午 2027-06-09 (a Wednesday) is a working day unless the file says otherwise
+    assert is_work(cal, D(2027, 6, 9)) and not cal.estimated[cal.index(D(2027, 6, 9))]
+    typed = tmp_path / "手写.csv"
+    typed.write_text("日期,类型,名称\n 2027 全年 ,,\n", encoding="utf-8")  # as a clerk may type it
+    assert read_holiday_schedule_years(typed) == {2027}
+    bad = tmp_path / "错.csv"
+    bad.write_text("日期,类型,名称\n2027年全年,休,\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        read_holiday_file(bad)
+    assert "第 2 行" in str(err.value) and "B 列" in str(err.value) and "全年" in str(err.value)
+
+
+def read_holiday_schedule_years(path) -> set[int]:
+    from xfsheets.calendar import read_holiday_schedule
+
+    return read_holiday_schedule(path).whole_years
+
+
+def test_calendar_cli_unknown_year_gives_the_import_command_and_the_estimate():
+    r = CliRunner().invoke(main, ["calendar", str(UNCOVERED)])
+    assert r.exit_code == 0
+    assert f"xfsheets calendar import 通知.txt -o {UNCOVERED}节假日.xlsx" in r.stderr and "预估" in r.stderr
+    doc = json.loads(CliRunner().invoke(main, ["calendar", str(UNCOVERED), "--json"]).stdout)
+    assert not doc["known"] and doc["days"] == [] and f"{UNCOVERED}-01-01" in [d["日期"] for d in doc["estimate"]]
+    assert "calendar import" in doc["missing"]
+    doc = json.loads(CliRunner().invoke(main, ["calendar", "show", "2026", "--json"]).stdout)
+    assert doc["known"] and doc["estimate"] == [] and doc["missing"] is None
+
+
+def test_calendar_template_is_an_empty_holiday_file(tmp_path):
+    import openpyxl
+
+    out = tmp_path / "2027节假日.xlsx"
+    r = CliRunner().invoke(main, ["calendar", "2027", "--template", str(out)])
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["节假日", "填写说明"]
+    assert [c.value for c in wb["节假日"][1]] == ["日期", "类型", "名称"] and wb["节假日"].max_row == 1
+    assert "2027年全年" in "".join(str(c.value) for c in wb["填写说明"]["A"])
+    assert read_holiday_file(out) == [] and not WorkCalendar.official(out).year_known(2027)
+    # through the output gate: a file xfsheets did not write, or the --holidays input, is never replaced
+    mine = tmp_path / "我的.xlsx"
+    mine.write_bytes(HOLIDAYS_2027.read_bytes())
+    r = CliRunner().invoke(main, ["calendar", "2027", "--template", str(mine)])
+    assert r.exit_code == 2 and mine.read_bytes() == HOLIDAYS_2027.read_bytes()
+    r = CliRunner().invoke(main, ["calendar", "2027", "--holidays", str(mine), "--template", str(mine)])
+    assert r.exit_code == 2 and "输入文件" in r.stderr

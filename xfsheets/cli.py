@@ -586,31 +586,130 @@ def pd_isna(value) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-@main.command("calendar")
+# === calendar ===
+
+class CalendarGroup(click.Group):
+    """``calendar YEAR ...`` (no sub-command named) is ``calendar show YEAR ...``."""
+
+    command_class = XfCommand
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "年份 | import 通知文件")
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not any(a in self.commands for a in args) and not {"-h", "--help"} & set(args):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group("calendar", cls=CalendarGroup)
+def calendar_command():
+    """节假日：列出某年的放假和调休上班日（xfsheets calendar 2027），生成空白节假日文件（--template），
+    或从国务院办公厅的放假通知导入下一年的安排（xfsheets calendar import 通知.txt）。"""
+
+
+@calendar_command.command("show")
 @click.argument("year", metavar="年份", type=click.IntRange(2000, 2040))
 @click.option("--holidays", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="节假日文件 (.xlsx/.csv)，与官方安排合并后显示。")
+@click.option("--template", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="写出该年的空白节假日文件 (.xlsx/.csv：日期、类型、名称，附填写说明)，供手工填写。")
 @json_option
-def calendar_command(year, holidays, as_json):
-    """列出某年的放假日和调休上班日，及其来源（官方或您的节假日文件）。"""
+def calendar_show(year, holidays, template, as_json):
+    """列出某年的放假日和调休上班日，及其来源（官方或您的节假日文件）；未收录的年份另列预估依据的法定节假日。"""
     from rich.table import Table
 
-    from xfsheets.calendar import WorkCalendar
+    from xfsheets.calendar import HOLIDAY_COLUMNS, WorkCalendar, write_holiday_file
 
+    if template:
+        import pandas as pd
+
+        path = write_holiday_file(template, pd.DataFrame(columns=HOLIDAY_COLUMNS), inputs=inputs_of(holidays),
+                                  help_year=year)
+        if as_json:
+            emit_json({"year": year, "template": str(path)})
+        console.print(f"已写出空白节假日文件「{path}」。按通知填好 {year} 年的放假日（休）和调休上班日（班）后，"
+                      f"加一行 日期“{year}年全年”、类型“全年”，再用 --holidays {path.name}。")
+        return
     cal = WorkCalendar.official(holidays)
     table = cal.year_table(year)
+    known = cal.year_known(year)
+    estimate = cal.estimate_table(year)
     if as_json:
-        emit_json({"year": year, "known": cal.year_known(year), "days": table.to_dict("records")})
+        emit_json({"year": year, "known": known, "days": table.to_dict("records"),
+                   "estimate": estimate.to_dict("records"), "missing": None if known else cal.missing_year_text(year)})
         return
-    if not cal.year_known(year):
-        console.print(f"[yellow]{year} 年的节假日安排尚未收录[/yellow]（官方数据覆盖 {cal.first_year}-{cal.last_year} 年）。"
-                      f"国务院办公厅公布后，可把放假和调休日期写进节假日文件，用 --holidays 指定。")
-    out = Table(title=f"{year} 年放假与调休")
-    for col in table.columns:
-        out.add_column(col)
-    for row in table.itertuples(index=False):
-        out.add_row(*[str(v) for v in row])
-    console.print(out)
+    if not known:
+        console.print(f"[yellow]{escape(cal.missing_year_reason(year))}[/yellow]。"
+                      f"{escape(cal.missing_year_text(year).split('。', 1)[1])}")
+
+    def show(frame, title: str) -> None:
+        out = Table(title=title)
+        for col in frame.columns:
+            out.add_column(col)
+        for row in frame.itertuples(index=False):
+            out.add_row(*[escape(str(v)) for v in row])
+        console.print(out)
+
+    if known or len(table):
+        show(table, f"{year} 年放假与调休")
+    if len(estimate):
+        show(estimate, f"{year} 年预估依据的法定节假日（仅在 --assume-weekends 时使用，结果标“预估”）")
+
+
+@calendar_command.command("import")
+@click.argument("notice", metavar="通知文件", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="写出的节假日文件 (.xlsx 或 .csv)，默认为通知所在文件夹的“YYYY节假日.xlsx”。")
+@click.option("--year", type=click.IntRange(2000, 2040), default=None,
+              help="通知的年份 (仅当粘贴的文字里没有标题时需要)。")
+@json_option
+def calendar_import(notice, output, year, as_json):
+    """读取国务院办公厅《关于YYYY年部分节假日安排的通知》全文 (.txt 或 .docx)，写出节假日文件（含“YYYY年全年”一行）并列出供核对。"""
+    from rich.table import Table
+
+    from xfsheets.calendar import WEEKDAYS, WorkCalendar, holiday_rows, write_holiday_file
+    from xfsheets.holiday_notice import read_notice
+
+    schedule = read_notice(notice, year=year)
+    frame = holiday_rows(schedule.overrides(), {schedule.year}, schedule.title)
+    output = output or Path(notice).with_name(f"{schedule.year}节假日.xlsx")
+    path = write_holiday_file(output, frame, inputs=[notice])
+    rest = [d for d in schedule.days if not d.work]
+    work = [d for d in schedule.days if d.work]
+    on_weekdays = [d for d in rest if d.day.weekday() < 5]
+    # A year chinese-calendar already covers: say whether the notice agrees with it.
+    official = WorkCalendar.official()
+    differences = None
+    if official.year_known(schedule.year):
+        theirs = {(o.day, o.work, o.name) for o in official.overrides.values() if o.day.year == schedule.year}
+        ours = {(d.day, d.work, d.name) for d in schedule.days if d.day.year == schedule.year}
+        differences = sorted(theirs ^ ours)
+    if as_json:
+        emit_json({"year": schedule.year, "title": schedule.title, "output": str(path),
+                   "days": [{"日期": d.day.isoformat(), "类型": "班" if d.work else "休", "名称": d.name, "行": d.line}
+                            for d in schedule.days],
+                   "rest_days": len(rest), "rest_weekdays": len(on_weekdays), "work_days": len(work),
+                   "official_differences": None if differences is None else [
+                       {"日期": d.isoformat(), "类型": "班" if w else "休", "名称": n} for d, w, n in differences]})
+    else:
+        out = Table(title=f"{schedule.title}：放假与调休上班")
+        for col in ("日期", "星期", "类型", "名称", "通知第几行"):
+            out.add_column(col)
+        for d in schedule.days:
+            out.add_row(d.day.isoformat(), f"星期{WEEKDAYS[d.day.weekday()]}", "[green]班[/green]" if d.work else "休",
+                        escape(d.name), str(d.line))
+        console.print(out)
+    console.print(f"{schedule.year} 年：放假 {len(rest)} 天（其中 {len(on_weekdays)} 天是工作日），调休上班 {len(work)} 天；"
+                  f"已写出「{path}」（含“{schedule.year}年全年”一行）。请与通知原文核对，然后使用："
+                  f"xfsheets deadlines 台账.xlsx --holidays {escape(str(path))}")
+    if differences:
+        console.print(f"[yellow]注意：与程序内置的 {schedule.year} 年官方数据有 {len(differences)} 处不同[/yellow]："
+                      + "；".join(f"{d.isoformat()} {'班' if w else '休'} {escape(n)}" for d, w, n in differences[:10]))
+    elif differences == []:
+        console.print(f"与程序内置的 {schedule.year} 年官方数据（chinese-calendar）完全一致。")
 
 
 # === check ===

@@ -145,19 +145,19 @@ def parse_notice(text: str, year: int | None = None, file: str = "") -> NoticeSc
         m = _SECTION.match(line)
         if not m:
             if _NUMBERED.match(line) and ("放假" in line or "上班" in line):
-                raise ConfigError(f"第 {number} 行「{_short(line)}」看不出是哪个节日的安排", file=file or None, row=number,
+                raise ConfigError(f"「{_short(line)}」看不出是哪个节日的安排", file=file or None, row=number,
                                   hint=f"每段应以节日名称和冒号开头，如“一、元旦：”；节日名称为 {'、'.join(HOLIDAY_ORDER)}")
             continue
         names = [n for n in re.split(r"\s*[、和]\s*", m.group(1)) if n]
         for n in names:
             if n in seen:
-                raise ConfigError(f"第 {number} 行又出现了“{n}”的安排（第 {seen[n]} 行已有）", file=file or None,
+                raise ConfigError(f"又出现了“{n}”的安排（第 {seen[n]} 行已有）", file=file or None,
                                   row=number, hint="请检查是否把通知粘贴了两遍")
             seen[n] = number
         for d in _section_days(m.group(2), found, names, statutory, number, file):
             other = days.get(d.day)
             if other is not None and other.work != d.work:
-                raise ConfigError(f"第 {number} 行：{d.day.isoformat()} 既是放假日又是上班日（另见第 {other.line} 行）",
+                raise ConfigError(f"{d.day.isoformat()} 既是放假日又是上班日（另见第 {other.line} 行）",
                                   file=file or None, row=number, hint="请核对通知原文")
             days.setdefault(d.day, d)
     missing = [n for n in HOLIDAY_ORDER if n not in seen]
@@ -199,7 +199,7 @@ def _section_days(body: str, year: int, names: list[str], statutory: dict[dt.dat
                   file: str) -> list[NoticeDay]:
     """The days one holiday paragraph sets, checked against its weekdays and 共N天."""
     def fail(what: str, hint: str = "请核对通知原文，改正后再导入") -> ConfigError:
-        return ConfigError(f"第 {number} 行：{what}", file=file or None, row=number, hint=hint)
+        return ConfigError(what, file=file or None, row=number, hint=hint)
 
     # In a combined paragraph a day is named after the holiday it statutorily belongs to; the other
     # days and the make-up workdays after the longer holiday (国庆节 in 国庆节、中秋节).

@@ -82,6 +82,14 @@ def test_dimension_bomb_is_read_without_its_far_away_cell(tmp_path):
     assert got["seconds"] < 20 and got["peak_mb"] < 400, got
 
 
+@pytest.mark.parametrize("attr", [" r='XFD1048576'", '\tr="XFD1048576"', ' r = "XFD1048576"', '\nr\n=\n"XFD1048576"'])
+def test_a_reference_spelled_oddly_does_not_slip_past_the_scan(tmp_path, attr):
+    path = make_bombs.dimension_bomb(tmp_path / "odd.xlsx", attr=attr)
+    plan = limits.check_workbook(path, path)  # in this process: nothing reaches calamine unchecked
+    assert plan.skipped == {"信访台账": [(1048576, "远离数据区的孤立单元格 XFD1048576（已跳过，未读取）")]}
+    assert list(read_ledger(path).frame["case_id"]) == ["B20260001", "B20260002", "B20260003"]
+
+
 def test_xlsb_dimension_bomb_is_read_without_its_far_away_cell(tmp_path):
     got = read_in_child(make_bombs.xlsb_dimension_bomb(tmp_path / "二进制维度炸弹.xlsb"))
     assert "error" not in got, got

@@ -380,6 +380,40 @@ _LT, _GT, _SLASH, _QUOTE = ord("<"), ord(">"), ord("/"), ord('"')
 _R_ATTR = np.frombuffer(b' r="', dtype=np.uint8)
 
 
+# An r attribute written other than ` r="` (XML allows white space around "=", single quotes,
+# a tab or new line before the name). Excel never does; a crafted file might, to slip a
+# far-away cell past the scan. Such chunks are rewritten ` r="...` before they are looked at.
+_ANY_R = re.compile(rb"""\sr\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_EQ, _R, _WS = ord("="), ord("r"), np.array([9, 10, 13, 32], dtype=np.uint8)
+
+
+def _odd_r(a: np.ndarray) -> bool:
+    """Whether an r attribute may be written some other way than ` r="` (vectorised; text
+    with an "=" in it may say yes too: the chunk is then only looked at more closely)."""
+    eq = np.flatnonzero(a[2:-1] == _EQ) + 2
+    if eq.size == 0:
+        return False
+    before, before2, after = a[eq - 1], a[eq - 2], a[eq + 1]
+    return bool(((before == _R) & ((after != _QUOTE) | np.isin(before2, _WS[:3]))).any()
+                or np.isin(before, _WS).any())
+
+
+def _normal_r(buf: bytes) -> bytes:
+    if len(buf) < 4 or not _odd_r(np.frombuffer(buf, dtype=np.uint8)):
+        return buf
+    return _ANY_R.sub(lambda m: b' r="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', buf)
+
+
+_CELL_OPEN = np.frombuffer(b"<c", dtype=np.uint8)
+
+
+def _cell_tags(a: np.ndarray) -> int:
+    """How many ``<c`` start tags (followed by white space, ``>`` or ``/``) ``a`` holds."""
+    at = _find(a, _CELL_OPEN) + 2
+    nxt = a[np.minimum(at, a.size - 1)]
+    return int(((nxt == 32) | (nxt == 62) | (nxt == 47) | (nxt == 9) | (nxt == 10) | (nxt == 13)).sum())
+
+
 def _find(a: np.ndarray, pattern: np.ndarray) -> np.ndarray:
     """Start positions of ``pattern`` in ``a`` (vectorised)."""
     n = a.size - pattern.size + 1
@@ -442,8 +476,8 @@ class _QuickScan:
         rpos = _find(a, _R_ATTR)
         first = a[np.minimum(rpos + 4, end)]
         refs = rpos[(first >= 65) & (first <= 90)] + 4
-        if buf.count(b"<c ") + buf.count(b"<c>") != refs.size:
-            self.conclusive = False
+        if _cell_tags(a) != refs.size or (a.size > 3 and _odd_r(a)):
+            self.conclusive = False  # cells without r, or r written some other way: look closely
             return
         self.content += buf.count(b"</c>")
         if refs.size == 0:
@@ -501,7 +535,7 @@ class _SheetScanner:
 
     def feed(self, buf: bytes) -> None:
         if buf:
-            self._feed_tags(np.frombuffer(buf, dtype=np.uint8))
+            self._feed_tags(np.frombuffer(_normal_r(buf), dtype=np.uint8))
 
     def _feed_tags(self, a: np.ndarray) -> None:
         lt = np.flatnonzero(a == _LT)
@@ -631,7 +665,7 @@ def _fresh(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     return new
 
 
-_CELL = re.compile(rb'<((?:\w+:)?c)\b[^>]*?\sr="([^"]*)"[^>]*?(?:/>|>.*?</\1>)', re.S)
+_CELL = re.compile(rb'<((?:\w+:)?c)\s[^>]*?\br="([^"]*)"[^>]*?(?:/>|>.*?</\1>)', re.S)
 
 
 def _copy_sheet(src: BinaryIO, target: BinaryIO, max_row: int, max_col: int, notes: list[tuple[int, str]]) -> None:
@@ -654,6 +688,7 @@ def _copy_sheet(src: BinaryIO, target: BinaryIO, max_row: int, max_col: int, not
 
 
 def _drop_far(buf: bytes, max_row: int, max_col: int, notes: list[tuple[int, str]]) -> bytes:
+    buf = _normal_r(buf)
     a = np.frombuffer(buf, dtype=np.uint8)
     rpos = _find(a, _R_ATTR)
     if rpos.size == 0:

@@ -93,9 +93,10 @@ def _write_xlsx(path: Path, sheet_xml: str | None = None, *, stream=None) -> Pat
     return path
 
 
-def dimension_bomb(path: str | Path, rows: int = 3) -> Path:
-    """A ~2.5 KB ledger whose declared range and one stray value reach XFD1048576."""
-    stray = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+def dimension_bomb(path: str | Path, rows: int = 3, attr: str = ' r="XFD1048576"') -> Path:
+    """A ~2 KB ledger whose declared range and one stray value reach XFD1048576. ``attr``:
+    how the stray cell's reference is spelled (XML allows `\tr = 'XFD1048576'` too)."""
+    stray = f'<row r="1048576"><c{attr} t="inlineStr"><is><t>x</t></is></c></row>'
     xml = _SHEET_HEAD.format(dim="A1:XFD1048576") + _ledger_xml(ledger_rows(rows)) + stray + _SHEET_TAIL
     return _write_xlsx(Path(path), xml)
 

@@ -185,13 +185,29 @@ def test_limits_decide_sparse_huge_and_stray():
     assert limits.decide(Path("a.xlsx"), small) is None
     stray = extent([*range(1, 101), 1048576], [*range(1, 27), 16384], 2601)
     assert limits.decide(Path("a.xlsx"), stray) == (100, 26)
-    with pytest.raises(LedgerReadError, match="有内容的单元格"):
+    with pytest.raises(LedgerReadError, match="超过 20,000,000 个有内容的单元格"):
         limits.decide(Path("a.xlsx"), extent([1, 2], [1, 2], 30_000_000))
     many = limits.SheetExtent(name="台账", cells=5000, max_row=1048576, max_col=26,
                               row_ids=np.array([1, 2, *range(500_000, 504_998)]), row_counts=np.ones(5000, np.int64),
                               col_ids=np.arange(1, 27), col_counts=np.ones(26, np.int64))
     with pytest.raises(LedgerReadError, match="远处还有"):
         limits.decide(Path("a.xlsx"), many)
+
+
+def test_the_sheets_of_one_workbook_count_together(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "两个月.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for month in ("1月", "2月"):
+        sheet = book.add_worksheet(month)
+        for r, values in enumerate([make_bombs.HEADER, *make_bombs.ledger_rows(40)]):
+            sheet.write_row(r, 0, values)
+    book.close()
+    one_sheet = limits.Limits(max_cells=300)  # each sheet has 41 x 7 - 40 = 247 cells
+    with pytest.raises(LedgerReadError, match="2 个工作表共有 494 个"):
+        limits.check_workbook(path, path, one_sheet)
+    assert limits.check_workbook(path, path, limits.Limits(max_cells=600)).source == path
 
 
 def test_an_ordinary_ledger_passes_the_quick_scan(tmp_path):

@@ -139,7 +139,7 @@ def decide(path: Path, ext: SheetExtent, limits: Limits = LIMITS) -> tuple[int, 
     """
     if ext.cells > limits.max_cells:
         raise LedgerReadError(
-            f"工作表数据量过大（{ext.cells:,} 个有内容的单元格，上限 {limits.max_cells:,}）", file=path, sheet=ext.name,
+            f"工作表数据量过大（超过 {limits.max_cells:,} 个有内容的单元格）", file=path, sheet=ext.name,
             hint="请把台账按年度或单位拆分成几个文件后再读取")
     if _fine(ext, limits):
         return None
@@ -159,6 +159,16 @@ def decide(path: Path, ext: SheetExtent, limits: Limits = LIMITS) -> tuple[int, 
             f"（最远到 {_ref(ext.max_row, ext.max_col)}），按整块读取需要分配 {ext.dense:,} 个单元格",
             file=path, sheet=ext.name, hint=_FIX)
     return core_rows, core_cols
+
+
+def _check_total(path: Path, extents: list[SheetExtent], cores: list[tuple[int, int] | None], limits: Limits) -> None:
+    """The sheets of one workbook are read together: their cells and blocks count together."""
+    cells = sum(e.cells for e in extents)
+    dense = sum(core[0] * core[1] if core else e.dense for e, core in zip(extents, cores))
+    if len(extents) > 1 and max(cells, dense) > limits.max_cells:
+        raise LedgerReadError(
+            f"工作簿数据量过大：{len(extents)} 个工作表共有 {cells:,} 个有内容的单元格、{dense:,} 个单元格的数据区域"
+            f"（上限 {limits.max_cells:,}）", file=path, hint="请把工作表分别另存为几个文件后再读取")
 
 
 def _core(occupied: np.ndarray, gap: int) -> int:
@@ -245,6 +255,7 @@ def _check_zip(path: Path, source: Any, limits: Limits) -> Plan:
                 extents[info.filename] = ext
         plan = Plan(source, extents={e.name: e for e in extents.values()})
         cores = {member: core for member, ext in extents.items() if (core := decide(path, ext, limits))}
+        _check_total(path, list(extents.values()), [cores.get(m) for m in extents], limits)
         if cores:
             plan.source = _without_strays(zf, cores, extents, plan.skipped)
         return plan
@@ -918,6 +929,8 @@ def _check_xls(path: Path, source: Any, limits: Limits) -> Plan:
         for r, c, at in zip(rows[far].tolist(), cols[far].tolist(), where[far].tolist()):
             notes.append((r, f"远离数据区的孤立单元格 {_ref(r, c)}（已跳过，未读取）"))
             patches.append(at)
+    _check_total(path, list(plan.extents.values()),
+                 [decide(path, e, limits) for e in plan.extents.values()], limits)
     if patches:
         try:
             plan.source = _patched_ole(source, stream, data, patches, path)

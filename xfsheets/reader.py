@@ -115,8 +115,8 @@ def open_workbook(path: str | Path, password: str | None = None):
             # Excel 4.0 macro sheets (xl/macrosheets/) or dialog sheets: calamine refuses the whole
             # workbook, so read it without them (they are listed as skipped by read_ledger).
             try:
-                return GuardedWorkbook(CalamineWorkbook.from_filelike(_without_macro_sheets(path)), path,
-                                       plan.skipped)
+                without = check_workbook(path, _without_macro_sheets(path)).source  # the same limits
+                return GuardedWorkbook(CalamineWorkbook.from_filelike(without), path, plan.skipped)
             except Exception:
                 pass
             except BaseException as panic:  # pyo3_runtime.PanicException

@@ -124,6 +124,16 @@ def test_zip_bomb_within_the_ratio_is_still_refused_by_its_extent(tmp_path, monk
     assert ext.cells == 2048 * 64 + 7 * 4 - 3 and ext.max_col == 64
 
 
+def test_ods_repeat_bomb_is_refused_and_an_ordinary_ods_is_read(tmp_path, data_dir):
+    path = make_bombs.ods_repeat_bomb(tmp_path / "重复行.ods")
+    assert path.stat().st_size < 2000
+    got = read_in_child(path)
+    assert "重复行.ods" in got["error"] and "90,001,000 个单元格" in got["error"], got
+    assert got["seconds"] < 20 and got["peak_mb"] < 400, got
+    ordinary = data_dir / "layouts" / "merged_unit_leader_date.ods"
+    assert limits.check_workbook(ordinary, ordinary).source == ordinary
+
+
 def test_real_xlsb_panic_becomes_a_ledger_read_error(tmp_path, capfd):
     path = make_bombs.panic_xlsb(tmp_path / "二进制.xlsb")
     with pytest.raises(LedgerReadError) as err:

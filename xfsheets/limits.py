@@ -6,12 +6,13 @@ a 2.5 KB workbook with cells at A1 and XFD1048576 asks for 550 GB and the proces
 aborts; a zip of a few MB can hold gigabytes of XML. Before calamine sees a file we
 look at it cheaply, in bounded memory:
 
-- the container (.xlsx/.xlsm/.xltx/.xlsb): member count from the zip's end record,
+- the container (.xlsx/.xlsm/.xltx/.xlsb/.ods): member count from the zip's end record,
   declared sizes and compression ratios from the central directory, then the real
   decompressed size of every member, streamed and stopped at the limit;
 - each worksheet's real extent: the cell references (``r="..."``) of the cells that
   hold something, from a streaming, vectorised scan of the sheet XML (or a walk of the
-  BIFF records of a .xls), so the dense block calamine will build is known in advance.
+  records of a .xlsb or .xls, or the repeated rows and columns of an .ods), so the dense
+  block calamine will build is known in advance.
 
 A sheet whose dense block is far larger than its data because of a few far-away
 isolated cells (one stray value at XFD1048576) is read without them: the cells are
@@ -239,6 +240,7 @@ def _check_zip(path: Path, source: Any, limits: Limits) -> Plan:
         names = _sheet_names(zf, limits)
         binary = _xlsb_sheets(zf)  # .xlsb: worksheet part -> sheet name
         extents: dict[str, SheetExtent] = {}
+        ods: list[SheetExtent] = []
         total = 0
         for info in infos:
             if info.is_dir():
@@ -248,14 +250,23 @@ def _check_zip(path: Path, source: Any, limits: Limits) -> Plan:
                                          budget=limits.max_uncompressed - total)
                 if info.filename in binary:
                     ext = _scan_xlsb_sheet(path, zf, info, binary[info.filename], limits).extent()
+                elif info.filename == "content.xml" and _is_ods(zf):
+                    ods = _ods_extents(path, zf, info, limits)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
                 raise broken from exc
             total += size
             if ext is not None:
                 extents[info.filename] = ext
         plan = Plan(source, extents={e.name: e for e in extents.values()})
+        for ext in ods:  # an .ods is not rewritten here: read it whole, or refuse it
+            plan.extents[ext.name] = ext
+            if max(ext.cells, ext.dense) > limits.max_cells:
+                raise LedgerReadError(
+                    f"工作表的数据区域过大（到 {_ref(ext.max_row, ext.max_col)}，按整块读取需要分配 {ext.dense:,} 个单元格，"
+                    f"上限 {limits.max_cells:,}）", file=path, sheet=ext.name, hint=_FIX)
         cores = {member: core for member, ext in extents.items() if (core := decide(path, ext, limits))}
-        _check_total(path, list(extents.values()), [cores.get(m) for m in extents], limits)
+        _check_total(path, [*extents.values(), *ods], [*(cores.get(m) for m in extents), *(None for _ in ods)],
+                     limits)
         if cores:
             plan.source = _without_strays(zf, cores, extents, plan.skipped)
         return plan
@@ -882,6 +893,88 @@ def _xlsb_without_far(data: bytes, max_row: int, max_col: int, notes: list[tuple
             notes.append((r, f"远离数据区的孤立单元格 {_ref(r, c)}（已跳过，未读取）"))
     pieces.append(data[at:])
     return b"".join(pieces)
+
+
+# --- .ods (OpenDocument: repeated rows and columns) ------------------------------------------------
+# One element can stand for a million rows (table:number-rows-repeated) or columns; calamine
+# expands them (it refuses beyond 100 million cells, but 90 million already need 3 GB).
+
+_ODS_ITEM = re.compile(rb"<table:table(?:(\s[^>]*)>|-row(?=[\s/>])([^>]*?)(?:/>|>(.*?)</table:table-row>))", re.S)
+_ODS_NAME = re.compile(rb'table:name="([^"]*)"')
+_ODS_ROWS = re.compile(rb'table:number-rows-repeated="(\d+)"')
+_ODS_COLS = re.compile(rb'table:number-columns-repeated="(\d+)"')
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])([^>]*?)(?:/>|>(.*?)</table:(?:covered-)?table-cell>)", re.S)
+_ODS_TRAILING = re.compile(rb"(?:<table:(?:covered-)?table-cell(?=[\s/>])[^>]*/>)+\s*$")
+
+
+def _is_ods(zf: zipfile.ZipFile) -> bool:
+    try:
+        return (_read_small(zf, "mimetype", 256) or b"").startswith(b"application/vnd.oasis.opendocument.spreadsheet")
+    except KeyError:
+        return False
+
+
+class _OdsScan:
+    """Rows (with their repeats) and the cells that hold something, table by table."""
+
+    def __init__(self) -> None:
+        self.tables: list[SheetExtent] = []
+        self.row = 0
+
+    def feed(self, buf: bytes) -> None:
+        for m in _ODS_ITEM.finditer(buf):
+            if m.group(1) is not None:  # a new table (sheet)
+                name = _ODS_NAME.search(m.group(1))
+                self.tables.append(SheetExtent(name=_unescape(name.group(1).decode("utf-8", "replace"))
+                                               if name else f"工作表{len(self.tables) + 1}"))
+                self.row = 0
+                continue
+            reps = _ODS_ROWS.search(m.group(2))
+            rows = int(reps.group(1)) if reps else 1
+            body = _ODS_TRAILING.sub(b"", m.group(3) or b"")
+            if self.tables and (b"office:value-type" in body or b"<text:p" in body):
+                width, filled = _ods_row(body)
+                ext = self.tables[-1]
+                ext.max_row = self.row + rows
+                ext.max_col = max(ext.max_col, width)
+                ext.cells += rows * filled
+            self.row += rows
+
+
+def _ods_row(body: bytes) -> tuple[int, int]:
+    """(columns up to the last cell that holds something, cells that hold something) of a row."""
+    if b"number-columns-repeated" not in body:  # the usual row: counting is enough (a bound)
+        width = body.count(b"<table:table-cell") + body.count(b"<table:covered-table-cell")
+        return width, max(body.count(b"office:value-type"), body.count(b"<text:p"))
+    col = width = filled = 0
+    for cell in _ODS_CELL.finditer(body):
+        reps = _ODS_COLS.search(cell.group(1))
+        n = int(reps.group(1)) if reps else 1
+        col += n
+        if b"office:value-type" in cell.group(1) or (cell.group(2) and b"<text:p" in cell.group(2)):
+            width, filled = col, filled + n
+    return width, filled
+
+
+def _ods_extents(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> list[SheetExtent]:
+    scan = _OdsScan()
+    with zf.open(info) as fh:
+        carry = b""
+        while True:
+            chunk = fh.read(_CHUNK)
+            buf = carry + chunk
+            if chunk:
+                cut = max(buf.rfind(b"<table:table-row"), buf.rfind(b"<table:table "))
+                if cut <= 0:
+                    if len(buf) > 64 * MiB:
+                        raise _bomb(path, "content.xml 中有异常巨大的行")
+                    carry = buf
+                    continue
+                buf, carry = buf[:cut], buf[cut:]
+            scan.feed(buf)
+            if not chunk:
+                break
+    return scan.tables
 
 
 # --- .xls (BIFF8 in an OLE compound file) ------------------------------------------------------------

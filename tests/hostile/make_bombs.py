@@ -11,6 +11,7 @@ and returns it. They are small on disk and big (or broken) only once a reader tr
   (calamine panics: pyo3_runtime.PanicException, a BaseException);
 - xlsb_ledger: a valid .xlsb ledger (the binary records written by hand);
 - xlsb_dimension_bomb: the same with one number at XFD1048576;
+- ods_repeat_bomb: a <1 KB .ods whose one row is repeated 90 000 times over 1 000 columns;
 - far_cell_xls: a .xls (BIFF8, xlwt) with the ledger at the top and one value at IV65536;
 - with_stray_cell: a copy of a real ledger with one value typed at XFD1048576;
 - corrupt_zip: a .xlsx cut in the middle.
@@ -231,6 +232,37 @@ def panic_xlsb(path: str | Path) -> Path:
     return _xlsb(Path(path), [HEADER, *ledger_rows(3, "P")], rel_len=0x00FFFFFF)
 
 
+# --- .ods: one row element standing for many --------------------------------------------------------
+
+def ods_repeat_bomb(path: str | Path, rows: int = 90_000, cols: int = 1_000) -> Path:
+    """A <1 KB .ods ledger whose one data row is repeated ``rows`` times over ``cols`` columns
+    (calamine expands it: 90 million cells, about 3 GB)."""
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+
+    def cell(text: str, repeat: int = 1) -> str:
+        rep = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
+        return f'<table:table-cell office:value-type="string"{rep}><text:p>{escape(text)}</text:p></table:table-cell>'
+
+    header = "<table:table-row>" + "".join(cell(h) for h in HEADER) + "</table:table-row>"
+    bomb = f'<table:table-row table:number-rows-repeated="{rows}">{cell("x", cols)}</table:table-row>'
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2">'
+               f'<office:body><office:spreadsheet><table:table table:name="信访台账">{header}{bomb}'
+               "</table:table></office:spreadsheet></office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+                '<manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                "</manifest:manifest>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", manifest)
+    return Path(path)
+
+
 # --- .xls (BIFF8) --------------------------------------------------------------------------------
 
 def xls_ledger(path: str | Path, rows: int = 3, *, stray: bool = False) -> Path:
@@ -255,7 +287,7 @@ def far_cell_xls(path: str | Path, rows: int = 3) -> Path:
 
 ALL = {"dimension_bomb.xlsx": dimension_bomb, "zip_bomb.xlsx": zip_bomb, "lying_sizes.xlsx": lying_sizes,
        "corrupt.xlsx": corrupt_zip, "ledger.xlsb": xlsb_ledger, "dimension_bomb.xlsb": xlsb_dimension_bomb,
-       "panic.xlsb": panic_xlsb, "far_cell.xls": far_cell_xls}
+       "panic.xlsb": panic_xlsb, "repeat_bomb.ods": ods_repeat_bomb, "far_cell.xls": far_cell_xls}
 
 
 if __name__ == "__main__":

@@ -83,6 +83,8 @@ def cases(folder: Path, quick: bool) -> list[tuple[str, Path]]:
         ("dimension bomb .xlsx (2 KB, A1 + XFD1048576)", make_bombs.dimension_bomb(folder / "dimension.xlsx")),
         (f"zip bomb .xlsx ({mb} MB of rows)", make_bombs.zip_bomb(folder / "zip_bomb.xlsx", megabytes=mb)),
         ("far-away cell .xls (IV65536)", make_bombs.far_cell_xls(folder / "far.xls")),
+        ("dimension bomb .xlsb (XFD1048576)", make_bombs.xlsb_dimension_bomb(folder / "dimension.xlsb")),
+        ("repeat bomb .ods (90 000 rows x 1 000 cols)", make_bombs.ods_repeat_bomb(folder / "repeat.ods")),
         ("panicking .xlsb", make_bombs.panic_xlsb(folder / "panic.xlsb")),
         ("truncated .xlsx", make_bombs.corrupt_zip(folder / "corrupt.xlsx")),
         (f"ordinary ledger ({rows:,} rows, overhead)", write_sample_ledger(folder / "ordinary.xlsx", rows, seed=7)),

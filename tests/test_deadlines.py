@@ -21,7 +21,7 @@ from xfsheets.cli import main
 from xfsheets.deadlines import compute_deadlines
 from xfsheets.errors import ConfigError
 from xfsheets.reader import read_ledger
-from xfsheets.rules import load_rules
+from xfsheets.policy import load_policy
 from xfsheets.schema import DATE_FIELDS, FIELD_NAMES
 
 D = dt.date
@@ -68,17 +68,15 @@ def test_due_dates(row, stage, due, why):
 def test_explanation_names_rule_article_and_every_move():
     r = one({"received_on": "2026-02-20", "accepted_on": "2026-03-02"}, as_of=D(2026, 4, 1))
     assert "受理日期 2026-03-02" in r["explain"] and "第三十四条" in r["explain"] and "60日" in r["explain"]
-    assert "期满日 2026-05-01；2026-05-01 至 05-05 劳动节放假，顺延至 2026-05-06" in r["explain"]
+    # the nominal last day and the actual one (rolled past the holiday) are named apart
+    assert "名义期满日 2026-05-01；2026-05-01 至 05-05 劳动节放假，顺延至实际期满日 2026-05-06" in r["explain"]
     assert "剩余 35 天" in r["explain"]
 
 
 def test_working_day_rule_counts_make_up_saturday(tmp_path):
-    text = (DATA.parent.parent / "xfsheets" / "rules.toml").read_text(encoding="utf-8")
-    text = text.replace('key = "accept"\nlabel = "受理告知"\nstart = "assigned_on"\ndays = 15\ncounting = "calendar"',
-                        'key = "accept"\nlabel = "异议"\nstart = "assigned_on"\ndays = 5\ncounting = "workday"')
-    rules_file = tmp_path / "rules.toml"
-    rules_file.write_text(text, encoding="utf-8")
-    r = one({"received_on": "2026-02-10", "assigned_on": "2026-02-11"}, rules=load_rules(rules_file))
+    rules_file = tmp_path / "本县规则.toml"  # only what differs from the built-in policy
+    rules_file.write_text('[stages.accept]\nlabel = "异议"\ndays = 5\ncounting = "工作日"\n', encoding="utf-8")
+    r = one({"received_on": "2026-02-10", "assigned_on": "2026-02-11"}, policy=load_policy(rules_file))
     # 02-12 Thu, 02-13 Fri, 02-14 make-up Sat, (02-15..23 off), 02-24 Tue, 02-25 Wed
     assert r["due_on"].date() == D(2026, 2, 25) and r["limit"] == "5个工作日"
 
@@ -142,9 +140,12 @@ def test_review_closed_by_its_opinion():
 def test_ledger_due_date_binds_and_warns_when_beyond_the_legal_limit():
     early = one({"received_on": "2026-02-20", "accepted_on": "2026-03-02", "due_on": "2026-04-30"}, as_of=D(2026, 4, 1))
     assert early["due_on"].date() == D(2026, 4, 30) and not early["due_beyond_legal_limit"]
+    assert "早于法定期满日，以办理时限为准" in early["explain"]
+    # a 交办单 cannot lengthen the statutory period (art. 34): the legal date binds, the later one is a warning
     late = one({"received_on": "2026-02-20", "accepted_on": "2026-03-02", "due_on": "2026-06-30"}, as_of=D(2026, 4, 1))
-    assert late["due_on"].date() == D(2026, 6, 30) and late["due_beyond_legal_limit"]
+    assert late["due_on"].date() == D(2026, 5, 6) and late["due_beyond_legal_limit"]
     assert late["legal_due_on"].date() == D(2026, 5, 6) and "晚于法定期满日 2026-05-06" in late["explain"]
+    assert "以法定期满日为准" in late["explain"] and late["due_source"] == "legal"
 
 
 def test_missing_received_date_is_unknown_with_reason():
@@ -205,7 +206,7 @@ def test_annotated_copy_added_then_refreshed_not_duplicated(tmp_path):
     assert src.read_bytes() == before
     ws = openpyxl.load_workbook(out1)["台账"]
     header = [c.value for c in ws[1]]
-    assert header[-5:] == ["当前阶段", "法定时限", "剩余天数", "预警", "时限说明"]
+    assert header[-6:] == ["当前阶段", "法定期限", "应办结日期", "剩余天数", "预警", "时限说明"]
     col = {h: i + 1 for i, h in enumerate(header)}
     a5 = 6
     assert ws.cell(a5, col["预警"]).value == "严重超期" and ws.cell(a5, col["剩余天数"]).value == -70
@@ -266,11 +267,12 @@ def test_annotated_copy_below_title_rows(tmp_path):
     ws = openpyxl.load_workbook(out)["信访台账"]
     assert ws["A1"].value.startswith("某县") and "A1:H1" in {str(m) for m in ws.merged_cells.ranges}
     header = [c.value for c in ws[3]]
-    assert header[8:13] == ["当前阶段", "法定时限", "剩余天数", "预警", "时限说明"]
-    assert [ws.cell(r, 12).value for r in range(4, 8)] == ["严重超期", "正常", "超期办结", "无法判断"]
-    assert ws.cell(5, 10).value.date() == D(2026, 12, 8) and ws.cell(5, 11).value == 13
-    assert ws.cell(5, 12).fill.fgColor.rgb.endswith("C6EFCE") and ws.cell(6, 12).fill.fill_type is None
-    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:M7"
+    assert header[8:14] == ["当前阶段", "法定期限", "应办结日期", "剩余天数", "预警", "时限说明"]
+    assert [ws.cell(r, 13).value for r in range(4, 8)] == ["严重超期", "正常", "超期办结", "无法判断"]
+    assert ws.cell(5, 10).value.date() == D(2026, 12, 8) and ws.cell(5, 11).value.date() == D(2026, 12, 8)
+    assert ws.cell(5, 12).value == 13
+    assert ws.cell(5, 13).fill.fgColor.rgb.endswith("C6EFCE") and ws.cell(6, 13).fill.fill_type is None
+    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:N7"
 
 
 def test_output_with_several_ledgers_is_refused(tmp_path):

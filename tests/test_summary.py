@@ -29,7 +29,8 @@ def summary():
 
 
 def test_totals_match_the_hand_count(summary):
-    assert summary.totals == {"new": 6, "people": 11, "closed": 0, "open": 3, "overdue": 3, "collective": 1}
+    assert summary.totals == {"new": 6, "people": 11, "closed": 0, "open": 3, "overdue": 3, "collective": 1,
+                              "closed_all": 3}
 
 
 def test_rates_with_numerator_and_denominator(summary):

@@ -19,18 +19,26 @@ import pandas as pd
 
 from xfsheets.ledger import Ledger
 from xfsheets.normalize import MONTH_DAY_RE, display_value, is_na_mark
-from xfsheets.schema import CLOSED_STATUSES, LABELS, Profile
+from xfsheets.policy import Policy, resolve as resolve_policy
+from xfsheets.schema import LABELS, Profile
 
 ERROR, WARNING = "error", "warning"
 FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C"}  # red / yellow, in the annotated copy and the button alike
 ALWAYS_REQUIRED = ["case_id", "received_on", "petitioner", "summary", "unit", "status"]
-REQUIRED_BY_STATUS = [
-    (sorted(CLOSED_STATUSES), ["closed_on", "reply"]),
-    (["已受理", "办理中", "延期办理"], ["accepted_on"]),
-    (["已交办", "已转送"], ["assigned_on"]),
-]
+
+
+def required_by_status(policy: Policy) -> list[tuple[list[str], list[str]]]:
+    """(statuses, fields they require), from the policy: a closed status needs 办结日期 and
+    办理结果; a status saying a stage was reached needs the date that starts it."""
+    out = [(sorted(policy.closed_statuses), ["closed_on", "reply"])]
+    for key in reversed(policy.order):
+        stage = policy[key]
+        if stage.statuses:
+            out.append((list(stage.statuses), [stage.start]))
+    return out
+
+
 DATE_CHAIN = ["received_on", "assigned_on", "accepted_on", "closed_on"]
-MAX_EXTENSION = 30
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _ID_CHECK = np.array(list("10X98765432"))
 _MOBILE = r"1[3-9]\d{9}"
@@ -94,6 +102,7 @@ class Context:
     ledger: Ledger
     profile: Profile
     as_of: dt.date | None = None  # dates after it are suspicious (default: today)
+    policy: Policy | None = None  # stages (statuses, extension cap) and status sets
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -146,7 +155,7 @@ def required_missing(ctx: Context) -> Iterator[Hit]:
     for field in ALWAYS_REQUIRED:
         if field in ctx.raw.columns or ctx.ledger.has(field):
             yield field, _present_in_source(ctx, field) & _raw_blank(ctx, field), f"“{LABELS[field]}”未填写，这是必填项"
-    for statuses, fields in REQUIRED_BY_STATUS:
+    for statuses, fields in required_by_status(resolve_policy(ctx.policy)):
         when = f["status"].isin(statuses)
         for field in fields:
             if not when.any():
@@ -291,6 +300,8 @@ def unknown_value(ctx: Context) -> Iterator[Hit]:
         if not ctx.ledger.has(field):
             continue
         allowed = ctx.profile.allowed(field)
+        if field == "status":  # the statuses the policy names (e.g. a local 简易办理中) are words of the ledger too
+            allowed = list(dict.fromkeys([*allowed, *resolve_policy(ctx.policy).known_statuses]))
         values = ctx.frame[field]
         mask = values.notna() & ~values.isin(allowed)
         if not mask.any():
@@ -316,11 +327,16 @@ def duplicate_case_id(ctx: Context) -> Iterator[Hit]:
 
 
 def extension_too_long(ctx: Context) -> Iterator[Hit]:
-    ext = ctx.frame["extension_days"]
-    mask = (ext.notna() & (ext > MAX_EXTENSION)).fillna(False).astype(bool)
-    if mask.any():
-        yield "extension_days", mask, ("延期 " + ext[mask].astype(str) + f" 天，超过《信访工作条例》第三十四条规定的最长 "
-                                       f"{MAX_EXTENSION} 日，请核对")
+    policy = resolve_policy(ctx.policy)
+    for key in policy.order:
+        stage = policy[key]
+        if not stage.extension_field or stage.extension_field not in ctx.frame.columns:
+            continue
+        ext = ctx.frame[stage.extension_field]
+        mask = (ext.notna() & (ext > stage.max_extension)).fillna(False).astype(bool)
+        if mask.any():
+            yield stage.extension_field, mask, ("延期 " + ext[mask].astype(str) + f" 天，超过{stage.article or '规定'}"
+                                                f"允许的最长 {stage.max_extension} 日，请核对")
 
 
 RULES: list[Rule] = [
@@ -332,14 +348,15 @@ RULES: list[Rule] = [
     Rule("bad_phone", WARNING, ("phone",), bad_phone, "联系电话不是有效的手机或座机号码"),
     Rule("unknown_value", WARNING, ("status", "channel", "category"), unknown_value, "状态/形式/类别不在词表中"),
     Rule("duplicate_case_id", ERROR, ("case_id",), duplicate_case_id, "信访件编号重复"),
-    Rule("extension_too_long", ERROR, ("extension_days",), extension_too_long, "延期超过30日"),
+    Rule("extension_too_long", ERROR, ("extension_days",), extension_too_long, "延期超过规定的最长日数"),
     Rule("bad_number", ERROR, ("extension_days", "headcount"), bad_number, "延期天数/人数无法识别为数字"),
     Rule("date_out_of_range", WARNING, (), date_out_of_range, "日期早于2000年或晚于今天（多为年份笔误）"),
 ]
 RULE_BY_CODE = {r.code: r for r in RULES}
 
 
-def check(ledger: Ledger, profile: Profile | None = None, as_of: dt.date | None = None) -> Report:
+def check(ledger: Ledger, profile: Profile | None = None, as_of: dt.date | None = None,
+          policy: Policy | None = None) -> Report:
     """Run every rule (as the profile configures them) over the ledger; collect all findings."""
     profile = profile or Profile()
     unknown = sorted(set(profile.checks) - set(RULE_BY_CODE))
@@ -348,7 +365,7 @@ def check(ledger: Ledger, profile: Profile | None = None, as_of: dt.date | None 
 
         raise ConfigError(f"配置文件 [checks] 中有不认识的检查项：{'、'.join(unknown)}", file=profile.path,
                           hint=f"可用：{'、'.join(RULE_BY_CODE)}")
-    ctx = Context(ledger, profile, as_of)
+    ctx = Context(ledger, profile, as_of, resolve_policy(policy))
     frame = ledger.frame
     findings: list[Finding] = []
     findings += _missing_columns(ledger, profile)

@@ -160,6 +160,43 @@ def as_of_option(func: Callable) -> Callable:
                         help="统计/预警基准日 (默认今天), 如 2026-03-05。")(func)
 
 
+def policy_options(func: Callable) -> Callable:
+    """The options of every command that depends on deadlines (deadlines, report, slips; check for
+    the extension cap), defined once: --policy (old name --rules), --holidays, --assume-weekends,
+    --warn-days, --severe-days. The command receives them as one ``policy``
+    (:class:`xfsheets.policy.Policy`, the command-line choices on top of the policy file)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, policy_path: Path | None = None, holidays: Path | None = None,
+                assume_weekends: bool = False, warn_days: int | None = None, severe_days: int | None = None,
+                **kwargs: Any) -> Any:
+        from xfsheets.policy import load_policy
+
+        kwargs["policy"] = load_policy(policy_path).with_options(
+            holidays=holidays, assume_weekends=True if assume_weekends else None, warn_days=warn_days,
+            severe_days=severe_days)
+        return func(*args, **kwargs)
+
+    wrapper = click.option("--severe-days", type=click.IntRange(0, 365), default=None,
+                           help="超期超过几天为“严重超期” (默认取规则文件，内置 30)。")(wrapper)
+    wrapper = click.option("--warn-days", type=click.IntRange(0, 60), default=None,
+                           help="剩余几天以内预警“临期” (默认取规则文件，内置 5)。")(wrapper)
+    wrapper = click.option("--assume-weekends", is_flag=True,
+                           help="未收录节假日安排的年份按周末和法定节假日估算 (结果标“预估”)。")(wrapper)
+    wrapper = click.option("--holidays", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                           help="节假日文件 (.xlsx/.csv，列：日期、类型 休/班、名称)，补充或修改官方安排。")(wrapper)
+    wrapper = click.option("--policy", "--rules", "policy_path", type=click.Path(dir_okay=False, path_type=Path),
+                           default=None,
+                           help="办理规则文件 (TOML：阶段时限、预警天数、状态口径、日历)，只写与内置 policy.toml "
+                                "不同的部分；--rules 为旧名。")(wrapper)
+    return wrapper
+
+
+def policy_inputs(policy: Any) -> list[Path]:
+    """The files a policy was read from (what an output may never replace)."""
+    return [Path(p) for p in (*policy.paths, *([policy.holidays] if policy.holidays else []))]
+
+
 def emit_json(document: Any) -> None:
     """Print one JSON document on stdout: UTF-8, dates ISO."""
 
@@ -407,9 +444,10 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
 @click.option("--reporter", default="", help="零报告的填报人。")
 @click.option("--signer", default="", help="零报告的审核签发人。")
 @click.option("--include-personal-data", is_flag=True, help="报表中保留完整身份证号、联系电话 (默认脱敏)。")
+@policy_options
 @json_option
 def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of, unit, zero, reporter, signer,
-           include_personal_data, as_json):
+           include_personal_data, as_json, policy):
     """生成上报用的汇总报表（比率、分类统计、超期清单、图表），或用 --zero 生成零报告。"""
     import datetime as dt
 
@@ -419,7 +457,7 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
 
     if date_from and date_to and date_from > date_to:
         raise CliError(f"--from {date_from} 晚于 --to {date_to}，请检查统计期间", 2)
-    sources = inputs_of(ledgers, profile)
+    sources = inputs_of(ledgers, profile, policy_inputs(policy))
     output = output_folder(output, sources) if zero else output_file(output, sources)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
     as_of = as_of or dt.date.today()
@@ -427,7 +465,8 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
         from xfsheets.zero_report import build_zero_reports
 
         reports = build_zero_reports(ledger, output, as_of=as_of, date_from=date_from, date_to=date_to, unit=unit,
-                                     reporter=reporter, signer=signer, include_personal_data=include_personal_data)
+                                     reporter=reporter, signer=signer, include_personal_data=include_personal_data,
+                                     policy=policy)
         for r in reports:
             if r.is_zero:
                 console.print(f"零报告：{escape(r.unit)} → 「{r.path}」")
@@ -436,17 +475,14 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
                               f"（{escape('、'.join(sorted(set('、'.join(r.events['报告事由']).split('、')))))}），"
                               f"已生成情况清单 → 「{r.path}」")
         if as_json:
-            emit_json({"as_of": as_of, "reports": [{"unit": r.unit, "file": str(r.path), "zero": r.is_zero,
-                                                   "events": r.events["case_id"].tolist()} for r in reports]})
+            emit_json({"as_of": as_of, "reports": [r.to_dict() for r in reports]})
         return
     from xfsheets.report import build_report
 
     path, summary = build_report(ledger, output, date_from=date_from, date_to=date_to, as_of=as_of, unit=unit,
-                                 include_personal_data=include_personal_data)
+                                 include_personal_data=include_personal_data, policy=policy)
     if as_json:
-        emit_json({"as_of": as_of, "from": date_from, "to": date_to, "file": str(path), "totals": summary.totals,
-                   "rates": [{"name": r.name, "numerator": r.numerator, "denominator": r.denominator,
-                              "value": r.value} for r in summary.rates]})
+        emit_json({**summary.to_dict(), "file": str(path)})
     console.print(escape(summary.paragraph))
     console.print(f"汇总报表 → 「{path}」")
 
@@ -471,19 +507,21 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
               help="台账配置文件 (TOML)。")
 @click.option("--password", default=None, help="打开加密工作簿的密码。")
 @as_of_option
+@policy_options
 @json_option
 def slips(ledger, output, unit, overdue_only, template, number_format, signer, contact, issuing_unit, sheet,
-          profile, password, as_of, as_json):
+          profile, password, as_of, as_json, policy):
     """按责任单位生成交办单（或用 --overdue-only 为超期事项生成督办单），每件一页、可直接打印。"""
     from xfsheets.reader import read_ledger
     from xfsheets.slips import generate_slips
 
     from xfsheets.outputs import output_folder
 
-    output_folder(output, inputs_of(ledger, profile, template))
+    output_folder(output, inputs_of(ledger, profile, template, policy_inputs(policy)))
     led = read_ledger(ledger, sheet=sheet, profile=load_profile_option(profile), password=password)
     result = generate_slips(led, output, as_of=as_of, unit=unit, overdue_only=overdue_only, template=template,
-                            number_format=number_format, signer=signer, contact=contact, issuing_unit=issuing_unit)
+                            number_format=number_format, signer=signer, contact=contact, issuing_unit=issuing_unit,
+                            policy=policy)
     if as_json:
         emit_json(result.to_dict())
     console.print(f"已生成 {result.slips} 份{result.kind}，{len(result.files)} 个工作簿 → 「{output}」")
@@ -508,12 +546,14 @@ def excel():
 @click.option("--interpreter", default=None,
               help="按钮调用的 Python (默认为运行本命令的 Python)。")
 @click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="台账配置文件 (TOML)：下拉列表的扩充词表、工作表、表头行。")
-def excel_install(ledger, output, interpreter, profile):
+              help="台账配置文件 (TOML)：下拉列表的扩充词表、工作表、表头行；按钮读台账时也用它。")
+@click.option("--policy", "--rules", "policy_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="办理规则文件 (TOML)：按钮计算时限、生成交办单和汇总表时使用。")
+def excel_install(ledger, output, interpreter, profile, policy_path):
     """生成带按钮的 LEDGER.xlsm（检查台账、计算时限、生成交办单、生成汇总表、发送报表）；原 .xlsx 不变。"""
     from xfsheets.xlsm import install
 
-    path = install(ledger, output, interpreter=interpreter, profile=load_profile_option(profile))
+    path = install(ledger, output, interpreter=interpreter, profile=load_profile_option(profile), policy=policy_path)
     console.print(f"已生成带按钮的工作簿「{path}」。首次打开时请点“启用内容”（启用宏）；"
                   f"若提示宏已被阻止，请在文件上点右键-属性-勾选“解除锁定”。")
 
@@ -523,48 +563,36 @@ def excel_install(ledger, output, interpreter, profile):
 @main.command()
 @ledger_options
 @as_of_option
-@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="自定义时限规则 (TOML，格式同内置 rules.toml)。")
-@click.option("--holidays", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="节假日文件 (.xlsx/.csv，列：日期、类型 休/班、名称)，补充或修改官方安排。")
-@click.option("--assume-weekends", is_flag=True, help="未收录节假日安排的年份按仅周末休息估算。")
-@click.option("--warn-days", type=click.IntRange(0, 60), default=5, show_default=True, help="剩余几天以内预警“临期”。")
-@click.option("--severe-days", type=click.IntRange(0, 365), default=30, show_default=True,
-              help="超期超过几天为“严重超期”。")
+@policy_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="写出加了 当前阶段/法定时限/剩余天数/预警/时限说明 列的台账副本 (.xlsx)。")
+              help="写出加了 当前阶段/法定期限/应办结日期/剩余天数/预警/时限说明 列的台账副本 (.xlsx)。")
 @json_option
-def deadlines(ledgers, sheet, profile, password, as_of, rules_path, holidays, assume_weekends, warn_days, severe_days,
-              output, as_json):
+def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json):
     """按《信访工作条例》分阶段计算法定时限，标出超期、临期（按法定节假日和调休计算）。"""
     import datetime as dt
 
     from rich.table import Table
 
-    from xfsheets.calendar import WorkCalendar
-    from xfsheets.deadlines import annotate, case_records, compute_deadlines
+    from xfsheets.deadlines import annotate, deadline_report
     from xfsheets.reader import read_ledgers
-    from xfsheets.rules import load_rules
 
     from xfsheets.outputs import MACRO_SUFFIXES, output_file
 
     if output:
-        output = output_file(output, inputs_of(ledgers, profile, rules_path, holidays), suffixes=MACRO_SUFFIXES)
+        output = output_file(output, inputs_of(ledgers, profile, policy_inputs(policy)), suffixes=MACRO_SUFFIXES)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
     as_of = as_of or dt.date.today()
-    calendar = WorkCalendar.official(holidays) if holidays else None
-    result = compute_deadlines(ledger, as_of=as_of, rules=load_rules(rules_path), calendar=calendar,
-                               warn_days=warn_days, severe_days=severe_days, assume_weekends=assume_weekends)
+    found = deadline_report(ledger, as_of=as_of, policy=policy)
+    result = found.result
     if output:
         annotate(ledger, result, output)
     frame = ledger.frame
     if as_json:
-        cases = case_records(ledger, result)
-        emit_json({"as_of": as_of.isoformat(), "cases": cases})
+        emit_json(found.to_dict())
     else:
         open_rows = result[~result["flag"].isin(["closed_on_time", "closed_late"])].sort_values("days_left", na_position="last")
         table = Table(title=f"未办结事项时限（截至 {as_of.isoformat()}）")
-        for col in ("行", "信访件编号", "阶段", "法定时限", "剩余天数", "预警"):
+        for col in ("行", "信访件编号", "阶段", "应办结日期", "剩余天数", "预警"):
             table.add_column(col)
         colours = {"overdue": "red", "severely_overdue": "bold red", "due_soon": "yellow", "on_track": "green"}
         for i in open_rows.index[:50]:
@@ -576,8 +604,8 @@ def deadlines(ledgers, sheet, profile, password, as_of, rules_path, holidays, as
         console.print(table)
         if len(open_rows) > 50:
             console.print(f"……另有 {len(open_rows) - 50} 件未列出（用 --json 或 -o 查看全部）")
-    counts = result["flag_label"].value_counts()
-    console.print("合计：" + "，".join(f"{k} {v} 件" for k, v in counts.items()) + (f"；已写出「{output}」" if output else ""))
+    console.print("合计：" + "，".join(f"{k} {v} 件" for k, v in found.counts().items())
+                  + f"（时限规则：{escape(policy.source)}）" + (f"；已写出「{output}」" if output else ""))
 
 
 def pd_isna(value) -> bool:
@@ -718,9 +746,10 @@ def calendar_import(notice, output, year, as_json):
 @ledger_options
 @json_option
 @as_of_option
+@policy_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="写出标注了问题单元格（红：错误，黄：警告，附批注）并附“检查结果”表的台账副本 (.xlsx)。")
-def check(ledgers, sheet, profile, password, as_json, as_of, output):
+def check(ledgers, sheet, profile, password, as_json, as_of, policy, output):
     """逐格检查台账是否填全、填对，按您台账中的行号和列字母列出问题。"""
     from rich.table import Table
 
@@ -731,10 +760,10 @@ def check(ledgers, sheet, profile, password, as_json, as_of, output):
     from xfsheets.outputs import MACRO_SUFFIXES, output_file
 
     if output:
-        output = output_file(output, inputs_of(ledgers, profile), suffixes=MACRO_SUFFIXES)
+        output = output_file(output, inputs_of(ledgers, profile, policy_inputs(policy)), suffixes=MACRO_SUFFIXES)
     prof = load_profile_option(profile)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=prof, password=password)
-    report = run_check(ledger, prof, as_of=as_of)
+    report = run_check(ledger, prof, as_of=as_of, policy=policy)
     if output:
         annotate(ledger, report, output)
     if as_json:

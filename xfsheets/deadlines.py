@@ -1,16 +1,20 @@
 """Deadlines and overdue flags by stage, on the official working-day calendar, explained.
 
-For every matter: the stage it is in (latest first: 复核 recheck, 复查 review, 办理 handle,
-受理告知 accept, 登记交办 register), the legal due date of that stage under the rule set
-(the start day is not counted; a calendar-day period whose last day is a rest day ends on
-the next working day; a working-day period ends on its Nth working day), the binding due
-date (an explicit 办理时限 in the ledger, as a 交办单 set it), days left, a flag and a
-Chinese explanation of how the date was worked out. Vectorised over day arrays.
+For every matter: the stage it is in (the policy's stages, latest first: 复核 recheck, 复查
+review, 办理 handle, 受理告知 accept, 登记交办 register, and any a user's policy adds), the
+legal due date of that stage (the start day is not counted; a calendar-day period whose
+nominal last day is a rest day ends on the next working day, the actual last day; a
+working-day period ends on its Nth working day), the binding due date (the earlier of the
+legal one and the ledger's 办理时限, which a 交办单 may set shorter but never longer;
+an approved extension the 办理时限 does not carry is named), days left, a flag, whether the
+matter is closed (the policy's one rule) and a Chinese explanation of how the date was
+worked out. Vectorised over day arrays.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,22 +22,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from xfsheets.calendar import ESTIMATE_MARK, WorkCalendar, missing_year_hint
+from xfsheets.calendar import ESTIMATE_MARK, WEEKDAYS, WorkCalendar, missing_year_hint
 from xfsheets.ledger import Ledger
-from xfsheets.rules import Rules, load_rules
-from xfsheets.schema import CLOSED_STATUSES, LABELS
+from xfsheets.policy import Policy, resolve as resolve_policy
+from xfsheets.schema import FIELD_BY_NAME, LABELS
 
 FLAG_LABELS = {
     "on_track": "正常", "due_soon": "临期", "overdue": "超期", "severely_overdue": "严重超期",
     "closed_on_time": "按期办结", "closed_late": "超期办结", "unknown": "无法判断",
 }
-STAGE_ORDER = ("recheck", "review", "handle", "accept", "register")
-BINDING_STAGES = ("accept", "handle")  # the 交办单's 办理时限 binds the assigned unit
 # The columns a deadline run owns in a ledger (the -o copy and the 计算时限 button), and their colours.
-DEADLINE_COLUMNS = ["当前阶段", "法定时限", "剩余天数", "预警", "时限说明"]
+DEADLINE_COLUMNS = ["当前阶段", "法定期限", "应办结日期", "剩余天数", "预警", "时限说明"]
+OVERDUE_FLAGS = ("overdue", "severely_overdue")
 FLAG_FILLS = {"overdue": "FFC7CE", "severely_overdue": "FF9999", "due_soon": "FFEB9C", "on_track": "C6EFCE"}
 RESULT_COLUMNS = ["stage", "stage_label", "start_field", "start_on", "limit", "legal_due_on", "due_on", "days_left",
-                  "working_days_left", "flag", "flag_label", "explain", "due_beyond_legal_limit", "estimated"]
+                  "working_days_left", "flag", "flag_label", "explain", "closed", "due_source", "due_beyond_legal_limit",
+                  "extension_not_in_ledger_due", "estimated"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -59,9 +63,14 @@ def _calendar_tables(cal: WorkCalendar) -> dict[str, np.ndarray]:
         reason = f"{names[0]}放假" if names else "周末"
         last = iso[j - 1][5:] if j - 1 > i else ""
         rng = f"{iso[i]} 至 {last}" if last else f"{iso[i]}"
-        roll[i] = f"；{rng} {reason}，顺延至 {iso[j]}"
+        roll[i] = f"；{rng} {reason}，顺延至实际期满日 {iso[j]}"
+    weekday = (cal.days.astype("int64") - 4) % 7  # 0 = Monday
+    mark = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(cal.is_work & (weekday >= 5)):
+        mark[i] = f"（星期{WEEKDAYS[weekday[i]]}，调休上班）"
     cal._tables = {"next_work": nxt, "iso": iso, "roll": roll,
-                   "iso_arrow": pa.array(iso.tolist(), pa.string()), "roll_arrow": pa.array(roll.tolist(), pa.string())}
+                   "iso_arrow": pa.array(iso.tolist(), pa.string()), "roll_arrow": pa.array(roll.tolist(), pa.string()),
+                   "mark_arrow": pa.array(mark.tolist(), pa.string())}
     return cal._tables
 
 
@@ -69,34 +78,46 @@ def _frame(ledger: Ledger | pd.DataFrame) -> pd.DataFrame:
     return ledger.frame if isinstance(ledger, Ledger) else ledger
 
 
-def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = None, rules: Rules | None = None,
-                      calendar: WorkCalendar | None = None, warn_days: int = 5, severe_days: int = 30,
-                      assume_weekends: bool = False, holidays: str | None = None) -> pd.DataFrame:
-    """One row per ledger row (same index): stage, due dates, days left, flag, explanation."""
+def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = None, policy: Policy | None = None,
+                      rules: Policy | None = None, calendar: WorkCalendar | None = None, warn_days: int | None = None,
+                      severe_days: int | None = None, assume_weekends: bool | None = None,
+                      holidays: str | None = None) -> pd.DataFrame:
+    """One row per ledger row (same index): stage, due dates, days left, flag, explanation.
+
+    ``policy`` (or its old name ``rules``) gives the stages, thresholds, status sets and
+    calendar; the other keywords are command-line choices that override the policy's."""
     f = _frame(ledger)
-    rules = rules or load_rules()
-    cal = calendar or default_calendar(str(holidays) if holidays else None)
+    policy = resolve_policy(policy or rules).with_options(holidays=holidays, assume_weekends=assume_weekends,
+                                                          warn_days=warn_days, severe_days=severe_days)
+    assume_weekends = policy.assume_weekends
+    warn_days, severe_days = policy.thresholds.warn_days, policy.thresholds.severe_days
+    cal = calendar or policy.calendar()
     tables = _calendar_tables(cal)
     as_of = as_of or dt.date.today()
     n = len(f)
     index = f.index
+    order = policy.order
+    stages = [policy[k] for k in order]
+    none = len(order)
 
-    # Stage: the latest one the matter has reached.
-    # Integer codes (position in STAGE_ORDER, len(STAGE_ORDER) = none) keep the arrays numeric.
-    conditions = [f[rules[k].start].notna().to_numpy() for k in STAGE_ORDER]
-    code = np.select(conditions, list(range(len(STAGE_ORDER))), default=len(STAGE_ORDER)).astype("int64")
-    in_stage = [code == k for k in range(len(STAGE_ORDER))]
-    dates = {k: f[k].to_numpy(dtype="datetime64[D]") for k in {rules[s].start for s in STAGE_ORDER}
-             | {rules[s].end for s in STAGE_ORDER}}
+    # Stage: the latest one (highest order) the matter has reached; a stage that applies only
+    # with some statuses (简易办理) is reached only while the status is one of them.
+    status_values = f["status"] if "status" in f.columns else pd.Series(None, index=index, dtype=object)
+    conditions = [f[s.start].notna().to_numpy() & (status_values.isin(s.statuses).to_numpy() if s.only_with_status
+                                                   else True) for s in stages]
+    code = np.select(conditions, list(range(none)), default=none).astype("int64") if stages else \
+        np.full(n, none, dtype="int64")
+    in_stage = [code == k for k in range(none)]
+    dates = {k: f[k].to_numpy(dtype="datetime64[D]") for k in {s.start for s in stages} | {s.end for s in stages}}
     nat = np.datetime64("NaT", "D")
-    start = np.select(in_stage, [dates[rules[k].start] for k in STAGE_ORDER], nat)
-    end = np.select(in_stage, [dates[rules[k].end] for k in STAGE_ORDER], nat)
-    days = np.array([rules[k].days for k in STAGE_ORDER] + [0], dtype="int64")[code]
-    workday = np.array([rules[k].counting == "workday" for k in STAGE_ORDER] + [False])[code]
+    start = np.select(in_stage, [dates[s.start] for s in stages], nat)
+    end = np.select(in_stage, [dates[s.end] for s in stages], nat)
+    days = np.array([s.days for s in stages] + [0], dtype="int64")[code]
+    workday = np.array([s.counting == "workday" for s in stages] + [False])[code]
+    max_ext = np.array([s.max_extension if s.extension_field else 0 for s in stages] + [0], dtype="int64")[code]
     ext = np.zeros(n, dtype="int64")
     ext_over = np.zeros(n, dtype=bool)
-    for k, key in enumerate(STAGE_ORDER):
-        s = rules[key]
+    for k, s in enumerate(stages):
         if s.extension_field:
             m = in_stage[k]
             e = f[s.extension_field].fillna(0).astype("int64").to_numpy()
@@ -104,29 +125,32 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
             ext = np.where(m, np.clip(e, 0, s.max_extension), ext)
     total = days + ext
 
-    # Legal due date, on the day arrays.
+    # Legal due date, on the day arrays (with the extension, and without it to tell a stale 办理时限).
     start_idx = (start - cal.origin).astype("int64")
     has_start = ~np.isnat(start)
     ok = has_start & (start_idx >= 0) & (start_idx < len(cal.days) - 400)
     si = np.where(ok, start_idx, 0)
-    raw_idx = si + total  # calendar-day end before rolling
-    due_idx = np.where(workday,
-                       np.searchsorted(cal.cum_work, cal.cum_work[si] + total, side="left"),
-                       tables["next_work"][np.minimum(raw_idx, len(cal.days) - 1)])
-    due_idx = np.minimum(due_idx, len(cal.days) - 1)
-    known = cal.known[si] & cal.known[np.minimum(raw_idx, len(cal.days) - 1)] & cal.known[due_idx]
+    raw_idx, due_idx = _due_index(cal, tables, si, total, workday)
+    known = cal.known[si] & cal.known[raw_idx] & cal.known[due_idx]
     usable = ok & (known | assume_weekends)
     legal_due = np.where(usable, cal.origin + due_idx, np.datetime64("NaT")).astype("datetime64[D]")
+    _, plain_idx = _due_index(cal, tables, si, days, workday)
+    plain_due = np.where(usable & (ext > 0), cal.origin + plain_idx, np.datetime64("NaT")).astype("datetime64[D]")
 
-    # The 交办单's 办理时限 binds while the matter is with the assigned unit.
+    # The 交办单's 办理时限 can shorten a stage that lets it bind, never lengthen the legal limit
+    # (《信访工作条例》第三十四条): the binding date is the earlier of the two. An approved extension
+    # the 办理时限 does not carry (still at the old date or before) is named, and the extension binds.
     ledger_due = f["due_on"].to_numpy(dtype="datetime64[D]")
-    binding = np.isin(code, [STAGE_ORDER.index(k) for k in BINDING_STAGES]) & ~np.isnat(ledger_due)
+    binds = np.array([s.ledger_due_binds for s in stages] + [False])[code]
+    has_ledger = binds & ~np.isnat(ledger_due)
+    stale = has_ledger & (ext > 0) & ~np.isnat(plain_due) & (ledger_due <= plain_due)
+    binding = has_ledger & ~stale & (np.isnat(legal_due) | (ledger_due <= legal_due))
+    beyond = has_ledger & ~stale & ~np.isnat(legal_due) & (ledger_due > legal_due)
     due = np.where(binding, ledger_due, legal_due)
-    beyond = binding & ~np.isnat(legal_due) & (ledger_due > legal_due)
 
     # Never invent a deadline: a date or 延期天数 the matter's stage needs that is missing
     # (column absent, cell blank, or typed unreadably) makes the flag unknown, with the reason.
-    reasons = _cannot_tell(ledger, f, rules, code)
+    reasons = _cannot_tell(ledger, f, policy, code)
     blocked = np.zeros(n, dtype=bool)
     if reasons:
         blocked[list(reasons)] = True
@@ -134,12 +158,12 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
         due = np.where(blocked, np.datetime64("NaT"), due).astype("datetime64[D]")
         binding &= ~blocked
         beyond &= ~blocked
+        stale &= ~blocked
 
-    # Flags.
+    # Flags: the one open/closed rule of the policy.
     as_of64 = np.datetime64(as_of, "D")
-    status_closed = f["status"].isin(CLOSED_STATUSES).to_numpy()
-    closed = ~np.isnat(end) | (status_closed & np.isin(code, [STAGE_ORDER.index(k) for k in ("handle", "accept",
-                                                                                                "register")]))
+    stage_names = np.array(list(order) + [""], dtype=object)
+    closed = policy.closed_mask(f, stage_names[code])
     closed_no_date = closed & np.isnat(end)
     has_due = ~np.isnat(due)
     days_left = np.where(has_due, (due - as_of64).astype("int64"), 0)
@@ -154,7 +178,6 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
     fcode[done & (end <= due)] = F["closed_on_time"]
     fcode[done & (end > due)] = F["closed_late"]
     flag_names = np.array(list(FLAG_LABELS), dtype=object)
-    stage_names = np.array(list(STAGE_ORDER) + [""], dtype=object)
 
     ai = int((as_of64 - cal.origin).astype("int64"))
     due_i = np.where(has_due, (due - cal.origin).astype("int64"), 0).clip(0, len(cal.days) - 1)
@@ -163,35 +186,34 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
 
     # Rows that share every input of the explanation share its text: build each distinct one once.
     per_row = dict(stage=code, start=start, si=si, raw_idx=raw_idx, due_idx=due_idx, total=total, ext=ext,
-                   ext_over=ext_over, workday=workday, ok=ok, known=known, legal_due=legal_due, ledger_due=ledger_due,
-                   binding=binding, beyond=beyond, end=end, closed=closed, closed_no_date=closed_no_date, flag=fcode,
-                   days_left=days_left)
+                   ext_over=ext_over, max_ext=max_ext, workday=workday, ok=ok, known=known, legal_due=legal_due,
+                   ledger_due=ledger_due, plain_due=plain_due, binding=binding, beyond=beyond, stale=stale, due=due,
+                   end=end, closed=closed, closed_no_date=closed_no_date, flag=fcode, days_left=days_left,
+                   status=status_values.to_numpy(dtype=object))
     first, inverse = _distinct_rows(per_row)
     distinct = {k: v[first] for k, v in per_row.items()}
     distinct["stage"], distinct["flag"] = stage_names[distinct["stage"]], flag_names[distinct["flag"]]
-    explain = pc.take(_explain(rules=rules, cal=cal, tables=tables, assume_weekends=assume_weekends, as_of=as_of,
-                               **distinct), pa.array(inverse))
+    explain = pc.take(_explain(policy=policy, order=order, cal=cal, tables=tables, assume_weekends=assume_weekends,
+                               as_of=as_of, **distinct), pa.array(inverse))
     if reasons:
         texts = explain.to_numpy(zero_copy_only=False).astype(object)
         for pos, why in reasons.items():
             texts[pos] = "无法判断：" + why
         explain = pa.array(texts.tolist(), pa.string())
 
-    keys = list(STAGE_ORDER)
-
     def by_stage(values: list) -> pd.Series:
         return pd.Series(np.array(values + [None], dtype=object)[code], index=index, dtype=object)
 
-    limit = by_stage([rules[k].limit_text for k in keys])
+    limit = by_stage([s.limit_text for s in stages])
     if (ext > 0).any():
         extended = ext > 0
         limit[extended] = limit[extended] + "+延期" + pd.Series(ext[extended], index=limit.index[extended]).astype(str) + "日"
     flag = flag_names[fcode]
     flag_label = np.array(list(FLAG_LABELS.values()), dtype=object)[fcode]
     out = pd.DataFrame({
-        "stage": by_stage(keys),
-        "stage_label": by_stage([rules[k].label for k in keys]),
-        "start_field": by_stage([rules[k].start for k in keys]),
+        "stage": by_stage(list(order)),
+        "stage_label": by_stage([s.label for s in stages]),
+        "start_field": by_stage([s.start for s in stages]),
         "start_on": start.astype("datetime64[ns]"),
         "limit": limit,
         "legal_due_on": legal_due.astype("datetime64[ns]"),
@@ -201,11 +223,61 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
         "flag": pd.Series(flag, index=index, dtype=object),
         "flag_label": pd.Series(flag_label, index=index, dtype=object),
         "explain": pd.arrays.ArrowStringArray(explain) if hasattr(pd.arrays, "ArrowStringArray") else explain.to_pandas(),
+        "closed": closed,
+        "due_source": pd.Series(np.where(binding, "ledger", np.where(has_due, "legal", None)), index=index, dtype=object),
         "due_beyond_legal_limit": beyond,
+        "extension_not_in_ledger_due": stale,
         # 预估: a date rests on the estimate of a year no schedule covers (--assume-weekends)
         "estimated": ok & ~known & ~blocked & bool(assume_weekends),
     }, index=index)
     return out[RESULT_COLUMNS]
+
+
+def _due_index(cal: WorkCalendar, tables: dict, si: np.ndarray, total: np.ndarray,
+               workday: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(nominal last day, actual due day) as day indexes: a 日 period's nominal end rolls to the
+    next working day; a 工作日 period ends on its Nth working day."""
+    last = len(cal.days) - 1
+    raw_idx = np.minimum(si + total, last)
+    due_idx = np.where(workday, np.searchsorted(cal.cum_work, cal.cum_work[si] + total, side="left"),
+                       tables["next_work"][raw_idx])
+    return raw_idx, np.minimum(due_idx, last)
+
+
+@dataclass
+class DeadlineReport:
+    """What ``deadlines`` found: the per-row result (same index as the ledger), the day it was
+    judged on and the policy it followed; ``to_dict()`` is the ``deadlines --json`` document."""
+
+    ledger: Ledger
+    result: pd.DataFrame
+    as_of: dt.date
+    policy: Policy
+
+    def counts(self) -> dict[str, int]:
+        """Flag label -> number of matters, in FLAG_LABELS order."""
+        counts = self.result["flag"].value_counts()
+        return {label: int(counts[flag]) for flag, label in FLAG_LABELS.items() if flag in counts}
+
+    def figures(self) -> dict[str, int]:
+        """Open, overdue (both degrees, open matters) and closed matters: the same figures the
+        summary, the slips and the zero report show."""
+        closed = self.result["closed"].to_numpy(dtype=bool)
+        overdue = self.result["flag"].isin(OVERDUE_FLAGS).to_numpy()
+        return {"open": int((~closed).sum()), "overdue": int((overdue & ~closed).sum()), "closed": int(closed.sum())}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "policy": self.policy.source, "figures": self.figures(),
+                "cases": case_records(self.ledger, self.result)}
+
+
+def deadline_report(ledger: Ledger, *, as_of: dt.date | None = None, policy: Policy | None = None,
+                    **options: Any) -> DeadlineReport:
+    """:func:`compute_deadlines` wrapped with what it was judged on (``to_dict()`` for --json)."""
+    as_of = as_of or dt.date.today()
+    policy = resolve_policy(policy)
+    return DeadlineReport(ledger=ledger, result=compute_deadlines(ledger, as_of=as_of, policy=policy, **options),
+                          as_of=as_of, policy=policy)
 
 
 def case_records(ledger: Ledger, result: pd.DataFrame) -> list[dict[str, Any]]:
@@ -226,22 +298,21 @@ def case_records(ledger: Ledger, result: pd.DataFrame) -> list[dict[str, Any]]:
     table = pd.DataFrame({
         "file": text(frame["_file"]), "sheet": text(frame["_sheet"]), "row": ints(frame["_row"]),
         "case_id": text(frame["case_id"]) if "case_id" in frame else None,
-        "stage": text(result["stage"]), "start_on": iso(result["start_on"]), "limit": text(result["limit"]),
-        "due_on": iso(result["due_on"]), "days_left": ints(result["days_left"]),
+        "stage": text(result["stage"]), "stage_label": text(result["stage_label"]),
+        "start_on": iso(result["start_on"]), "limit": text(result["limit"]),
+        "legal_due_on": iso(result["legal_due_on"]), "due_on": iso(result["due_on"]),
+        "due_source": text(result["due_source"]), "days_left": ints(result["days_left"]),
         "working_days_left": ints(result["working_days_left"]), "flag": text(result["flag"]),
+        "flag_label": text(result["flag_label"]), "closed": result["closed"].astype(bool),
         "explain": text(result["explain"]),
         "due_beyond_legal_limit": result["due_beyond_legal_limit"].fillna(False).astype(bool),
+        "extension_not_in_ledger_due": result["extension_not_in_ledger_due"].fillna(False).astype(bool),
         "estimated": result["estimated"].fillna(False).astype(bool) if "estimated" in result else False,
     }, index=result.index)
     return table.to_dict("records")
 
 
-# What a status says about the stage a matter has reached (so the date that starts it is needed).
-STATUS_STAGE = {"已交办": "accept", "已转送": "accept", "已受理": "handle", "办理中": "handle", "延期办理": "handle",
-                "复查中": "review", "复核中": "recheck"}
-
-
-def _cannot_tell(ledger: Ledger | pd.DataFrame, f: pd.DataFrame, rules: Rules, code: np.ndarray) -> dict[int, str]:
+def _cannot_tell(ledger: Ledger | pd.DataFrame, f: pd.DataFrame, policy: Policy, code: np.ndarray) -> dict[int, str]:
     """Row position -> why its deadline cannot be told (Chinese), for the rows whose stage needs a
     date or 延期天数 that the ledger lacks, left blank, or holds in a form that cannot be read."""
     from xfsheets.normalize import display_value, is_blank, is_na_mark
@@ -249,6 +320,8 @@ def _cannot_tell(ledger: Ledger | pd.DataFrame, f: pd.DataFrame, rules: Rules, c
     raw = ledger.raw if isinstance(ledger, Ledger) else None
     out: dict[int, str] = {}
     rows = f["_row"].to_numpy() if "_row" in f.columns else None
+    order = policy.order
+    none = len(order)
 
     def where(field: str, pos: int) -> str:
         if not isinstance(ledger, Ledger) or rows is None:
@@ -268,8 +341,7 @@ def _cannot_tell(ledger: Ledger | pd.DataFrame, f: pd.DataFrame, rules: Rules, c
         return None if is_blank(v) or is_na_mark(v) else v
 
     # 1. A date typed but unreadable, for the stage the row would otherwise be in or a later one.
-    fields = [rules[k].start for k in STAGE_ORDER] + [s.extension_field for k in STAGE_ORDER
-                                                      for s in [rules[k]] if s.extension_field]
+    fields = [policy[k].start for k in order] + [policy[k].extension_field for k in order if policy[k].extension_field]
     if raw is not None:
         for field in dict.fromkeys(fields):
             if field not in raw.columns:
@@ -279,42 +351,45 @@ def _cannot_tell(ledger: Ledger | pd.DataFrame, f: pd.DataFrame, rules: Rules, c
                 v = typed(field, pos)
                 if v is None or pos in out:
                     continue
-                kind = "天数" if field == "extension_days" else "日期"
+                kind = "天数" if FIELD_BY_NAME[field].kind == "int" else "日期"
                 out[pos] = (f"“{LABELS[field]}”{where(field, pos)}填写的「{display_value(v)}」无法识别为{kind}，"
                             f"无法计算时限：请改成{'数字，如 30' if kind == '天数' else ' 2026-03-05 这样的日期'}")
+    if "status" not in f.columns or not order:
+        return out
     # 2. The status says the matter reached a stage whose start date is missing.
     status = f["status"].to_numpy(dtype=object)
-    later = [rules[k].start for k in ("accept", "handle")]
-    register = STAGE_ORDER.index("register")
-    stage_of_status = f["status"].map({st: STAGE_ORDER.index(k) for st, k in STATUS_STAGE.items()}).to_numpy(dtype=float)
-    handle = STAGE_ORDER.index("handle")
-    ext_field = rules["handle"].extension_field
-    candidates = (((code > stage_of_status) & (code != len(STAGE_ORDER)))  # NaN compares False
-                  | ((status == "延期办理") & (code == handle)
-                     & (f[ext_field].isna().to_numpy() if ext_field else False))
-                  | (f["status"].isin(CLOSED_STATUSES).to_numpy() & (code == register)))
+    status_stage = policy.status_stage()
+    stage_of_status = f["status"].map({st: order.index(k) for st, k in status_stage.items()}).to_numpy(dtype=float)
+    first = len(order) - 1  # the earliest stage (登记交办)
+    later = list(dict.fromkeys(policy[k].start for k in order[:-1] if policy[k].closed_status_ends))
+    ext_status = {policy[k].extension_status: k for k in order if policy[k].extension_field and policy[k].extension_status}
+    ext_missing = np.zeros(len(f), dtype=bool)
+    for st, k in ext_status.items():
+        ext_missing |= (status == st) & (code == order.index(k)) & f[policy[k].extension_field].isna().to_numpy()
+    closed_first = f["status"].isin(policy.closed_statuses).to_numpy() & (code == first) & bool(later)
+    candidates = (((code > stage_of_status) & (code != none))  # NaN compares False
+                  | ext_missing | closed_first)
     for pos in np.flatnonzero(candidates):
-        key = STATUS_STAGE.get(status[pos])
-        if key is None and status[pos] in CLOSED_STATUSES and code[pos] == register and pos not in out \
-                and not any(has_column(c, pos) for c in later):
-            out[pos] = (f"办理状态为“{status[pos]}”，但台账没有“{LABELS[later[0]]}”“{LABELS[later[1]]}”列，"
-                        "无法判断是否按期办结：请在台账中加上这两列并填写")
+        key = status_stage.get(status[pos])
+        if key is None and closed_first[pos] and pos not in out and not any(has_column(c, pos) for c in later):
+            out[pos] = (f"办理状态为“{status[pos]}”，但台账没有{''.join(f'“{LABELS[c]}”' for c in later)}列，"
+                        f"无法判断是否按期办结：请在台账中加上{'这两列' if len(later) == 2 else '这些列'}并填写")
             continue
-        if key is None or pos in out or code[pos] == len(STAGE_ORDER):  # no date at all: said elsewhere
+        if key is None or pos in out or code[pos] == none:  # no date at all: said elsewhere
             continue
-        need = rules[key].start
-        if code[pos] > STAGE_ORDER.index(key):
+        stage = policy[key]
+        need = stage.start
+        if code[pos] > order.index(key):
             if not has_column(need, pos):
-                out[pos] = (f"办理状态为“{status[pos]}”，但台账没有“{LABELS[need]}”列，无法确定{rules[key].label}阶段的时限："
+                out[pos] = (f"办理状态为“{status[pos]}”，但台账没有“{LABELS[need]}”列，无法确定{stage.label}阶段的时限："
                             f"请在台账中加上“{LABELS[need]}”列并填写")
             else:
                 out[pos] = (f"办理状态为“{status[pos]}”，但“{LABELS[need]}”{where(need, pos)}未填写，"
-                            f"无法确定{rules[key].label}阶段的时限：请填写“{LABELS[need]}”")
-        elif status[pos] == "延期办理" and code[pos] == STAGE_ORDER.index(key) and rules[key].extension_field:
-            ext = rules[key].extension_field
-            if pd.isna(f[ext].iat[pos]):
-                out[pos] = (f"办理状态为“延期办理”，但“{LABELS[ext]}”{where(ext, pos) if has_column(ext, pos) else ''}"
-                            f"{'未填写' if has_column(ext, pos) else '列不存在'}，无法确定延期后的时限：请填写批准的延期天数")
+                            f"无法确定{stage.label}阶段的时限：请填写“{LABELS[need]}”")
+        elif ext_missing[pos]:
+            ext = stage.extension_field
+            out[pos] = (f"办理状态为“{status[pos]}”，但“{LABELS[ext]}”{where(ext, pos) if has_column(ext, pos) else ''}"
+                        f"{'未填写' if has_column(ext, pos) else '列不存在'}，无法确定延期后的时限：请填写批准的延期天数")
     return out
 
 
@@ -333,9 +408,9 @@ def _distinct_rows(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarra
     return first, inverse
 
 
-def _explain(*, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, ext, ext_over, workday, ok, known,
-             assume_weekends, legal_due, ledger_due, binding, beyond, end, closed, closed_no_date, flag, days_left,
-             as_of) -> pa.Array:
+def _explain(*, policy, order, cal, tables, stage, start, si, raw_idx, due_idx, total, ext, ext_over, max_ext, workday,
+             ok, known, assume_weekends, legal_due, ledger_due, plain_due, binding, beyond, stale, due, end, closed,
+             closed_no_date, flag, days_left, status, as_of) -> pa.Array:
     """The Chinese explanation of every row, assembled column-wise with Arrow string kernels
     from per-day lookup tables (a Python loop or object-array concatenation costs seconds
     on a million rows)."""
@@ -346,7 +421,7 @@ def _explain(*, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, e
 
     def when(mask: np.ndarray, *parts) -> pa.Array:
         if not mask.any():
-            return pa.array(np.full(n, "", dtype=object), pa.string()) if False else pa.nulls(n, pa.string()).fill_null("")
+            return pa.nulls(n, pa.string()).fill_null("")
         joined = pc.binary_join_element_wise(*[p if isinstance(p, (pa.Array, pa.ChunkedArray)) else pa.scalar(p)
                                                for p in parts], "")
         return pc.if_else(pa.array(mask), joined, blank)
@@ -354,26 +429,37 @@ def _explain(*, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, e
     def day(idx: np.ndarray) -> pa.Array:
         return pc.take(iso, pa.array(np.clip(idx, 0, last)))
 
+    def mark(idx: np.ndarray) -> pa.Array:  # （星期日，调休上班） on a make-up workday
+        return pc.take(tables["mark_arrow"], pa.array(np.clip(idx, 0, last)))
+
     def num(values: np.ndarray) -> pa.Array:
         return pc.cast(pa.array(values), pa.string())
 
-    code = np.full(n, len(STAGE_ORDER), dtype="int64")
-    for k, key in enumerate(STAGE_ORDER):
+    def date_text(values: np.ndarray, mask: np.ndarray) -> pa.Array:
+        # a ledger date may lie outside the calendar's span (a typo such as 2206): format it directly
+        out = np.full(n, "", dtype=object)
+        out[mask] = np.datetime_as_string(values[mask], unit="D")
+        return pa.array(out, pa.string())
+
+    def index_of(values: np.ndarray) -> np.ndarray:
+        return np.where(np.isnat(values), 0, (values - cal.origin).astype("int64"))
+
+    code = np.full(n, len(order), dtype="int64")
+    for k, key in enumerate(order):
         code[stage == key] = k
-    prefix = pa.array([f"{rules[k].label}阶段：自{LABELS[rules[k].start]} " for k in STAGE_ORDER] + [""])
-    article = pa.array([f" 起算（当日不计），依{rules[k].article}，时限{rules[k].limit_text}" for k in STAGE_ORDER] + [""])
+    stages = [policy[k] for k in order]
+    prefix = pa.array([f"{s.label}阶段：自{LABELS[s.start]} " for s in stages] + [""])
+    article = pa.array([f" 起算（当日不计），依{s.article or '本地规定'}，时限{s.limit_text}" for s in stages] + [""])
     codes = pa.array(code)
     has = stage != ""
     as_of_text = f"；截至 {as_of.isoformat()} "
     unknown_year = has & ok & ~known
     years = cal.year_of[np.minimum(raw_idx, last)]
     missing = np.where(cal.known[np.clip(si, 0, last)], years, cal.year_of[np.clip(si, 0, last)])
-    # the ledger's own 办理时限 may lie outside the calendar's span (a typo such as 2206): format it directly
-    ledger_text = np.full(n, "", dtype=object)
-    ledger_text[binding] = np.datetime_as_string(ledger_due[binding], unit="D")
-    ledger_text = pa.array(ledger_text, pa.string())
-    legal_idx = np.where(np.isnat(legal_due), 0, (legal_due - cal.origin).astype("int64"))
-    end_idx = np.where(np.isnat(end), 0, (end - cal.origin).astype("int64"))
+    ledger_text = date_text(ledger_due, binding | beyond | stale)
+    status_text = pa.array(np.where(pd.isna(status), "", status).astype(object).tolist(), pa.string())
+    counted = has & ok & (known | assume_weekends)
+    rolled = counted & ~workday & (raw_idx != due_idx)
     open_known = ~closed & np.isin(flag, ("on_track", "due_soon", "overdue", "severely_overdue"))
     done = np.isin(flag, ("closed_on_time", "closed_late"))
     segments = [
@@ -382,22 +468,33 @@ def _explain(*, rules, cal, tables, stage, start, si, raw_idx, due_idx, total, e
         when(has & ~ok, pa.array(np.datetime_as_string(start, unit="D").astype(object), pa.string())),  # as typed, never a fallback
         pc.take(article, codes),
         when(has & (ext > 0), "，延期", num(ext), "日"),
-        when(ext_over, "（延期超过30日上限，按30日计）"),
+        when(ext_over, "（延期超过", num(max_ext), "日上限，按", num(max_ext), "日计）"),
         # an unknown year's end date is given only as an estimate that was asked for
-        when(has & ok & ~workday, "，期满日 ", day(raw_idx)),
-        when(has & ok & ~workday & (known | assume_weekends), pc.take(tables["roll_arrow"], pa.array(np.clip(raw_idx, 0, last)))),
-        when(has & ok & workday & (known | assume_weekends), "，第", num(total), "个工作日为 ", day(due_idx)),
+        when(has & ok & ~workday & ~rolled, "，期满日 ", day(raw_idx)),
+        when(has & ok & ~workday & ~rolled & counted, mark(raw_idx)),
+        when(rolled, "，名义期满日 ", day(raw_idx), pc.take(tables["roll_arrow"], pa.array(raw_idx)), mark(due_idx)),
+        when(counted & workday, "，第", num(total), "个工作日为 ", day(due_idx), mark(due_idx)),
         when(unknown_year, "（", num(missing), "年放假安排未收录，按周末和法定节假日估算，结果为", ESTIMATE_MARK, "）")
         if assume_weekends else
         when(unknown_year, "；但", _by_year(cal, missing, cal.missing_year_reason), "，无法确定期满日：",
              _by_year(cal, missing, missing_year_hint), "；或加 --assume-weekends 按周末和法定节假日估算（", ESTIMATE_MARK, "）"),
-        when(binding, "；台账“办理时限”为 ", ledger_text, "，以此为准"),
-        when(beyond, "（晚于法定期满日 ", day(legal_idx), "）"),
-        when(open_known & (days_left >= 0), as_of_text, "剩余 ", num(days_left), " 天"),
+        # which date binds: the legal one, or the 交办单's earlier 办理时限
+        when(binding & ~np.isnat(legal_due) & (ledger_due < legal_due), "；台账“办理时限”为 ", ledger_text,
+             "，早于法定期满日，以办理时限为准"),
+        when(binding & ~np.isnat(legal_due) & (ledger_due == legal_due), "；台账“办理时限”为 ", ledger_text,
+             "，与法定期满日相同"),
+        when(binding & np.isnat(legal_due), "；台账“办理时限”为 ", ledger_text, "，以此为准"),
+        when(beyond, "；台账“办理时限”为 ", ledger_text, "，晚于法定期满日 ", day(index_of(legal_due)),
+             "：交办单指定的期限只能缩短、不能延长法定期限，以法定期满日为准，请核对办理时限"),
+        when(stale, "；已批准延期 ", num(ext), " 日，但台账“办理时限”仍为延期前的 ", ledger_text,
+             "，未随延期更新：按延期后的 ", day(index_of(legal_due)), " 计算，请把办理时限改为该日"),
+        when(open_known & (days_left > 0), as_of_text, "剩余 ", num(days_left), " 天"),
+        when(open_known & (days_left == 0), as_of_text, "今日到期"),
         when(open_known & (days_left < 0), as_of_text, "已超期 ", num(-days_left), " 天"),
-        when(done & (flag == "closed_on_time"), "；已于 ", day(end_idx), " 按期办结"),
-        when(done & (flag == "closed_late"), "；已于 ", day(end_idx), " 办结，已超期"),
-        when(closed_no_date, "；状态为已办结，但未填写办结日期，无法判断是否按期"),
+        when(done & (flag == "closed_on_time"), "；已于 ", day(index_of(end)), " 按期办结"),
+        when(done & (flag == "closed_late"), "；已于 ", day(index_of(end)), " 办结，已超期"),
+        when(closed_no_date, "；办理状态为“", status_text, "”，但未填写", pa.array(
+            [LABELS[s.end] for s in stages] + ["办结日期"]).take(codes), "，无法判断是否按期"),
         when(has & ~ok, "；起算日期超出日历范围（2000-2040年），无法计算"),
     ]
     text = pc.binary_join_element_wise(*segments, "")
@@ -409,6 +506,24 @@ def _by_year(cal: WorkCalendar, years: np.ndarray, text) -> pa.Array:
     lo, hi = cal.span_years
     table = pa.array([text(y) for y in range(lo, hi + 1)], pa.string())
     return pc.take(table, pa.array(np.clip(years, lo, hi) - lo))
+
+
+def stage_due(starts: pd.Series, stage: Any, policy: Policy | None = None,
+              calendar: WorkCalendar | None = None) -> pd.Series:
+    """Due dates of ``stage``'s period from each start (start not counted; a 日 period's rest-day
+    end rolls on, a 工作日 period ends on its Nth working day), on the policy's calendar; NaT where
+    the start is missing or the needed year is not covered (unless the policy estimates it)."""
+    policy = resolve_policy(policy)
+    cal = calendar or policy.calendar()
+    tables = _calendar_tables(cal)
+    idx = cal.indexes(starts)
+    ok = idx >= 0
+    si = np.where(ok, idx, 0)
+    total = np.full(len(si), stage.days, dtype="int64")
+    raw, due = _due_index(cal, tables, si, total, np.full(len(si), stage.counting == "workday"))
+    good = ok & ((cal.known[si] & cal.known[raw] & cal.known[due]) | policy.assume_weekends)
+    values = np.where(good, cal.origin + due, np.datetime64("NaT")).astype("datetime64[ns]")
+    return pd.Series(values, index=starts.index)
 
 
 def calendar_due(starts: pd.Series, days: int, calendar: WorkCalendar | None = None) -> pd.Series:
@@ -507,8 +622,9 @@ def annotate(ledger: Ledger, result: pd.DataFrame, out_path) -> Any:
                 return target
 
             put("当前阶段", result.at[i, "stage_label"])
-            d = result.at[i, "due_on"]
-            put("法定时限", None if pd.isna(d) else d.to_pydatetime()).number_format = "yyyy-mm-dd"
+            for name, col in (("法定期限", "legal_due_on"), ("应办结日期", "due_on")):
+                d = result.at[i, col]
+                put(name, None if pd.isna(d) else d.to_pydatetime()).number_format = "yyyy-mm-dd"
             left = result.at[i, "days_left"]
             put("剩余天数", None if pd.isna(left) else int(left))
             colour = FLAG_FILLS.get(result.at[i, "flag"])
@@ -516,7 +632,8 @@ def annotate(ledger: Ledger, result: pd.DataFrame, out_path) -> Any:
                                                           else PatternFill(fill_type=None))
             put("时限说明", result.at[i, "explain"])
         ws.column_dimensions[get_column_letter(cols["时限说明"])].width = 80
-        ws.column_dimensions[get_column_letter(cols["法定时限"])].width = 12
+        for name in ("法定期限", "应办结日期"):
+            ws.column_dimensions[get_column_letter(cols[name])].width = 12
         last_col = max(last_used, max(cols.values()))
         last_row = int(rows.max()) if len(rows) else header_row
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{last_row}"

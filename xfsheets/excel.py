@@ -5,6 +5,11 @@ same core function the CLI calls -> write back only what the button owns (highli
 notes on bad cells and the 检查结果 sheet; the deadline columns; files in a folder beside
 the ledger). Errors show as a Chinese message box, never a traceback window.
 
+The buttons follow the bureau's own ledger profile and policy: ``xfsheets excel install
+--profile P --policy R`` records their paths in the workbook's ``xlwings.conf`` sheet (rows
+``XFSHEETS_PROFILE`` and ``XFSHEETS_POLICY``, a relative path meaning the workbook's folder);
+a clerk may also type them there by hand. Without them, the built-in ones apply.
+
 Debug from plain Python::
 
     import xlwings as xw, xfsheets.excel as x
@@ -27,6 +32,9 @@ RESULTS_SHEET = "检查结果"
 OWN_SHEETS = {RESULTS_SHEET, "xfsheets", "xlwings.conf", "_xlwings.conf"}
 OUTPUT_FOLDER = "xfsheets输出"
 TITLE = "xfsheets"
+CONF_SHEETS = ("xlwings.conf", "_xlwings.conf")
+PROFILE_KEY = "XFSHEETS_PROFILE"
+POLICY_KEY = "XFSHEETS_POLICY"
 
 
 def _xw():
@@ -75,12 +83,47 @@ def sheet_rows(sheet) -> list[list[Any]]:
     return [[] for _ in range(r0 - 1)] + [pad + list(row) for row in values]
 
 
+def book_settings(book) -> dict[str, str]:
+    """Key -> value rows of the book's xlwings.conf sheet (where install records the profile and
+    policy the buttons use)."""
+    names = [s.name for s in book.sheets]
+    for name in CONF_SHEETS:
+        if name in names:
+            rows = book.sheets[name].used_range.options(ndim=2).value or []
+            return {str(r[0]).strip(): str(r[1]).strip() for r in rows
+                    if r and len(r) > 1 and r[0] not in (None, "") and r[1] not in (None, "")}
+    return {}
+
+
+def _setting_path(book, value: str) -> Path:
+    path = Path(value)
+    if not path.is_absolute() and os.path.isabs(book.fullname):
+        path = Path(book.fullname).parent / path
+    return path
+
+
+def book_profile(book):
+    """The ledger profile recorded for this book (None: the built-in one)."""
+    from xfsheets.schema import load_profile
+
+    value = book_settings(book).get(PROFILE_KEY)
+    return load_profile(_setting_path(book, value)) if value else None
+
+
+def book_policy(book):
+    """The policy recorded for this book (the built-in one when none is)."""
+    from xfsheets.policy import load_policy
+
+    value = book_settings(book).get(POLICY_KEY)
+    return load_policy(_setting_path(book, value) if value else None)
+
+
 def read_caller_ledger(book, profile=None):
-    """(sheet, rows, Ledger) of the sheet that holds the ledger."""
+    """(sheet, rows, Ledger) of the sheet that holds the ledger (read with the book's profile)."""
     from xfsheets.reader import find_header, ledger_from_rows
     from xfsheets.schema import DEFAULT_PROFILE
 
-    profile = profile or DEFAULT_PROFILE
+    profile = profile or book_profile(book) or DEFAULT_PROFILE
     best = None
     for sheet in book.sheets:
         if sheet.name in OWN_SHEETS:
@@ -118,9 +161,10 @@ def check_ledger(book) -> str:
     """Highlight bad cells with a note, list every finding on 检查结果 (links to the cells)."""
     from xfsheets.checks import FILLS, check
 
-    sheet, _, ledger = read_caller_ledger(book)
+    profile = book_profile(book)
+    sheet, _, ledger = read_caller_ledger(book, profile)
     clear_marks(book, sheet)
-    report = check(ledger)
+    report = check(ledger, profile, policy=book_policy(book))
     messages: dict[str, list[str]] = {}
     for f in report.findings:
         if not f.column:
@@ -172,20 +216,21 @@ def clear_marks(book, sheet) -> int:
 
 @button
 def compute_deadlines(book) -> str:
-    """Add (or refresh) 当前阶段 / 法定时限 / 剩余天数 / 预警 / 时限说明 at the right of the ledger."""
+    """Add (or refresh) 当前阶段 / 法定期限 / 应办结日期 / 剩余天数 / 预警 / 时限说明 at the right of the ledger."""
     import pandas as pd
 
     from xfsheets.deadlines import FLAG_FILLS, deadline_columns
     from xfsheets.deadlines import compute_deadlines as compute
 
     sheet, rows, ledger = read_caller_ledger(book)
-    result = compute(ledger, as_of=dt.date.today())
+    result = compute(ledger, as_of=dt.date.today(), policy=book_policy(book))
     src = ledger.sources[0]
     header_row = src.header_rows[-1]
     columns = deadline_columns(rows[header_row - 1] if len(rows) >= header_row else [])
     values = {
         "当前阶段": result["stage_label"].tolist(),
-        "法定时限": [None if pd.isna(v) else v.date().isoformat() for v in result["due_on"]],
+        "法定期限": [None if pd.isna(v) else v.date().isoformat() for v in result["legal_due_on"]],
+        "应办结日期": [None if pd.isna(v) else v.date().isoformat() for v in result["due_on"]],
         "剩余天数": [None if pd.isna(v) else int(v) for v in result["days_left"]],
         "预警": result["flag_label"].tolist(),
         "时限说明": result["explain"].tolist(),
@@ -215,7 +260,7 @@ def make_slips(book) -> str:
 
     _, _, ledger = read_caller_ledger(book)
     folder = output_folder(book, "交办单")
-    result = generate_slips(ledger, folder, as_of=dt.date.today())
+    result = generate_slips(ledger, folder, as_of=dt.date.today(), policy=book_policy(book))
     _open(folder)
     text = f"已生成 {result.slips} 份交办单（{len(result.files)} 个单位），保存在：\n{folder}"
     if result.skipped:
@@ -230,7 +275,7 @@ def make_report(book) -> str:
     _, _, ledger = read_caller_ledger(book)
     folder = output_folder(book, "汇总表")
     path, summary = build_report(ledger, folder / f"信访工作统计_{dt.date.today().isoformat()}.xlsx",
-                                 as_of=dt.date.today())
+                                 as_of=dt.date.today(), policy=book_policy(book))
     _open(path)
     return f"汇总表已生成（身份证号、电话已脱敏）：\n{path}\n\n{summary.paragraph}"
 
@@ -243,7 +288,8 @@ def send_report(book) -> str:
 
     _, _, ledger = read_caller_ledger(book)
     folder = output_folder(book, "汇总表")
-    path, _ = build_report(ledger, folder / f"信访工作统计_{dt.date.today().isoformat()}.xlsx", as_of=dt.date.today())
+    path, _ = build_report(ledger, folder / f"信访工作统计_{dt.date.today().isoformat()}.xlsx", as_of=dt.date.today(),
+                           policy=book_policy(book))
     cfg = load_config(None)
     msg = build_message(path, to=cfg.to, cc=cfg.cc, sender=cfg.smtp.sender)
     if cfg.smtp.host and cfg.to:

@@ -76,8 +76,6 @@ STATUSES: list[str] = [
     "待受理", "已转送", "已交办", "已受理", "办理中", "延期办理", "已办结", "已化解", "未化解",
     "息诉罢访", "签订息访协议", "不予受理", "复查中", "复核中", "终结", "稳控中",
 ]
-CLOSED_STATUSES: frozenset[str] = frozenset({"已办结", "已化解", "息诉罢访", "签订息访协议", "不予受理", "终结"})
-RESOLVED_STATUSES: frozenset[str] = frozenset({"已化解", "息诉罢访", "签订息访协议"})
 STATUS_ALIASES: dict[str, str] = {
     "办结": "已办结", "已结": "已办结", "结案": "已办结", "已结案": "已办结", "已完成": "已办结",
     "化解": "已化解", "在办": "办理中", "正在办理": "办理中", "办理": "办理中", "延期": "延期办理",
@@ -98,7 +96,6 @@ CATEGORIES: list[str] = [
 ]
 NATURES: list[str] = ["初信初访", "重信重访", "越级访", "集体访"]
 PURPOSES: list[str] = ["建议意见类", "检举控告类", "申诉求决类"]
-SATISFIED: frozenset[str] = frozenset({"满意", "基本满意"})
 
 VOCABULARY: dict[str, list[str]] = {"status": STATUSES, "channel": CHANNELS, "category": CATEGORIES}
 

@@ -28,7 +28,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from xfsheets.errors import ConfigError
 from xfsheets.ledger import Ledger
-from xfsheets.schema import CLOSED_STATUSES, FIELD_NAMES
+from xfsheets.policy import Policy, resolve as resolve_policy
+from xfsheets.schema import FIELD_NAMES
 from xfsheets.normalize import cn_date
 from xfsheets.outputs import staged_folder, unique_names
 from xfsheets.writer import excel_text, save_workbook, text_width
@@ -40,7 +41,6 @@ COMPUTED = {"slip_no", "original_no", "today", "due_on", "flag_label", "days_lef
             "explain", "reason", "feedback_due", "signer", "contact", "issuing_unit", "limit"}
 KNOWN = set(FIELD_NAMES) | COMPUTED
 OVERDUE = ("overdue", "severely_overdue")
-FEEDBACK_WORKDAYS = 5
 
 
 @dataclass
@@ -91,9 +91,13 @@ def slip_numbers(frame: pd.DataFrame, fmt: str = ASSIGN_FORMAT) -> pd.Series:
 def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None = None, unit: str | None = None,
                    overdue_only: bool = False, template: str | Path | None = None,
                    number_format: str | None = None, deadlines: pd.DataFrame | None = None,
-                   signer: str = "", contact: str = "", issuing_unit: str = "", **deadline_options: Any) -> SlipsResult:
-    """Write one slip workbook per responsible unit into ``out_dir``."""
+                   signer: str = "", contact: str = "", issuing_unit: str = "", policy: Policy | None = None,
+                   **deadline_options: Any) -> SlipsResult:
+    """Write one slip workbook per responsible unit into ``out_dir``: a 交办单 for every open
+    matter (the policy's one open/closed rule, as in ``deadlines`` and the report), a 督办单
+    (``overdue_only``) for every overdue one."""
     as_of = as_of or dt.date.today()
+    policy = resolve_policy(policy).with_options(**deadline_options)
     kind = "督办单" if overdue_only else "交办单"
     fmt = number_format or (SUPERVISE_FORMAT if overdue_only else ASSIGN_FORMAT)
     _check_format(fmt)
@@ -102,25 +106,24 @@ def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None
     if deadlines is None:
         from xfsheets.deadlines import compute_deadlines
 
-        deadlines = compute_deadlines(ledger, as_of=as_of, **deadline_options)
+        deadlines = compute_deadlines(ledger, as_of=as_of, policy=policy)
     frame = ledger.frame
     numbers = slip_numbers(frame, ASSIGN_FORMAT if overdue_only else fmt)
-    data = frame.join(deadlines[["stage_label", "limit", "due_on", "days_left", "flag", "flag_label", "explain"]]
+    data = frame.join(deadlines[["stage_label", "limit", "due_on", "days_left", "flag", "flag_label", "explain", "closed"]]
                       .rename(columns={"due_on": "legal_due_on"}))
     data["slip_no"] = slip_numbers(frame, fmt) if not overdue_only else numbers.map(
         lambda n: None if n is None else _supervision_no(n, fmt))
     data["original_no"] = numbers
-    if overdue_only:
-        chosen = data[data["flag"].isin(OVERDUE)]
-    else:
-        chosen = data[~data["status"].isin(CLOSED_STATUSES) & data["closed_on"].isna()]
+    open_ = ~data["closed"].astype(bool)
+    chosen = data[open_ & data["flag"].isin(OVERDUE)] if overdue_only else data[open_]
     if unit:
         chosen = chosen[chosen["unit"] == unit]
     result = SlipsResult(kind=kind)
     ready, skipped = _split_ready(chosen)
     result.skipped = skipped
     out_dir = Path(out_dir)
-    extra = {"signer": signer, "contact": contact, "issuing_unit": issuing_unit, "today": cn_date(as_of)}
+    extra = {"signer": signer, "contact": contact, "issuing_unit": issuing_unit, "today": cn_date(as_of),
+             "feedback_due": cn_date(_feedback_due(as_of, policy))}
     groups = list(ready.groupby("unit", sort=True))
     # One naming rule for every folder xfsheets writes: units that clash after cleaning get _2, _3...
     stems = unique_names([f"{kind}_{unit_name}" for unit_name, _ in groups] + [f"{kind}_未生成清单"])
@@ -205,15 +208,14 @@ def _values(row: pd.Series, kind: str, as_of: dt.date, extra: dict[str, str]) ->
         "days_left": "" if pd.isna(days_left) else str(int(days_left)),
         "days_overdue": "" if pd.isna(days_left) else f"{max(0, -int(days_left))}天",
         "reason": "超期未办结" if row["flag"] in OVERDUE else "未报送办理结果",
-        "feedback_due": cn_date(_feedback_due(as_of)),
     })
     return {k: excel_text(v, f"信访件「{values.get('case_id', '')}」") for k, v in values.items()}
 
 
-def _feedback_due(as_of: dt.date) -> dt.date:
+def _feedback_due(as_of: dt.date, policy: Policy) -> dt.date:
     from xfsheets.deadlines import workday_due
 
-    return workday_due(as_of, FEEDBACK_WORKDAYS)
+    return workday_due(as_of, policy.thresholds.feedback_workdays, policy.calendar())
 
 
 def _fill(text: str, values: dict[str, str]) -> str:

@@ -4,14 +4,17 @@ Definitions (DOMAIN.md section 4; also written into the report's 说明 sheet):
 - period: matters registered (登记日期) from ``date_from`` to ``date_to`` inclusive; no
   bounds means the whole ledger. ``as_of`` (default today) is the day statuses and
   deadlines are judged on.
-- 及时受理率 = matters routed or accepted within 15 日 of registration ÷ matters of the period
-  whose 15 日 have passed by ``as_of``.
+- 及时受理率 = matters routed or accepted within the register stage's limit (15 日) of
+  registration ÷ matters of the period whose limit has passed by ``as_of``; the limit, its
+  counting and the calendar are the policy's, as for every deadline.
 - 按期办结率 = matters closed on or before their due date ÷ matters whose due date has passed
   or that closed, among the period's matters.
 - 化解率 = matters 已化解 / 息诉罢访 / 签订息访协议 ÷ matters assigned (交办日期 present).
 - 参评率 = closed matters with a 满意度 result ÷ closed matters; 满意率 = 满意 + 基本满意 ÷ rated.
 - 重复信访: the same person (identity number, else name + phone) with the same category more
-  than once; 集体访: 人数 >= 5 (or 信访性质 集体访).
+  than once; 集体访: 人数 >= the policy's collective headcount (5) (or 信访性质 集体访).
+- open / closed / overdue: the deadlines' (the policy's one open/closed rule), so the report,
+  the slips, the zero report and ``deadlines`` count the same matters.
 Every rate keeps its numerator and denominator; a rate over zero matters is None (shown —).
 """
 from __future__ import annotations
@@ -23,14 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xfsheets.deadlines import OVERDUE_FLAGS
 from xfsheets.ledger import Ledger
 from xfsheets.normalize import cn_date
-from xfsheets.schema import CLOSED_STATUSES, RESOLVED_STATUSES, SATISFIED
-
-COLLECTIVE_HEADCOUNT = 5
-MIN_UNIT_MATTERS = 5  # units with fewer matters are marked, not ranked
-OVERDUE_FLAGS = ("overdue", "severely_overdue")
-REGISTER_DAYS = 15
+from xfsheets.policy import Policy, resolve as resolve_policy
 
 
 @dataclass
@@ -68,6 +67,17 @@ class Summary:
     collective: pd.DataFrame
     definitions: pd.DataFrame
     extra: dict[str, Any] = dc_field(default_factory=dict)
+    policy_source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report --json`` document (without the file): period, totals and every rate with
+        its counts."""
+        return {"as_of": self.as_of.isoformat(), "from": self.date_from.isoformat() if self.date_from else None,
+                "to": self.date_to.isoformat() if self.date_to else None, "unit": self.unit,
+                "policy": self.policy_source, "totals": dict(self.totals),
+                "rates": [{"name": r.name, "numerator": r.numerator, "denominator": r.denominator, "value": r.value,
+                           "definition": r.definition} for r in self.rates],
+                "paragraph": self.paragraph}
 
     @property
     def period_text(self) -> str:
@@ -100,17 +110,22 @@ def _rate(name: str, num: pd.Series, den: pd.Series, definition: str) -> Rate:
 
 def compute_summary(ledger: Ledger, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
                     as_of: dt.date | None = None, unit: str | None = None,
-                    deadlines: pd.DataFrame | None = None, min_unit_matters: int = MIN_UNIT_MATTERS,
-                    **deadline_options: Any) -> Summary:
-    """All figures of the summary report. ``deadlines`` (from compute_deadlines) is computed
-    when not given."""
+                    deadlines: pd.DataFrame | None = None, min_unit_matters: int | None = None,
+                    policy: Policy | None = None, **deadline_options: Any) -> Summary:
+    """All figures of the summary report, under ``policy`` (thresholds, status sets, the
+    register limit, the calendar). ``deadlines`` (from compute_deadlines) is computed when not
+    given; ``deadline_options`` (holidays, assume_weekends, warn_days, severe_days) override
+    the policy's."""
     as_of = as_of or dt.date.today()
     frame = ledger.frame
+    policy = resolve_policy(policy).with_options(**deadline_options)
+    if min_unit_matters is None:
+        min_unit_matters = policy.thresholds.min_unit_matters
     if deadlines is None:
         from xfsheets.deadlines import compute_deadlines
 
-        deadlines = compute_deadlines(ledger, as_of=as_of, **deadline_options)
-    data = frame.join(deadlines[["stage", "due_on", "days_left", "flag", "flag_label", "explain"]]
+        deadlines = compute_deadlines(ledger, as_of=as_of, policy=policy)
+    data = frame.join(deadlines[["stage", "due_on", "days_left", "flag", "flag_label", "explain", "closed"]]
                       .rename(columns={"due_on": "stage_due_on"}))
     if unit:
         data = data[data["unit"] == unit]
@@ -125,39 +140,44 @@ def compute_summary(ledger: Ledger, *, date_from: dt.date | None = None, date_to
     period = data[in_period]
     ts_as_of = pd.Timestamp(as_of)
 
-    closed = period["status"].isin(CLOSED_STATUSES) | period["closed_on"].notna()
+    closed = period["closed"].astype(bool)  # the policy's one open/closed rule, as deadlines applied it
     closed_in_period = closed & period["closed_on"].notna()
     if date_from:
         closed_in_period &= period["closed_on"] >= pd.Timestamp(date_from)
     if date_to:
         closed_in_period &= period["closed_on"] <= pd.Timestamp(date_to)
-    overdue = period["flag"].isin(OVERDUE_FLAGS)
+    overdue = period["flag"].isin(OVERDUE_FLAGS) & ~closed
     headcount = period["headcount"].fillna(1).astype("int64")
-    collective = (period["headcount"].fillna(0) >= COLLECTIVE_HEADCOUNT) | (period["nature"] == "集体访")
+    collective = collective_mask(period, policy)
 
     # 及时受理率: the register stage's limit, on the same calendar as every deadline.
-    register_due = _register_due(period["received_on"])
+    register = _register_stage(policy)
+    register_due = _register_due(period["received_on"], policy)
     routed_on = period[["assigned_on", "accepted_on"]].min(axis=1)
     register_passed = register_due.notna() & (register_due < ts_as_of)
     routed_in_time = routed_on.notna() & (routed_on <= register_due)
     timely = _rate("及时受理率", routed_in_time, register_passed,
-                   f"登记后{REGISTER_DAYS}日内交办/转送或受理的件数 ÷ 登记满{REGISTER_DAYS}日的件数（《信访工作条例》第二十二、二十三条）")
+                   f"登记后{register.limit_text}内交办/转送或受理的件数 ÷ 登记满{register.limit_text}的件数"
+                   f"（{register.article or '本地规定'}）")
     due_passed_or_closed = period["flag"].isin(("closed_on_time", "closed_late")) | overdue
     on_time = _rate("按期办结率", period["flag"] == "closed_on_time", due_passed_or_closed,
                     "按期办结件数 ÷（已到期件数 + 已办结件数）")
     assigned = period["assigned_on"].notna()
-    resolved = _rate("化解率", period["status"].isin(RESOLVED_STATUSES), assigned,
-                     "已化解、息诉罢访、签订息访协议件数 ÷ 已交办件数")
+    resolved = _rate("化解率", period["status"].isin(policy.resolved_statuses), assigned,
+                     f"{'、'.join(sorted(policy.resolved_statuses))}件数 ÷ 已交办件数")
     rated = closed & period["satisfaction"].notna()
     rated_rate = _rate("参评率", rated, closed, "有满意度评价的办结件数 ÷ 办结件数")
-    satisfied = _rate("满意率", period["satisfaction"].isin(SATISFIED), rated, "“满意”+“基本满意”件数 ÷ 参评件数")
+    satisfied = _rate("满意率", period["satisfaction"].isin(policy.satisfied), rated,
+                      "+".join(f"“{w}”" for w in sorted(policy.satisfied, reverse=True)) + "件数 ÷ 参评件数")
     rates = [timely, on_time, resolved, rated_rate, satisfied]
 
     totals = {"new": int(len(period)), "people": int(headcount.sum()), "closed": int(closed_in_period.sum()),
-              "open": int((~closed).sum()), "overdue": int(overdue.sum()), "collective": int(collective.sum())}
+              "open": int((~closed).sum()), "overdue": int(overdue.sum()), "collective": int(collective.sum()),
+              "closed_all": int(closed.sum())}  # closed by as_of, whenever (not shown on 总体情况)
     summary = Summary(
         date_from=date_from, date_to=date_to, as_of=as_of, unit=unit, totals=totals, rates=rates, paragraph="",
-        by_unit=_by_unit(period, closed, closed_in_period, overdue, assigned, due_passed_or_closed, min_unit_matters),
+        by_unit=_by_unit(period, closed, closed_in_period, overdue, assigned, due_passed_or_closed, min_unit_matters,
+                         policy),
         by_category=_breakdown(period, "category", "问题类别", headcount),
         by_channel=_breakdown(period, "channel", "信访形式", headcount),
         by_place=_breakdown(period, "place", "问题发生地", headcount) if ledger.has("place") else None,
@@ -167,24 +187,42 @@ def compute_summary(ledger: Ledger, *, date_from: dt.date | None = None, date_to
         collective=_collective(period[collective]),
         definitions=pd.DataFrame([{"指标": r.name, "口径": r.definition} for r in rates] + [
             {"指标": "统计范围", "口径": "登记日期在统计期间内的信访事项；办结、超期按统计截止日判断"},
-            {"指标": "超期", "口径": "当前阶段法定（或交办单指定）时限已过仍未办结；超过30日为严重超期"},
+            {"指标": "超期", "口径": "当前阶段法定（或交办单指定的更早）时限已过仍未办结；"
+                                  f"超过{policy.thresholds.severe_days}日为严重超期"},
             {"指标": "重复信访", "口径": "同一人（身份证号相同，或姓名+电话相同）就同一问题类别再次信访"},
-            {"指标": "集体访", "口径": f"人数 ≥ {COLLECTIVE_HEADCOUNT} 人，或信访性质为“集体访”"},
+            {"指标": "集体访", "口径": f"人数 ≥ {policy.thresholds.collective_headcount} 人，或信访性质为“集体访”"},
             {"指标": "小样本", "口径": f"办理事项少于 {min_unit_matters} 件的单位只列数字、不参加排名，避免比率失真"},
         ]),
     )
+    summary.policy_source = policy.source
     summary.paragraph = _paragraph(summary)
     return summary
 
 
-def _register_due(received: pd.Series) -> pd.Series:
-    """Due date of the 15日 register stage (start day not counted; a rest-day end moves on)."""
-    from xfsheets.deadlines import calendar_due
-
-    return calendar_due(received, REGISTER_DAYS)
+def collective_mask(frame: pd.DataFrame, policy: Policy) -> pd.Series:
+    """集体访: 人数 at or above the policy's headcount, or 信访性质 集体访."""
+    return (frame["headcount"].fillna(0) >= policy.thresholds.collective_headcount) | (frame["nature"] == "集体访")
 
 
-def _by_unit(period, closed, closed_in_period, overdue, assigned, due_base, min_matters) -> pd.DataFrame:
+def _register_stage(policy: Policy):
+    """The stage that starts at registration (登记交办): the earliest one starting at 登记日期."""
+    stages = [policy[k] for k in reversed(policy.order) if policy[k].start == "received_on"]
+    if not stages:
+        from xfsheets.errors import ConfigError
+
+        raise ConfigError("时限规则中没有从登记日期起算的阶段，无法计算及时受理率", file=policy.source,
+                          hint="请保留 [stages.register]（start = \"received_on\"）")
+    return stages[0]
+
+
+def _register_due(received: pd.Series, policy: Policy) -> pd.Series:
+    """Due date of the register stage (its limit and counting, the policy's calendar)."""
+    from xfsheets.deadlines import stage_due
+
+    return stage_due(received, _register_stage(policy), policy)
+
+
+def _by_unit(period, closed, closed_in_period, overdue, assigned, due_base, min_matters, policy) -> pd.DataFrame:
     unit = period["unit"].fillna("（未填责任单位）")
     g = pd.DataFrame({
         "责任单位": unit,
@@ -194,7 +232,7 @@ def _by_unit(period, closed, closed_in_period, overdue, assigned, due_base, min_
         "超期件数": overdue.astype(int),
         "按期办结": (period["flag"] == "closed_on_time").astype(int),
         "应办结": due_base.astype(int),
-        "化解": (period["status"].isin(RESOLVED_STATUSES) & assigned).astype(int),
+        "化解": (period["status"].isin(policy.resolved_statuses) & assigned).astype(int),
         "已交办": assigned.astype(int),
     }).groupby("责任单位", sort=False).sum()
     g["按期办结率"] = np.where(g["应办结"] > 0, g["按期办结"] / g["应办结"].where(g["应办结"] > 0, 1), np.nan)

@@ -97,8 +97,11 @@ def default_interpreter() -> str:
     return str(exe)
 
 
-def scratch_parts(interpreter: str, lists: dict[str, list[str]]) -> dict[str, bytes]:
-    """The buttons sheet (+ its VML) and the xlwings.conf sheet, written by xlsxwriter."""
+def scratch_parts(interpreter: str, lists: dict[str, list[str]],
+                  settings: dict[str, str] | None = None) -> dict[str, bytes]:
+    """The buttons sheet (+ its VML) and the xlwings.conf sheet, written by xlsxwriter; ``settings``
+    (e.g. XFSHEETS_PROFILE, XFSHEETS_POLICY: the files the buttons use) are extra rows of the
+    xlwings.conf sheet, read by :mod:`xfsheets.excel`."""
     import xlsxwriter
 
     # constant_memory writes inline strings (no shared-string table to transplant); it needs a
@@ -123,7 +126,8 @@ def scratch_parts(interpreter: str, lists: dict[str, list[str]]) -> dict[str, by
     ws.set_column(3, 3, 70)
     conf = wb.add_worksheet(CONF_SHEET)
     for r, (key, value) in enumerate([("Interpreter_Win", interpreter), ("Interpreter_Mac", ""), ("PYTHONPATH", ""),
-                                      ("Show Console", "False"), ("ADD_WORKBOOK_TO_PYTHONPATH", "False")]):
+                                      ("Show Console", "False"), ("ADD_WORKBOOK_TO_PYTHONPATH", "False"),
+                                      *(settings or {}).items()]):
         conf.write_string(r, 0, key)
         if value:
             conf.write_string(r, 1, value)
@@ -173,8 +177,12 @@ def _layout(path: Path, profile: Profile | None, password: str | None) -> Ledger
 
 
 def install(ledger: str | Path, output: str | Path | None = None, *, interpreter: str | None = None,
-            profile: Profile | None = None, password: str | None = None) -> Path:
-    """Write ``<ledger>.xlsm``: the same workbook with the xfsheets buttons. Never touches the .xlsx."""
+            profile: Profile | None = None, password: str | None = None, policy: str | Path | None = None) -> Path:
+    """Write ``<ledger>.xlsm``: the same workbook with the xfsheets buttons. Never touches the .xlsx.
+
+    The profile's file and ``policy`` (a policy TOML) are recorded, as absolute paths, in the
+    xlwings.conf sheet (XFSHEETS_PROFILE, XFSHEETS_POLICY): the buttons read the ledger and judge
+    deadlines with them, as the command line would with --profile and --policy."""
     from xfsheets.writer import atomic_path
 
     ledger = Path(ledger)
@@ -203,8 +211,16 @@ def install(ledger: str | Path, output: str | Path | None = None, *, interpreter
     if "xl/vbaProject.bin" in parts:
         raise XfsheetsError("该工作簿已含有宏（VBA 工程）", file=ledger, hint="请对不含宏的 .xlsx 版本安装")
     vocab = _vocabularies(profile)
-    new_parts = _merge(parts, scratch_parts(interpreter if interpreter is not None else default_interpreter(), vocab),
-                       vba_project_bin(), layout, vocab)
+    settings = {}
+    if profile is not None and getattr(profile, "path", None):
+        settings["XFSHEETS_PROFILE"] = str(Path(profile.path).resolve())
+    if policy is not None:
+        from xfsheets.policy import load_policy
+
+        load_policy(policy)  # a broken policy is refused now, not at the first button press
+        settings["XFSHEETS_POLICY"] = str(Path(policy).resolve())
+    new_parts = _merge(parts, scratch_parts(interpreter if interpreter is not None else default_interpreter(), vocab,
+                                            settings), vba_project_bin(), layout, vocab)
     # Not stamped as an xfsheets output: it is the clerk's ledger (with buttons), read like any other.
     with atomic_path(output, inputs=[ledger]) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:

@@ -1,12 +1,15 @@
 """零报告: in important periods each unit reports daily (else weekly/monthly) even when
 nothing happened. For each unit and period: if no 集体访, 越级访, 进京赴省访 or major matter
-happened, a zero-report workbook; otherwise the list of what happened."""
+happened, a zero-report workbook; otherwise the list of what happened, each with how it
+stands (办理情况: 已办结 / 未办结 / 超期未办结, by the policy's one open/closed rule, as in
+``deadlines``, the report and the slips)."""
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -14,7 +17,9 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from xfsheets.ledger import Ledger
 from xfsheets.normalize import cn_date
-from xfsheets.summary import COLLECTIVE_HEADCOUNT
+from xfsheets.deadlines import OVERDUE_FLAGS
+from xfsheets.policy import Policy, resolve as resolve_policy
+from xfsheets.summary import collective_mask
 from xfsheets.outputs import staged_folder, unique_names
 from xfsheets.writer import save_workbook
 
@@ -34,12 +39,29 @@ class ZeroReport:
     def is_zero(self) -> bool:
         return self.events.empty
 
+    def to_dict(self) -> dict[str, Any]:
+        ev = self.events
+        return {"unit": self.unit, "file": str(self.path), "zero": self.is_zero,
+                "events": ev["case_id"].tolist() if len(ev) else [],
+                "figures": {"open": int((ev["办理情况"] != "已办结").sum()) if len(ev) else 0,
+                            "overdue": int((ev["办理情况"] == "超期未办结").sum()) if len(ev) else 0,
+                            "closed": int((ev["办理情况"] == "已办结").sum()) if len(ev) else 0}}
 
-def notable(frame: pd.DataFrame) -> pd.Series:
+
+def standing(closed: pd.Series, flag: pd.Series) -> pd.Series:
+    """办理情况 of each matter: 已办结, 超期未办结 or 未办结."""
+    out = pd.Series("未办结", index=closed.index, dtype=object)
+    out[flag.isin(OVERDUE_FLAGS) & ~closed] = "超期未办结"
+    out[closed.astype(bool)] = "已办结"
+    return out
+
+
+def notable(frame: pd.DataFrame, policy: Policy | None = None) -> pd.Series:
     """Why each matter must be reported (empty string when it need not)."""
+    policy = resolve_policy(policy)
     text = (frame["summary"].fillna("") + " " + frame["notes"].fillna("") + " " + frame["nature"].fillna(""))
     reasons = pd.DataFrame({
-        "集体访": (frame["headcount"].fillna(0) >= COLLECTIVE_HEADCOUNT) | (frame["nature"] == "集体访"),
+        "集体访": collective_mask(frame, policy),
         "越级访": frame["nature"].fillna("").str.contains("越级"),
         "进京赴省访": text.str.contains(_BEIJING),
         "重大信访事项": frame["risk_level"].fillna("").str.contains(_MAJOR),
@@ -50,7 +72,8 @@ def notable(frame: pd.DataFrame) -> pd.Series:
 def build_zero_reports(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None = None,
                        date_from: dt.date | None = None, date_to: dt.date | None = None,
                        unit: str | None = None, reporter: str = "", signer: str = "",
-                       include_personal_data: bool = False) -> list[ZeroReport]:
+                       include_personal_data: bool = False, policy: Policy | None = None,
+                       deadlines: pd.DataFrame | None = None) -> list[ZeroReport]:
     """One workbook per unit (or only ``unit``) for the day ``as_of`` or ``date_from..date_to``.
 
     Unless ``include_personal_data``, identity numbers and phones are masked in what the
@@ -59,7 +82,12 @@ def build_zero_reports(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | 
     """
     as_of = as_of or dt.date.today()
     start, end = (date_from or as_of), (date_to or as_of)
-    frame = ledger.frame
+    policy = resolve_policy(policy)
+    if deadlines is None:
+        from xfsheets.deadlines import compute_deadlines
+
+        deadlines = compute_deadlines(ledger, as_of=as_of, policy=policy)
+    frame = ledger.frame.assign(办理情况=standing(deadlines["closed"], deadlines["flag"]))
     if not include_personal_data:
         from xfsheets.privacy import mask_frame, mask_text
 
@@ -75,7 +103,7 @@ def build_zero_reports(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | 
     planned = []
     for name in units:
         rows = frame[in_period & (frame["unit"] == name)] if name != "本单位" else frame[in_period]
-        why = notable(rows)
+        why = notable(rows, policy)
         events = rows[why != ""].assign(报告事由=why[why != ""])
         planned.append((name, events, "零报告" if events.empty else "信访情况报告"))
     # One naming rule for every folder xfsheets writes: units that clash after cleaning get _2, _3...
@@ -98,29 +126,29 @@ def _write(path: Path, unit: str, period: str, events: pd.DataFrame, reporter: s
     ws["A1"] = "信访工作零报告" if events.empty else "信访情况报告"
     ws["A1"].font = Font(name=FONT, size=18, bold=True)
     ws["A1"].alignment = Alignment(horizontal="center")
-    ws.merge_cells("A1:F1")
+    ws.merge_cells("A1:G1")
     rows = [("报告单位", unit), ("报告期间", period)]
     for r, (k, v) in enumerate(rows, 3):
         ws.cell(r, 1, k).font = Font(name=FONT, bold=True)
         ws.cell(r, 2, v).font = Font(name=FONT)
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=7)
     r = 6
     if events.empty:
         ws.cell(r, 1, "报告内容").font = Font(name=FONT, bold=True)
         ws.cell(r, 2, ZERO_TEXT.format(unit=unit, period=period)).alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(r, 2).font = Font(name=FONT, size=12)
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=7)
         ws.row_dimensions[r].height = 48
         r += 2
     else:
-        header = ["信访件编号", "登记日期", "报告事由", "人数", "反映问题", "办理状态"]
+        header = ["信访件编号", "登记日期", "报告事由", "人数", "反映问题", "办理状态", "办理情况"]
         for c, h in enumerate(header, 1):
             cell = ws.cell(r, c, h)
             cell.font, cell.border = Font(name=FONT, bold=True), box
         for _, e in events.iterrows():
             r += 1
             values = [e["case_id"], cn_date(e["received_on"]) if pd.notna(e["received_on"]) else "", e["报告事由"],
-                      None if pd.isna(e["headcount"]) else int(e["headcount"]), e["summary"], e["status"]]
+                      None if pd.isna(e["headcount"]) else int(e["headcount"]), e["summary"], e["status"], e["办理情况"]]
             for c, v in enumerate(values, 1):
                 cell = ws.cell(r, c, v)
                 cell.border, cell.font = box, Font(name=FONT)
@@ -130,7 +158,7 @@ def _write(path: Path, unit: str, period: str, events: pd.DataFrame, reporter: s
         ws.cell(r, 1, label).font = Font(name=FONT, bold=True)
         ws.cell(r, 2, value or "").font = Font(name=FONT)
         r += 1
-    for col, width in zip("ABCDEF", (14, 14, 18, 8, 40, 12)):
+    for col, width in zip("ABCDEFG", (14, 14, 18, 8, 40, 12, 12)):
         ws.column_dimensions[col].width = width
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True

@@ -1,0 +1,199 @@
+"""One policy, defined once as data: the same open / overdue / closed figures everywhere, and a
+stage added only in a user's TOML (简易办理, 10 工作日) working in every command."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from xfsheets.cli import main
+from xfsheets.deadlines import deadline_report
+from xfsheets.errors import ConfigError
+from xfsheets.policy import load_policy
+from xfsheets.reader import read_ledger
+from xfsheets.slips import generate_slips
+from xfsheets.summary import compute_summary
+from xfsheets.zero_report import build_zero_reports
+
+D = dt.date
+HEADER = ["信访件编号", "登记日期", "信访人", "联系电话", "人数", "反映问题", "责任单位", "办理状态", "交办日期",
+          "受理日期", "办结日期", "办理结果", "复查申请日期", "复查意见日期"]
+ROWS = [  # as of 2026-07-20
+    # open, severely overdue: handle stage due 2026-05-06
+    ["A1", D(2026, 3, 1), "张某", "13800000001", 5, "拖欠工资", "县人社局", "办理中", None, D(2026, 3, 2), None, None, None, None],
+    # open, on track: due 2026-08-31
+    ["A2", D(2026, 7, 1), "李某", "13800000002", 5, "道路破损", "县交通局", "办理中", None, D(2026, 7, 2), None, None, None, None],
+    # closed on time
+    ["A3", D(2026, 3, 1), "王某", "13800000003", 5, "噪音扰民", "县环保局", "已办结", None, D(2026, 3, 2), D(2026, 4, 20),
+     "已答复", None, None],
+    # 已办结, but a 复查 requested 05-01 and no opinion yet: open, overdue (review due 06-01)
+    ["A4", D(2026, 1, 5), "赵某", "13800000004", 5, "征地补偿", "县自然资源局", "已办结", None, D(2026, 1, 6),
+     D(2026, 2, 10), "已答复", D(2026, 5, 1), None],
+    # 简易办理: 10 工作日 from 07-02 is 07-16 (overdue on 07-20); the built-in policy gives 60日 (on track)
+    ["A5", D(2026, 7, 1), "孙某", "13800000005", 5, "路灯不亮", "县住建局", "简易办理中", None, D(2026, 7, 2), None, None,
+     None, None],
+    # closed by status (不予受理), no 办结日期
+    ["A6", D(2026, 6, 1), "周某", "13800000006", 5, "其他诉求", "县信访局", "不予受理", None, None, None, "不予受理告知",
+     None, None],
+]
+AS_OF = D(2026, 7, 20)
+SIMPLE = """# 本县：简易办理 10 个工作日
+[stages.simple]
+label = "简易办理"
+start = "accepted_on"
+days = 10
+counting = "工作日"
+order = 35
+statuses = ["简易办理中"]
+only_with_status = true
+ledger_due_binds = true
+closed_status_ends = true
+article = "本县信访事项简易办理规定"
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "台账"
+    ws.append(HEADER)
+    for row in ROWS:
+        ws.append(row)
+    ledger = tmp_path / "台账.xlsx"
+    wb.save(ledger)
+    policy = tmp_path / "本县规则.toml"
+    policy.write_text(SIMPLE, encoding="utf-8")
+    return ledger, policy
+
+
+@pytest.mark.parametrize("with_simple, expected", [
+    (False, {"open": 4, "overdue": 2, "closed": 2}),  # A5 in the 60日 handle stage, on track
+    (True, {"open": 4, "overdue": 3, "closed": 2}),  # A5 past its 10 工作日
+])
+def test_open_overdue_closed_agree_everywhere(files, tmp_path, with_simple, expected):
+    path, policy_file = files
+    policy = load_policy(policy_file if with_simple else None)
+    ledger = read_ledger(path)
+    found = deadline_report(ledger, as_of=AS_OF, policy=policy)
+    assert found.figures() == expected
+    by_id = dict(zip(ledger.frame["case_id"], found.result.to_dict("records")))
+    assert by_id["A4"]["stage"] == "review" and not by_id["A4"]["closed"]  # a pending 复查 keeps it open
+
+    s = compute_summary(ledger, as_of=AS_OF, policy=policy)
+    assert {"open": s.totals["open"], "overdue": s.totals["overdue"], "closed": s.totals["closed_all"]} == expected
+    assert s.to_dict()["totals"]["overdue"] == expected["overdue"]
+
+    assign = generate_slips(ledger, tmp_path / "交办单", as_of=AS_OF, policy=policy)
+    supervise = generate_slips(ledger, tmp_path / "督办单", as_of=AS_OF, policy=policy, overdue_only=True)
+    assert (assign.slips, supervise.slips) == (expected["open"], expected["overdue"])
+    assert not assign.skipped and not supervise.skipped
+
+    reports = build_zero_reports(ledger, tmp_path / "零报告", as_of=AS_OF, date_from=D(2026, 1, 1), date_to=AS_OF,
+                                 policy=policy)
+    totals = {k: sum(r.to_dict()["figures"][k] for r in reports) for k in expected}
+    assert totals == expected  # every matter here is a 集体访 (5 people), so every one is listed
+
+
+def test_a_stage_added_in_the_users_toml_works_in_every_command(files, tmp_path):
+    ledger, policy = files
+    run = lambda *args: CliRunner().invoke(main, [str(a) for a in args])
+
+    r = run("deadlines", ledger, "--as-of", AS_OF, "--policy", policy, "--json")
+    assert r.exit_code == 0, r.output
+    a5 = next(c for c in json.loads(r.stdout)["cases"] if c["case_id"] == "A5")
+    assert (a5["stage"], a5["stage_label"], a5["limit"], a5["due_on"], a5["flag"]) == \
+        ("simple", "简易办理", "10个工作日", "2026-07-16", "overdue")
+    assert "本县信访事项简易办理规定" in a5["explain"]
+    # --rules is the old name of --policy
+    r = run("deadlines", ledger, "--as-of", AS_OF, "--rules", policy, "--json")
+    assert next(c for c in json.loads(r.stdout)["cases"] if c["case_id"] == "A5")["stage"] == "simple"
+
+    r = run("report", ledger, "--as-of", AS_OF, "--policy", policy, "-o", tmp_path / "月报.xlsx", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["totals"]["overdue"] == 3
+    r = run("report", ledger, "--as-of", AS_OF, "-o", tmp_path / "月报2.xlsx", "--json")
+    assert json.loads(r.stdout)["totals"]["overdue"] == 2
+
+    r = run("slips", ledger, "--as-of", AS_OF, "--policy", policy, "--overdue-only", "-o", tmp_path / "督办", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["slips"] == 3
+    book = openpyxl.load_workbook(tmp_path / "督办" / "督办单_县住建局.xlsx")
+    assert book["清单"]["I3"].value == "简易办理"
+
+    r = run("report", ledger, "--as-of", AS_OF, "--policy", policy, "--zero", "--from", "2026-07-01", "--to", AS_OF,
+            "-o", tmp_path / "零报告", "--json")
+    assert r.exit_code == 0, r.output
+    reports = {d["unit"]: d for d in json.loads(r.stdout)["reports"]}
+    assert reports["县住建局"]["figures"] == {"open": 1, "overdue": 1, "closed": 0}
+
+    # check: the stage's status is a word of the ledger, not an unknown value
+    statuses = lambda out: [f for f in json.loads(out)["findings"] if f["code"] == "unknown_value"]
+    assert statuses(run("check", ledger, "--json").stdout)
+    assert not statuses(run("check", ledger, "--policy", policy, "--json").stdout)
+
+
+def test_thresholds_and_extension_cap_come_from_the_policy(tmp_path):
+    policy_file = tmp_path / "p.toml"
+    policy_file.write_text("[stages.handle]\nmax_extension = 15\n[thresholds]\nsevere_days = 10\n"
+                           "collective_headcount = 3\n", encoding="utf-8")
+    policy = load_policy(policy_file)
+    assert policy["handle"].days == 60 and policy["handle"].max_extension == 15  # the rest is the built-in one
+    assert policy.thresholds.warn_days == 5 and policy.thresholds.severe_days == 10
+    from test_deadlines import frame
+    from xfsheets.deadlines import compute_deadlines
+
+    r = compute_deadlines(frame({"received_on": "2026-01-01", "accepted_on": "2026-03-02", "extension_days": 30}),
+                          as_of=D(2026, 5, 20), policy=policy).iloc[0]
+    assert "延期超过15日上限，按15日计" in r["explain"] and "30日" not in r["explain"].split("时限")[-1]
+    assert r["due_on"].date() == D(2026, 5, 18)  # 60 + 15 = 05-16 (Saturday) -> 05-18
+    # the command line's choice wins over the file's
+    assert load_policy(policy_file).with_options(severe_days=40).thresholds.severe_days == 40
+
+
+def test_policy_mistakes_are_named(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[stages.simple]\nlabel = "简易办理"\ndays = 10\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_policy(bad)
+    assert "缺少 start" in str(err.value)
+    bad.write_text('[stages.handle]\ncounting = "周"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_policy(bad)
+    assert "counting" in str(err.value) and "工作日" in str(err.value)
+    bad.write_text('[stages.handle]\nstart = "accepted"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_policy(bad)
+    assert "accepted_on（受理日期）" in str(err.value)
+
+
+def test_buttons_use_the_policy_recorded_at_install(files, monkeypatch, tmp_path):
+    import xlwings as xw
+
+    import xfsheets.excel as x
+    from test_excel import payload
+    from xfsheets.xlsm import install
+
+    ledger, policy = files
+    xlsm = install(ledger, tmp_path / "台账.xlsm", interpreter="python", policy=policy)
+    conf = openpyxl.load_workbook(xlsm)["xlwings.conf"]
+    recorded = {r[0].value: r[1].value for r in conf.iter_rows() if r[0].value}
+    assert recorded["XFSHEETS_POLICY"] == str(policy.resolve())
+
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(x.dt, "date", type("FrozenDate", (dt.date,), {"today": classmethod(lambda cls: AS_OF)}))
+    flags = {}
+    for conf_rows in ([], [["XFSHEETS_POLICY", str(policy)]]):
+        book = xw.Book(json=payload(ledger, [("xlwings.conf", conf_rows)] if conf_rows else []))
+        monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls, book=book: book))
+        x.compute_deadlines()
+        writes = [a for a in book.json()["actions"] if a["func"] == "setValues"]
+        header = {a["start_column"]: a["values"][0][0] for a in writes if a["start_row"] == 0}
+        col = next(c for c, v in header.items() if v == "当前阶段")
+        stages = next(a for a in writes if a["start_column"] == col and a["start_row"] == 1)["values"]
+        flags[bool(conf_rows)] = [r[0] for r in stages]
+    assert flags[False][4] == "办理" and flags[True][4] == "简易办理"

@@ -1,0 +1,334 @@
+"""The bureau's policy as data, defined once: the stages of a petition matter (start and end
+field, limit, 日/工作日 counting, article, order, whether the ledger's 办理时限 may bind,
+whether a closed status ends it, maximum extension), the thresholds (临期, 严重超期, 集体访
+headcount, units too small to rank), the status sets (closed, resolved, satisfied) and the
+calendar choice (holiday file, estimate mode).
+
+The default is ``policy.toml`` shipped in the package (the 2022 regulation). A user's TOML
+(``--policy F``, old name ``--rules``) overrides any part of it: a key it writes replaces the
+default's, a ``[stages.X]`` table it adds is a new stage (e.g. 简易办理). Every engine that
+needs one of these facts takes a :class:`Policy`; nothing else writes them down.
+
+The one open/closed rule (:meth:`Policy.closed`): a matter is closed when the stage it is in
+has its end date, or when its status is a closed one and that stage ends with a closed status
+(a 复查 pending after 已办结 keeps the matter open).
+"""
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import dataclass, field as dc_field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xfsheets.errors import ConfigError
+from xfsheets.schema import DATE_FIELDS, FIELD_BY_NAME, LABELS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+POLICY_NAME = "policy.toml"
+DEFAULT_SOURCE = "内置规则（《信访工作条例》2022）"
+COUNTING = {"日": "calendar", "calendar": "calendar", "自然日": "calendar",
+            "工作日": "workday", "workday": "workday"}
+HINT = "请按内置 policy.toml 的格式书写（xfsheets 安装目录下，README“时限预警”一节有示例）"
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    label: str
+    start: str
+    days: int
+    counting: str = "calendar"  # calendar | workday
+    article: str = ""
+    end: str = "closed_on"
+    order: int = 0
+    statuses: tuple[str, ...] = ()  # statuses saying the matter reached this stage
+    only_with_status: bool = False  # the stage applies only while the status is one of ``statuses``
+    ledger_due_binds: bool = False  # the 交办单's 办理时限 may shorten it
+    closed_status_ends: bool = False  # a closed status ends it (without an end date)
+    extension_field: str | None = None
+    extension_status: str | None = None  # the status saying an extension was approved
+    max_extension: int = 0
+
+    @property
+    def limit_text(self) -> str:
+        return f"{self.days}{'个工作日' if self.counting == 'workday' else '日'}"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    warn_days: int = 5
+    severe_days: int = 30
+    collective_headcount: int = 5
+    min_unit_matters: int = 5
+    feedback_workdays: int = 5
+
+
+@dataclass(frozen=True)
+class Policy:
+    stages: dict[str, Stage]
+    thresholds: Thresholds
+    closed_statuses: frozenset[str]
+    resolved_statuses: frozenset[str]
+    satisfied: frozenset[str]
+    holidays: str | None = None
+    assume_weekends: bool = False
+    source: str = DEFAULT_SOURCE
+    paths: tuple[str, ...] = ()  # the user's files this policy was read from (inputs of a command)
+    _calendar: Any = dc_field(default=None, compare=False, repr=False)
+
+    # -- stages ----------------------------------------------------------------------
+    def __getitem__(self, key: str) -> Stage:
+        return self.stages[key]
+
+    def get(self, key: str) -> Stage | None:
+        return self.stages.get(key)
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """Stage keys, latest first (the order in which a matter's stage is looked for)."""
+        return tuple(sorted(self.stages, key=lambda k: -self.stages[k].order))
+
+    def status_stage(self) -> dict[str, str]:
+        """Status -> the stage it says the matter reached."""
+        out: dict[str, str] = {}
+        for key in sorted(self.stages, key=lambda k: self.stages[k].order):
+            for s in self.stages[key].statuses:
+                out[s] = key
+        return out
+
+    @property
+    def known_statuses(self) -> list[str]:
+        """Every status the policy names (they are words a ledger may use)."""
+        names = [s for k in self.order for s in self.stages[k].statuses]
+        return list(dict.fromkeys([*names, *sorted(self.closed_statuses)]))
+
+    # -- the one open/closed rule --------------------------------------------------------
+    def closed_mask(self, frame: pd.DataFrame, stage: np.ndarray | pd.Series) -> np.ndarray:
+        """Whether each matter is closed, given the stage key it is in ('' or None: no stage)."""
+        stage = np.asarray(pd.Series(stage).fillna("").astype(object), dtype=object)
+        status_closed = frame["status"].isin(self.closed_statuses).to_numpy() if "status" in frame else \
+            np.zeros(len(frame), dtype=bool)
+        out = np.zeros(len(frame), dtype=bool)
+        no_stage = ~np.isin(stage, list(self.stages))
+        closed_on = frame["closed_on"].notna().to_numpy() if "closed_on" in frame else np.zeros(len(frame), bool)
+        out |= no_stage & (closed_on | status_closed)
+        for key, s in self.stages.items():
+            m = stage == key
+            if not m.any():
+                continue
+            ended = frame[s.end].notna().to_numpy() if s.end in frame else np.zeros(len(frame), bool)
+            out |= m & (ended | (status_closed & s.closed_status_ends))
+        return out
+
+    # -- options -------------------------------------------------------------------------
+    def with_options(self, *, holidays: str | Path | None = None, assume_weekends: bool | None = None,
+                     warn_days: int | None = None, severe_days: int | None = None) -> "Policy":
+        """This policy with command-line choices on top (None: keep the policy's)."""
+        th = self.thresholds
+        if warn_days is not None:
+            th = replace(th, warn_days=int(warn_days))
+        if severe_days is not None:
+            th = replace(th, severe_days=int(severe_days))
+        return replace(self, thresholds=th, holidays=str(holidays) if holidays else self.holidays,
+                       assume_weekends=self.assume_weekends if assume_weekends is None else bool(assume_weekends),
+                       _calendar=None)
+
+    def calendar(self):
+        """The working-day calendar this policy chooses (official + its holiday file), cached."""
+        if self._calendar is None:
+            from xfsheets.deadlines import default_calendar
+
+            object.__setattr__(self, "_calendar", default_calendar(self.holidays))
+        return self._calendar
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source,
+                "stages": {k: {**self.stages[k].__dict__, "statuses": list(self.stages[k].statuses)} for k in self.order},
+                "thresholds": dict(self.thresholds.__dict__),
+                "statuses": {"closed": sorted(self.closed_statuses), "resolved": sorted(self.resolved_statuses),
+                             "satisfied": sorted(self.satisfied)},
+                "calendar": {"holidays": self.holidays, "assume_weekends": self.assume_weekends}}
+
+
+# --- loading -----------------------------------------------------------------------------
+
+def _default_data() -> dict[str, Any]:
+    text = (resources.files("xfsheets") / POLICY_NAME).read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # the shipped file: a packaging fault, said plainly
+        raise ConfigError(f"内置规则文件 policy.toml 格式有误：{exc}", file=DEFAULT_SOURCE) from exc
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _user_data(path: Path) -> dict[str, Any]:
+    from xfsheets.textfiles import load_toml
+
+    if not path.exists():
+        raise ConfigError("找不到时限规则文件", file=path, hint="请检查 --policy（--rules）的路径")
+    data = load_toml(path, "时限规则文件", hint=HINT)
+    # The older rules.toml form: a list of [[stage]] tables each with its key.
+    if isinstance(data.get("stage"), list):
+        stages = data.setdefault("stages", {})
+        if not isinstance(stages, dict):
+            raise ConfigError("时限规则文件中 stages 应写成 [stages.阶段名] 表", file=path, hint=HINT)
+        for k, item in enumerate(data.pop("stage"), 1):
+            if not isinstance(item, dict) or "key" not in item:
+                raise ConfigError(f"时限规则文件第 {k} 个 [[stage]] 缺少 key", file=path, hint=HINT)
+            item = dict(item)
+            stages[str(item.pop("key"))] = item
+    for table in ("stages", "thresholds", "statuses", "calendar"):
+        if table in data and not isinstance(data[table], dict):
+            raise ConfigError(f"时限规则文件中 {table} 应写成 [{table}] 一节", file=path, hint=HINT)
+    for key, item in data.get("stages", {}).items():
+        if not isinstance(item, dict):
+            raise ConfigError(f"时限规则文件中阶段 {key} 应写成 [stages.{key}] 表", file=path, hint=HINT)
+    unknown = sorted(set(data) - {"stages", "thresholds", "statuses", "calendar"})
+    if unknown:
+        raise ConfigError(f"时限规则文件中有不认识的项：{'、'.join(unknown)}", file=path,
+                          hint="可写的节：[stages.阶段名]、[thresholds]、[statuses]、[calendar]")
+    calendar = data.get("calendar", {})
+    if isinstance(calendar.get("holidays"), str) and calendar["holidays"].strip():
+        p = Path(calendar["holidays"])
+        calendar["holidays"] = str(p if p.is_absolute() else path.parent / p)
+    return data
+
+
+def _int(item: dict, key: str, where: str, source: str, default: int | None = None, minimum: int = 0) -> int:
+    value = item.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where} 的 {key} 应为整数，现为「{value}」", file=source, hint=f"例如 {key} = 30")
+    if value < minimum:
+        raise ConfigError(f"{where} 的 {key} 应不小于 {minimum}，现为 {value}", file=source)
+    return value
+
+
+def _words(value: Any, where: str, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where} 应为文字列表，现为「{value}」", file=source, hint='例如 ["已办结", "已化解"]')
+    return tuple(v.strip() for v in value)
+
+
+def _flag(item: dict, key: str, where: str, source: str) -> bool:
+    value = item.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} 的 {key} 应为 true 或 false，现为「{value}」", file=source)
+    return value
+
+
+def _stage(key: str, item: dict, source: str) -> Stage:
+    where = f"阶段 [stages.{key}]"
+    allowed = {"label", "start", "end", "days", "counting", "article", "order", "statuses", "only_with_status",
+               "ledger_due_binds", "closed_status_ends", "extension_field", "extension_status", "max_extension",
+               "enabled"}
+    unknown = sorted(set(item) - allowed)
+    if unknown:
+        raise ConfigError(f"{where} 中有不认识的项：{'、'.join(unknown)}", file=source, hint=f"可写：{'、'.join(sorted(allowed))}")
+    for need in ("start", "days"):
+        if need not in item:
+            raise ConfigError(f"{where} 缺少 {need}", file=source, hint="每个阶段至少要写 start（起算字段）和 days（时限）")
+    counting = COUNTING.get(str(item.get("counting", "日")).strip())
+    if counting is None:
+        raise ConfigError(f"{where} 的 counting「{item.get('counting')}」无效", file=source,
+                          hint="写 \"日\"（期满日遇休息日顺延）或 \"工作日\"")
+    for f in ("start", "end"):
+        value = item.get(f, "closed_on")
+        if value not in DATE_FIELDS:
+            labels = "、".join(f"{d}（{LABELS[d]}）" for d in DATE_FIELDS)
+            raise ConfigError(f"{where} 的日期字段 {f} =「{value}」不存在", file=source, hint=f"可用：{labels}")
+    ext_field = item.get("extension_field") or None
+    if ext_field and ext_field not in FIELD_BY_NAME:
+        raise ConfigError(f"{where} 的 extension_field「{ext_field}」不存在", file=source, hint="一般写 extension_days（延期天数）")
+    stage = Stage(
+        key=key, label=str(item.get("label", key)), start=item["start"], end=item.get("end", "closed_on"),
+        days=_int(item, "days", where, source, minimum=1), counting=counting, article=str(item.get("article", "")),
+        order=_int(item, "order", where, source, default=0, minimum=-10**6),
+        statuses=_words(item.get("statuses", []), f"{where} 的 statuses", source),
+        only_with_status=_flag(item, "only_with_status", where, source),
+        ledger_due_binds=_flag(item, "ledger_due_binds", where, source),
+        closed_status_ends=_flag(item, "closed_status_ends", where, source),
+        extension_field=ext_field, extension_status=item.get("extension_status") or None,
+        max_extension=_int(item, "max_extension", where, source, default=0),
+    )
+    if stage.only_with_status and not stage.statuses:
+        raise ConfigError(f"{where} 写了 only_with_status = true，但没有写 statuses", file=source,
+                          hint='例如 statuses = ["简易办理中"]')
+    return stage
+
+
+def build_policy(data: dict[str, Any], source: str = DEFAULT_SOURCE, paths: tuple[str, ...] = ()) -> Policy:
+    stages: dict[str, Stage] = {}
+    for key, item in data.get("stages", {}).items():
+        if item.get("enabled", True) is False:
+            continue
+        stages[str(key)] = _stage(str(key), item, source)
+    if not stages:
+        raise ConfigError("时限规则中没有任何阶段", file=source, hint="至少保留 [stages.handle]")
+    th = data.get("thresholds", {})
+    unknown = sorted(set(th) - set(Thresholds.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(f"[thresholds] 中有不认识的项：{'、'.join(unknown)}", file=source,
+                          hint=f"可写：{'、'.join(Thresholds.__dataclass_fields__)}")
+    thresholds = Thresholds(**{k: _int(th, k, "[thresholds]", source, default=getattr(Thresholds, k))
+                               for k in Thresholds.__dataclass_fields__})
+    st = data.get("statuses", {})
+    unknown = sorted(set(st) - {"closed", "resolved", "satisfied"})
+    if unknown:
+        raise ConfigError(f"[statuses] 中有不认识的项：{'、'.join(unknown)}", file=source, hint="可写：closed、resolved、satisfied")
+    cal = data.get("calendar", {})
+    holidays = cal.get("holidays") or None
+    if holidays is not None and not isinstance(holidays, str):
+        raise ConfigError("[calendar] holidays 应为一个文件路径", file=source, hint='例如 holidays = "2027节假日.xlsx"')
+    assume = cal.get("assume_weekends", False)
+    if not isinstance(assume, bool):
+        raise ConfigError("[calendar] assume_weekends 应为 true 或 false", file=source)
+    return Policy(stages=stages, thresholds=thresholds,
+                  closed_statuses=frozenset(_words(st.get("closed", []), "[statuses] closed", source)),
+                  resolved_statuses=frozenset(_words(st.get("resolved", []), "[statuses] resolved", source)),
+                  satisfied=frozenset(_words(st.get("satisfied", []), "[statuses] satisfied", source)),
+                  holidays=holidays, assume_weekends=assume, source=source, paths=paths)
+
+
+_DEFAULT: Policy | None = None
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """The default policy, with the user's TOML file (if any) on top; every mistake is named
+    with the file and how to fix it."""
+    global _DEFAULT
+    if path is None:
+        if _DEFAULT is None:
+            _DEFAULT = build_policy(_default_data())
+        return _DEFAULT
+    path = Path(path)
+    data = _merge(_default_data(), _user_data(path))
+    return build_policy(data, source=str(path), paths=(str(path),))
+
+
+def default_policy() -> Policy:
+    return load_policy(None)
+
+
+def resolve(policy: Policy | str | Path | None) -> Policy:
+    """A Policy from a Policy, a path or None (the default)."""
+    return policy if isinstance(policy, Policy) else load_policy(policy)

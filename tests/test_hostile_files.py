@@ -90,6 +90,16 @@ def test_a_reference_spelled_oddly_does_not_slip_past_the_scan(tmp_path, attr):
     assert list(read_ledger(path).frame["case_id"]) == ["B20260001", "B20260002", "B20260003"]
 
 
+@pytest.mark.parametrize("disguise", sorted(make_bombs.DISGUISES))
+def test_cells_without_reference_on_a_far_row_are_refused(tmp_path, disguise):
+    """200 cells without r on row 1048576 (calamine: 1 048 576 x 200 cells, 6.7 GB), their
+    count balanced by r-like text so that a count of references alone would look right."""
+    path = make_bombs.disguised_far_cell(tmp_path / "伪装.xlsx", disguise)
+    with pytest.raises(LedgerReadError) as err:
+        limits.check_workbook(path, path)  # refused before calamine sees it
+    assert "数据区域过大" in str(err.value) and "伪装.xlsx" in str(err.value)
+
+
 def test_xlsb_dimension_bomb_is_read_without_its_far_away_cell(tmp_path):
     got = read_in_child(make_bombs.xlsb_dimension_bomb(tmp_path / "二进制维度炸弹.xlsb"))
     assert "error" not in got, got

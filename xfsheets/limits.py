@@ -82,6 +82,7 @@ class SheetExtent:
     max_row: int = 0
     max_col: int = 0
     beyond: int = 0                           # cells outside Excel's grid
+    unreferenced: int = 0                     # cells placed by their order along the row (no r)
     # occupied rows (columns) inside the grid and how many cells each holds, ascending
     row_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     row_counts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
@@ -154,7 +155,8 @@ def decide(path: Path, ext: SheetExtent, limits: Limits = LIMITS) -> tuple[int, 
         raise LedgerReadError(
             f"工作表的数据区域过大（{_ref(ext.max_row, ext.max_col)} 以内共 {ext.dense:,} 个单元格，"
             f"上限 {limits.max_cells:,}）", file=path, sheet=ext.name, hint="请把台账拆分成几个文件，或删除多余的行列后另存")
-    if stray > limits.max_stray or core_rows * core_cols > limits.max_cells:
+    if stray > limits.max_stray or core_rows * core_cols > limits.max_cells or ext.unreferenced:
+        # (cells without a reference cannot be told apart reliably: refuse rather than guess)
         raise LedgerReadError(
             f"工作表的数据区域过大：除 A1:{_ref(core_rows, core_cols)} 外，远处还有 {stray:,} 个单元格"
             f"（最远到 {_ref(ext.max_row, ext.max_col)}），按整块读取需要分配 {ext.dense:,} 个单元格",
@@ -353,6 +355,7 @@ def _scan_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: s
     if quick.conclusive and _fine(ext, limits):
         return ext, size
     exact = _SheetScanner(name, limits)
+    exact.refs_only = quick.conclusive
     with zf.open(info) as fh:
         carry = b""
         while True:
@@ -498,8 +501,8 @@ class _QuickScan:
         rpos = _find(a, _R_ATTR)
         first = a[np.minimum(rpos + 4, end)]
         refs = rpos[(first >= 65) & (first <= 90)] + 4
-        if _cell_tags(a) != refs.size or (a.size > 3 and _odd_r(a)):
-            self.conclusive = False  # cells without r, or r written some other way: look closely
+        if _cell_tags(a) != refs.size or (a.size > 3 and _odd_r(a)) or not _one_ref_per_cell_tag(a, refs - 4):
+            self.conclusive = False  # cells without r, r written some other way, r-like text: look closely
             return
         self.content += buf.count(b"</c>")
         if refs.size == 0:
@@ -528,6 +531,23 @@ class _QuickScan:
         self.max_row = max(self.max_row, _largest(a, digits, nrow, 10, 48))
 
 
+def _one_ref_per_cell_tag(a: np.ndarray, rpos: np.ndarray) -> bool:
+    """Whether each ` r="` sits inside its own ``<c`` start tag (not in text, not twice in one
+    tag): then the counts agreeing means every cell tag has exactly one reference."""
+    if rpos.size == 0:
+        return True
+    lt = np.flatnonzero(a == _LT)
+    gt = np.flatnonzero(a == _GT)
+    k = np.searchsorted(lt, rpos) - 1
+    if k.size == 0 or k[0] < 0:
+        return False
+    owner = lt[k]
+    nxt, sep = a[np.minimum(owner + 1, a.size - 1)], a[np.minimum(owner + 2, a.size - 1)]
+    in_tag = np.searchsorted(gt, owner) == np.searchsorted(gt, rpos)  # no ">" in between
+    return bool((nxt == ord("c")).all() and np.isin(sep, _WS).all() and in_tag.all()
+                and (owner.size < 2 or (np.diff(owner) > 0).all()))
+
+
 def _largest(a: np.ndarray, start: np.ndarray, length: np.ndarray, base: int, zero: int) -> int:
     """The largest number written at ``start`` with ``length`` digits (the longest ones win)."""
     n = int(length.max())
@@ -552,12 +572,30 @@ class _SheetScanner:
         self.limits = limits
         self.rows = np.zeros(limits.max_rows + 1, dtype=np.int64)
         self.cols = np.zeros(limits.max_cols + 1, dtype=np.int64)
-        self.cells = self.beyond = self.max_row = self.max_col = 0
+        self.cells = self.beyond = self.max_row = self.max_col = self.unreferenced = 0
         self.last_row = 0
 
+    refs_only = False  # every cell tag has a well-formed r (the quick scan said so): read refs alone
+
     def feed(self, buf: bytes) -> None:
-        if buf:
+        if buf and self.refs_only:
+            self._feed_refs(np.frombuffer(buf, dtype=np.uint8))
+        elif buf:
             self._feed_tags(np.frombuffer(_normal_r(buf), dtype=np.uint8))
+
+    def _feed_refs(self, a: np.ndarray) -> None:
+        end = a.size - 1
+        rpos = _find(a, _R_ATTR)
+        first = a[np.minimum(rpos + 4, end)]
+        refs = rpos[(first >= 65) & (first <= 90)] + 4
+        gt = np.flatnonzero(a == _GT)
+        if refs.size == 0 or gt.size == 0:
+            return
+        col, ncol = _letters(a, refs)
+        row, _ = _digits(a, refs + ncol)
+        close = gt[np.minimum(np.searchsorted(gt, refs), gt.size - 1)]
+        content = a[close - 1] != _SLASH
+        self._add(row[content], col[content])
 
     def _feed_tags(self, a: np.ndarray) -> None:
         lt = np.flatnonzero(a == _LT)
@@ -621,6 +659,7 @@ class _SheetScanner:
             first = np.searchsorted(which_row, which_row, side="left")
             cols = np.where(with_ref, cols, np.arange(cell_idx.size) - first + 1)
         content = a[ends[cell_idx] - 1] != _SLASH
+        self.unreferenced += int((content & ~with_ref).sum())
         self._add(rows[content], cols[content])
 
     def _orphans(self, a: np.ndarray, rpos: np.ndarray) -> None:
@@ -648,7 +687,7 @@ class _SheetScanner:
 
     def extent(self) -> SheetExtent:
         return SheetExtent.from_counts(self.name, self.rows, self.cols, cells=self.cells, beyond=self.beyond,
-                                       max_row=self.max_row, max_col=self.max_col)
+                                       max_row=self.max_row, max_col=self.max_col, unreferenced=self.unreferenced)
 
 
 # --- an in-memory copy without far-away cells ------------------------------------------------------

@@ -140,6 +140,23 @@ def lying_sizes(path: str | Path) -> Path:
     return path
 
 
+# A cell without a reference sits after the one before it on its row; a crafted file can put
+# many on row 1048576 and balance the count of references with as many r-like strings elsewhere.
+DISGUISES = {  # n r-like strings, so that counting tags and references alone would agree
+    "in text": lambda n: '<row r="5"><c r="A5" t="inlineStr"><is><t>' + ' r="B5"' * n + "</t></is></c></row>",
+    "in another attribute": lambda n: """<row r="5"><c r="A5" s='""" + ' r="B5"' * n + "'><v>2</v></c></row>",
+    "in a cell's own content": lambda n: '<row r="5"><c>' + ' r="B5"' * (n + 1) + "<v>2</v></c></row>",
+}
+
+
+def disguised_far_cell(path: str | Path, disguise: str, cells: int = 200) -> Path:
+    """A ledger with ``cells`` cells without reference on row 1048576, hidden by ``disguise``."""
+    far = '<row r="1048576">' + "<c><v>1</v></c>" * cells + "</row>"
+    xml = (_SHEET_HEAD.format(dim="A1:G4") + _ledger_xml(ledger_rows(3)) + DISGUISES[disguise](cells) + far
+           + _SHEET_TAIL)
+    return _write_xlsx(Path(path), xml)
+
+
 def with_stray_cell(source: str | Path, path: str | Path, ref: str = "XFD1048576") -> Path:
     """A copy of the workbook ``source`` with one value typed at ``ref`` (Ctrl+End, then a
     keystroke) at the end of its first sheet."""

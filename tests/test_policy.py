@@ -197,3 +197,11 @@ def test_buttons_use_the_policy_recorded_at_install(files, monkeypatch, tmp_path
         stages = next(a for a in writes if a["start_column"] == col and a["start_row"] == 1)["values"]
         flags[bool(conf_rows)] = [r[0] for r in stages]
     assert flags[False][4] == "办理" and flags[True][4] == "简易办理"
+
+
+def test_slip_without_a_ledger_assigning_unit_names_the_issuing_unit(files, tmp_path):
+    path, _ = files  # this ledger has no 交办单位 column
+    result = generate_slips(read_ledger(path), tmp_path / "s", as_of=AS_OF, cases=["A2"], issuing_unit="某县信访局")
+    ws = openpyxl.load_workbook(result.files[0]).worksheets[1]
+    assert ws["A15"].value == "某县信访局" and ws["A16"].value == "2026年7月20日"  # no 交办日期: dated as of
+    assert ws["B3"].value == "某县信访局"

@@ -137,3 +137,41 @@ def test_slip_workbook_prints_one_page_per_matter(made, tmp_path, soffice):
     assert pages == 3  # 清单 + one page per matter
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "信访事项交办单" in text and "拖欠工资" in text
+
+
+def test_this_weeks_or_one_matters_slips_dated_by_their_assignment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no settings file here
+    monkeypatch.delenv("XFSHEETS_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    (tmp_path / "xfsheets.toml").write_text('[slips]\nissuing_unit = "某县信访局"\nsigner = "李局长"\n', encoding="utf-8")
+    ledger = read_ledger(LEDGER)
+    frame = ledger.frame
+    assigned = frame.dropna(subset=["assigned_on"])
+    first = assigned.sort_values("assigned_on").iloc[0]
+    day = first["assigned_on"].date()
+    r = CliRunner().invoke(main, ["slips", str(LEDGER), "-o", str(tmp_path / "周"), "--as-of", AS_OF.isoformat(),
+                                  "--from", day.isoformat(), "--to", day.isoformat(), "--json"])
+    doc = json.loads(r.stdout)
+    expected = {c for c, d in zip(frame["case_id"], frame["assigned_on"]) if d == first["assigned_on"]}
+    made = {row[2] for f in doc["files"] for row in openpyxl.load_workbook(f)["清单"].iter_rows(min_row=3, values_only=True)}
+    assert made and made <= expected and doc["slips"] == len(made)
+    ws = openpyxl.load_workbook(doc["files"][0]).worksheets[1]
+    text = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert f"{day.year}年{day.month}月{day.day}日" in text  # dated by its 交办日期, not --as-of
+    assert "某县信访局" in text and "签发：李局长" in text  # from the settings file
+
+    r = CliRunner().invoke(main, ["slips", str(LEDGER), "-o", str(tmp_path / "一件"), "--as-of", AS_OF.isoformat(),
+                                  "--case", "S-001", "--case", "没有这件", "--issuing-unit", "另一县信访局", "--json"])
+    doc = json.loads(r.stdout)
+    assert doc["slips"] == 1 and r.exit_code == 1
+    skipped = {s["case_id"]: s for s in doc["skipped"]}
+    assert skipped["没有这件"]["code"] == "case_not_found" and skipped["没有这件"]["row"] is None
+    ws = openpyxl.load_workbook(doc["files"][0]).worksheets[1]
+    assert "另一县信访局" in [c.value for row in ws.iter_rows() for c in row]
+
+
+def test_skipped_matters_are_data(made):
+    _, result = made
+    s5 = next(s for s in result.to_dict()["skipped"] if s["case_id"] == "S-005")
+    assert s5["code"] == "missing_unit" and s5["message"].startswith("缺少责任单位")
+    assert s5["file"] and s5["sheet"] and isinstance(s5["row"], int)

@@ -499,9 +499,15 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
               help="自己的模板 (.xlsx，单元格中写 {{字段名}} 占位符)。")
 @click.option("--number-format", default=None,
               help="编号格式，如 \"X信交〔{year}〕{seq}号\" (督办单默认 \"X信督〔{year}〕{seq}号\")。")
-@click.option("--signer", default="", help="签发人。")
-@click.option("--contact", default="", help="联系人及电话。")
-@click.option("--issuing-unit", default="", help="落款单位，如 XX县信访局。")
+@click.option("--from", "date_from", type=DATE, default=None, help="只生成交办日期在此日及以后的 (如本周一)。")
+@click.option("--to", "date_to", type=DATE, default=None, help="只生成交办日期在此日及以前的。")
+@click.option("--case", "cases", multiple=True, metavar="编号", help="只生成这件（可多次使用）。")
+@click.option("--signer", default=None, help="签发人 (默认取 xfsheets.toml 的 [slips] signer)。")
+@click.option("--contact", default=None, help="联系人及电话 (默认取 xfsheets.toml 的 [slips] contact)。")
+@click.option("--issuing-unit", default=None,
+              help="交办单位/落款单位，如 XX县信访局 (默认取 xfsheets.toml 的 [slips] issuing_unit)。")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="配置文件 xfsheets.toml 的路径（默认在当前文件夹或用户配置文件夹中查找）。")
 @click.option("--sheet", default=None, help="台账所在工作表名称 (默认自动识别)。")
 @click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="台账配置文件 (TOML)。")
@@ -509,26 +515,34 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
 @as_of_option
 @policy_options
 @json_option
-def slips(ledger, output, unit, overdue_only, template, number_format, signer, contact, issuing_unit, sheet,
-          profile, password, as_of, as_json, policy):
+def slips(ledger, output, unit, overdue_only, template, number_format, date_from, date_to, cases, signer, contact,
+          issuing_unit, config_path, sheet, profile, password, as_of, as_json, policy):
     """按责任单位生成交办单（或用 --overdue-only 为超期事项生成督办单），每件一页、可直接打印。"""
     from xfsheets.reader import read_ledger
     from xfsheets.slips import generate_slips
 
     from xfsheets.outputs import output_folder
 
-    output_folder(output, inputs_of(ledger, profile, template, policy_inputs(policy)))
+    from xfsheets.config import load_config
+
+    if date_from and date_to and date_from > date_to:
+        raise CliError(f"--from {date_from} 晚于 --to {date_to}，请检查交办日期范围", 2)
+    settings = load_config(config_path).slips
+    output_folder(output, inputs_of(ledger, profile, template, policy_inputs(policy), config_path))
     led = read_ledger(ledger, sheet=sheet, profile=load_profile_option(profile), password=password)
     result = generate_slips(led, output, as_of=as_of, unit=unit, overdue_only=overdue_only, template=template,
-                            number_format=number_format, signer=signer, contact=contact, issuing_unit=issuing_unit,
-                            policy=policy)
+                            number_format=number_format, signer=signer or settings.signer or "",
+                            contact=contact or settings.contact or "",
+                            issuing_unit=issuing_unit or settings.issuing_unit or "", policy=policy,
+                            date_from=date_from, date_to=date_to, cases=list(cases))
     if as_json:
         emit_json(result.to_dict())
     console.print(f"已生成 {result.slips} 份{result.kind}，{len(result.files)} 个工作簿 → 「{output}」")
     if result.skipped:
         console.print(f"[yellow]{len(result.skipped)} 件未生成[/yellow]，原因见「{result.skipped_file}」：")
         for s in result.skipped[:10]:
-            console.print(f"  第 {s.row} 行 {escape(str(s.case_id or ''))}：{escape(s.reason)}")
+            where = f"第 {s.row} 行 " if s.row else ""
+            console.print(f"  {where}{escape(str(s.case_id or ''))}：{escape(s.reason)}")
         sys.exit(1)
 
 

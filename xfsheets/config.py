@@ -1,4 +1,5 @@
-"""The optional ``xfsheets.toml`` settings file: SMTP defaults for ``xfsheets mail``.
+"""The optional ``xfsheets.toml`` settings file: SMTP defaults for ``xfsheets mail``, and who
+issues the slips (``xfsheets slips`` and the 生成交办单 button).
 
 Looked up, first found wins:
 
@@ -21,6 +22,11 @@ Example::
     [mail]
     to = ["shixfj@example.gov.cn"]
     cc = []
+
+    [slips]
+    issuing_unit = "XX县信访局"    # 交办单位 / 落款 (--issuing-unit overrides it)
+    signer = "王某"               # 签发 (--signer)
+    contact = "张某 0773-1234567"  # 联系人及电话 (--contact)
 
 A login (``user``) is only sent over an encrypted connection: ``security`` must be ``ssl``
 (usually port 465) or ``starttls`` (usually 587) whenever ``user`` is set. The server's
@@ -67,8 +73,16 @@ class SmtpSettings:
 
 
 @dataclass
+class SlipSettings:
+    issuing_unit: str | None = None
+    signer: str | None = None
+    contact: str | None = None
+
+
+@dataclass
 class Config:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    slips: SlipSettings = field(default_factory=SlipSettings)
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     path: Path | None = None
@@ -149,7 +163,8 @@ def load_config(path: str | Path | None = None, *, cwd: str | Path | None = None
 
     smtp_table = data.get("smtp", {})
     mail_table = data.get("mail", {})
-    for name, table in (("smtp", smtp_table), ("mail", mail_table)):
+    slips_table = data.get("slips", {})
+    for name, table in (("smtp", smtp_table), ("mail", mail_table), ("slips", slips_table)):
         if not isinstance(table, dict):
             raise ConfigError(f"[{name}] 应为一节设置", file=path, hint=f"写成 [{name}] 开头的一节")
 
@@ -187,7 +202,8 @@ def load_config(path: str | Path | None = None, *, cwd: str | Path | None = None
         timeout=float(timeout),
         cafile=cafile_path,
     )
-    return Config(smtp=smtp, to=_addresses(mail_table, "to", path), cc=_addresses(mail_table, "cc", path),
+    slips = SlipSettings(**{k: _str(slips_table, k, "slips", path) for k in ("issuing_unit", "signer", "contact")})
+    return Config(smtp=smtp, slips=slips, to=_addresses(mail_table, "to", path), cc=_addresses(mail_table, "cc", path),
                   path=path)
 
 

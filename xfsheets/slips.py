@@ -9,6 +9,11 @@ every matter of the ledger is ordered by that date and then by 信访件编号, 
 1, 2, 3...; running twice on the same ledger gives the same numbers, and matters added
 later with later dates do not renumber earlier ones. A 督办单 carries the number of the
 交办单 it follows up.
+
+A clerk issues this week's slips with ``date_from``/``date_to`` (by 交办日期) or one matter's with
+``cases``; a 交办单 is dated by its 交办日期 (``{{issued_on}}``; a 督办单 by the day it is issued),
+and the 交办单位 comes from ``issuing_unit`` (the command line, else the settings file's [slips]).
+Matters left out are data (:class:`Skipped`: code, message, file, sheet, row).
 """
 from __future__ import annotations
 
@@ -37,19 +42,33 @@ from xfsheets.writer import excel_text, save_workbook, text_width
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 ASSIGN_FORMAT = "X信交〔{year}〕{seq}号"
 SUPERVISE_FORMAT = "X信督〔{year}〕{seq}号"
-COMPUTED = {"slip_no", "original_no", "today", "due_on", "flag_label", "days_left", "days_overdue", "stage_label",
-            "explain", "reason", "feedback_due", "signer", "contact", "issuing_unit", "limit"}
+COMPUTED = {"slip_no", "original_no", "today", "issued_on", "due_on", "flag_label", "days_left", "days_overdue",
+            "stage_label", "explain", "reason", "feedback_due", "signer", "contact", "issuing_unit", "limit"}
 KNOWN = set(FIELD_NAMES) | COMPUTED
 OVERDUE = ("overdue", "severely_overdue")
 
 
+# Why a matter gets no slip: stable code -> the Chinese words of the reason.
+SKIP_REASONS = {"missing_unit": "缺少责任单位", "missing_case_id": "缺少信访件编号", "missing_summary": "缺少反映问题",
+                "no_due_date": "无法确定办理时限", "case_not_found": "台账中没有这个信访件编号",
+                "case_closed": "已办结，不再生成交办单", "case_not_overdue": "未超期，不生成督办单"}
+
+
 @dataclass
 class Skipped:
+    """A matter that got no slip, and why: ``codes`` (stable, SKIP_REASONS) and ``reason`` (Chinese)."""
+
     case_id: str | None
     unit: str | None
-    file: str
-    row: int
+    file: str | None
+    row: int | None
     reason: str
+    codes: list[str] = dc_field(default_factory=list)
+    sheet: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.codes[0] if self.codes else "skipped", "codes": list(self.codes), "message": self.reason,
+                "case_id": self.case_id, "unit": self.unit, "file": self.file, "sheet": self.sheet, "row": self.row}
 
 
 @dataclass
@@ -62,7 +81,7 @@ class SlipsResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "files": [str(f) for f in self.files], "slips": self.slips,
-                "skipped": [s.__dict__ for s in self.skipped],
+                "skipped": [s.to_dict() for s in self.skipped],
                 "skipped_file": str(self.skipped_file) if self.skipped_file else None}
 
 
@@ -92,7 +111,8 @@ def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None
                    overdue_only: bool = False, template: str | Path | None = None,
                    number_format: str | None = None, deadlines: pd.DataFrame | None = None,
                    signer: str = "", contact: str = "", issuing_unit: str = "", policy: Policy | None = None,
-                   **deadline_options: Any) -> SlipsResult:
+                   date_from: dt.date | None = None, date_to: dt.date | None = None,
+                   cases: list[str] | tuple[str, ...] | None = None, **deadline_options: Any) -> SlipsResult:
     """Write one slip workbook per responsible unit into ``out_dir``: a 交办单 for every open
     matter (the policy's one open/closed rule, as in ``deadlines`` and the report), a 督办单
     (``overdue_only``) for every overdue one."""
@@ -115,15 +135,38 @@ def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None
         lambda n: None if n is None else _supervision_no(n, fmt))
     data["original_no"] = numbers
     open_ = ~data["closed"].astype(bool)
-    chosen = data[open_ & data["flag"].isin(OVERDUE)] if overdue_only else data[open_]
+    wanted = open_ & data["flag"].isin(OVERDUE) if overdue_only else open_
+    scope = pd.Series(True, index=data.index)
     if unit:
-        chosen = chosen[chosen["unit"] == unit]
+        scope &= data["unit"] == unit
+    if date_from:
+        scope &= data["assigned_on"] >= pd.Timestamp(date_from)
+    if date_to:
+        scope &= data["assigned_on"] <= pd.Timestamp(date_to)
+    named: list[Skipped] = []
+    if cases:
+        ids = data["case_id"].astype(object).where(data["case_id"].notna(), None).map(
+            lambda v: None if v is None else str(v).strip())
+        wanted_ids = [str(c).strip() for c in cases]
+        scope &= ids.isin(wanted_ids)
+        for case in wanted_ids:  # a matter asked for by number and left out is said, with why
+            rows = data[ids == case]
+            if rows.empty:
+                named.append(Skipped(case_id=case, unit=None, file=None, row=None, codes=["case_not_found"],
+                                     reason=SKIP_REASONS["case_not_found"]))
+                continue
+            for i in rows.index[~wanted[rows.index]]:
+                code = "case_not_overdue" if overdue_only and open_[i] else "case_closed"
+                named.append(Skipped(case_id=case, unit=data.at[i, "unit"], file=data.at[i, "_file"],
+                                     sheet=data.at[i, "_sheet"], row=int(data.at[i, "_row"]), codes=[code],
+                                     reason=SKIP_REASONS[code] + f"（{data.at[i, 'flag_label']}）"))
+    chosen = data[wanted & scope]
     result = SlipsResult(kind=kind)
     ready, skipped = _split_ready(chosen)
-    result.skipped = skipped
+    result.skipped = named + skipped
     out_dir = Path(out_dir)
     extra = {"signer": signer, "contact": contact, "issuing_unit": issuing_unit, "today": cn_date(as_of),
-             "feedback_due": cn_date(_feedback_due(as_of, policy))}
+             "issued_on": cn_date(as_of), "feedback_due": cn_date(_feedback_due(as_of, policy))}
     groups = list(ready.groupby("unit", sort=True))
     # One naming rule for every folder xfsheets writes: units that clash after cleaning get _2, _3...
     stems = unique_names([f"{kind}_{unit_name}" for unit_name, _ in groups] + [f"{kind}_未生成清单"])
@@ -135,8 +178,8 @@ def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None
             _write_unit(staging / f"{stem}.xlsx", tpl_path, cells, order, kind, as_of, extra)
             result.files.append(out_dir / f"{stem}.xlsx")
             result.slips += len(rows)
-        if skipped:
-            _write_skipped(staging / f"{stems[-1]}.xlsx", skipped)
+        if result.skipped:
+            _write_skipped(staging / f"{stems[-1]}.xlsx", result.skipped)
             result.skipped_file = out_dir / f"{stems[-1]}.xlsx"
     return result
 
@@ -156,15 +199,18 @@ def _supervision_no(assign_no: str, fmt: str) -> str:
 
 def _split_ready(chosen: pd.DataFrame) -> tuple[pd.DataFrame, list[Skipped]]:
     reasons = pd.Series("", index=chosen.index, dtype=object)
-    reasons[chosen["unit"].isna()] += "缺少责任单位；"
-    reasons[chosen["case_id"].isna()] += "缺少信访件编号；"
-    reasons[chosen["summary"].isna()] += "缺少反映问题；"
+    codes = pd.Series("", index=chosen.index, dtype=object)
     no_due = chosen["due_on"].isna() & chosen["legal_due_on"].isna()
-    reasons[no_due] += "无法确定办理时限（" + chosen.loc[no_due, "explain"].fillna("") + "）；"
+    for code, mask in (("missing_unit", chosen["unit"].isna()), ("missing_case_id", chosen["case_id"].isna()),
+                       ("missing_summary", chosen["summary"].isna()), ("no_due_date", no_due)):
+        reasons[mask] += SKIP_REASONS[code] + ("（" + chosen.loc[mask, "explain"].fillna("") + "）" if code == "no_due_date"
+                                               else "") + "；"
+        codes[mask] += code + " "
     bad = reasons != ""
     rows = chosen[bad]
-    skipped = [Skipped(case_id=c, unit=u, file=f, row=int(r), reason=why.rstrip("；"))
-               for c, u, f, r, why in zip(rows["case_id"], rows["unit"], rows["_file"], rows["_row"], reasons[bad])]
+    skipped = [Skipped(case_id=c, unit=u, file=f, sheet=sh, row=int(r), reason=why.rstrip("；"), codes=cs.split())
+               for c, u, f, sh, r, why, cs in zip(rows["case_id"], rows["unit"], rows["_file"], rows["_sheet"],
+                                                   rows["_row"], reasons[bad], codes[bad])]
     return chosen[~bad], skipped
 
 
@@ -209,6 +255,10 @@ def _values(row: pd.Series, kind: str, as_of: dt.date, extra: dict[str, str]) ->
         "days_overdue": "" if pd.isna(days_left) else f"{max(0, -int(days_left))}天",
         "reason": "超期未办结" if row["flag"] in OVERDUE else "未报送办理结果",
     })
+    if not values.get("assigning_unit"):  # 交办单位: the ledger's, else the unit issuing the slips
+        values["assigning_unit"] = extra.get("issuing_unit", "")
+    if kind == "交办单" and pd.notna(row["assigned_on"]):  # a 交办单 is dated by its 交办日期
+        values["issued_on"] = cn_date(row["assigned_on"])
     return {k: excel_text(v, f"信访件「{values.get('case_id', '')}」") for k, v in values.items()}
 
 
@@ -312,6 +362,6 @@ def _style_listing(ws, kind: str, rows: pd.DataFrame) -> None:
 def _write_skipped(path: Path, skipped: list[Skipped]) -> Path:
     from xfsheets.writer import Table, write_tables
 
-    frame = pd.DataFrame([{"信访件编号": s.case_id, "责任单位": s.unit, "来源文件": s.file, "来源行号": s.row,
-                           "未生成原因": s.reason} for s in skipped])
+    frame = pd.DataFrame([{"信访件编号": s.case_id, "责任单位": s.unit, "来源文件": s.file, "来源工作表": s.sheet,
+                           "来源行号": s.row, "未生成原因": s.reason} for s in skipped])
     return write_tables(path, [Table("未生成", frame, widths={"未生成原因": 70})])

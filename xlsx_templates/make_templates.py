@@ -67,7 +67,7 @@ def _footer(ws, row: int) -> None:
     ws[f"A{row}"] = "签发：{{signer}}"
     ws[f"C{row}"] = "联系人及电话：{{contact}}"
     ws[f"A{row + 1}"] = "{{issuing_unit}}"
-    ws[f"A{row + 2}"] = "{{today}}"
+    ws[f"A{row + 2}"] = "{{issued_on}}"  # the slip's date: a 交办单 its 交办日期, a 督办单 the day it is issued
     for r in (row, row + 1, row + 2):
         ws.row_dimensions[r].height = 26
     for ref in (f"A{row}", f"C{row}"):

@@ -36,10 +36,12 @@ def test_every_good_row_is_present_with_its_provenance():
 
 def test_failures_are_listed_with_reasons_and_junk_is_ignored():
     _, report = consolidate([FOLDER], jobs=1)
-    status = {f.file.split("/")[-1]: (f.status, f.error) for f in report.files}
-    assert status["县卫健局_损坏.xlsx"][0] == "读取失败" and "损坏" in status["县卫健局_损坏.xlsx"][1]
-    assert status["县公安局_加密.xlsx"][0] == "读取失败" and "--password" in status["县公安局_加密.xlsx"][1]
-    assert status["青山乡_空台账.xlsx"] == ("空台账", None)
+    status = {f.file.split("/")[-1]: (f.status, f.message) for f in report.files}
+    assert status["县卫健局_损坏.xlsx"][0] == "failed" and "损坏" in status["县卫健局_损坏.xlsx"][1]
+    assert status["县公安局_加密.xlsx"][0] == "failed" and "--password" in status["县公安局_加密.xlsx"][1]
+    assert status["青山乡_空台账.xlsx"] == ("empty", None)
+    encrypted = next(f.error for f in report.files if f.file.endswith("县公安局_加密.xlsx"))
+    assert encrypted["code"] == "workbook_encrypted" and encrypted["file"].endswith("县公安局_加密.xlsx")
     ignored = {p.split("/")[-1]: why for p, why in report.ignored}
     assert set(ignored) == {"~$县人社局.xlsx", ".隐藏副本.xlsx"}
     assert report.exit_code == 1
@@ -47,7 +49,7 @@ def test_failures_are_listed_with_reasons_and_junk_is_ignored():
 
 def test_password_opens_the_encrypted_unit():
     ledger, report = consolidate([FOLDER], jobs=1, password="xf2026")
-    assert [f.status for f in report.files if "加密" in f.file] == ["已读取"]
+    assert [f.status for f in report.files if "加密" in f.file] == ["read"]
     assert report.rows_out == 25
 
 
@@ -106,10 +108,13 @@ def test_cli_json_and_exit_code_1_when_a_file_failed(tmp_path):
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
     assert doc["rows_in"] == doc["rows_out"] == 23
-    assert {f["status"] for f in doc["files"]} == {"已读取", "读取失败", "空台账"}
+    assert {f["status"] for f in doc["files"]} == {"read", "failed", "empty"}  # stable codes; words on 导入情况
     assert any(d["case_id"] == "X2026-00003" for d in doc["duplicates"])
     assert out.exists()
     assert "读取失败" in result.stderr
+    sheet = openpyxl.load_workbook(out)["导入情况"]
+    words = {row[4] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert {"已读取", "读取失败", "空台账"} <= words  # the Chinese words stay on the sheet a clerk reads
 
 
 def test_cli_exit_0_when_all_read(tmp_path):
@@ -157,8 +162,8 @@ def test_cli_json_lists_why_when_nothing_could_be_read(tmp_path):
                                        "-o", str(tmp_path / "o.xlsx"), "--json"])
     assert result.exit_code == 2
     doc = json.loads(result.stdout)
-    assert [f["status"] for f in doc["files"]] == ["读取失败", "读取失败"]
-    assert all(f["error"] for f in doc["files"]) and doc["rows_out"] == 0
+    assert [f["status"] for f in doc["files"]] == ["failed", "failed"]
+    assert all(f["error"]["code"] and f["error"]["message"] for f in doc["files"]) and doc["rows_out"] == 0
 
 
 def test_a_units_own_column_named_like_ours_is_kept_beside_it(tmp_path):

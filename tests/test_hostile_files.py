@@ -261,8 +261,8 @@ def test_consolidate_cli_lists_each_bad_file_and_keeps_every_good_row(tmp_path):
     assert "Traceback" not in proc.stderr and "panicked" not in proc.stderr
     doc = json.loads(proc.stdout)
     by_name = {Path(f["file"]).name: f for f in doc["files"]}
-    assert by_name["压缩炸弹.xlsx"]["status"] == STATUS_FAILED and "压缩炸弹" in by_name["压缩炸弹.xlsx"]["error"]
-    assert by_name["二进制.xlsb"]["status"] == STATUS_FAILED and "另存为" in by_name["二进制.xlsb"]["error"]
+    assert by_name["压缩炸弹.xlsx"]["status"] == STATUS_FAILED and "压缩炸弹" in by_name["压缩炸弹.xlsx"]["error"]["message"]
+    assert by_name["二进制.xlsb"]["status"] == STATUS_FAILED and "另存为" in by_name["二进制.xlsb"]["error"]["message"]
     assert by_name["维度炸弹.xlsx"]["rows"] == 3 and by_name["维度炸弹.xlsx"]["skipped"] >= 1
     expected = len(read_ledger(good1)) + len(read_ledger(good2)) + 3
     assert doc["rows_in"] == doc["rows_out"] == expected
@@ -301,9 +301,10 @@ def test_a_worker_that_dies_costs_only_its_own_file(tmp_path, monkeypatch):
     ledger, report = consolidate(files, jobs=2, progress=lambda r: seen.append(Path(r.file).name))
     status = {Path(f.file).name: f for f in report.files}
     assert status["abort单位.xlsx"].status == STATUS_FAILED
-    assert "异常中止" in status["abort单位.xlsx"].error and "abort单位.xlsx" in status["abort单位.xlsx"].error
+    assert "异常中止" in status["abort单位.xlsx"].message and "abort单位.xlsx" in status["abort单位.xlsx"].message
+    assert status["abort单位.xlsx"].error["code"] == "reader_crashed"
     assert status["unpicklable单位.xlsx"].status == STATUS_FAILED
-    assert "无法传回" in status["unpicklable单位.xlsx"].error
+    assert "无法传回" in status["unpicklable单位.xlsx"].message
     assert [Path(f.file).name for f in report.files] == [p.name for p in files]  # input order
     assert seen == [p.name for p in files]  # progress once per file, in input order
     assert len(ledger) == sum(len(read_ledger(p)) for p in goods)
@@ -328,5 +329,5 @@ def test_a_worker_that_runs_out_of_memory_costs_only_its_own_file(tmp_path, monk
     hog = _good(tmp_path, "hog单位.xlsx", 6, 7)
     ledger, report = consolidate([goods[0], hog, goods[1], goods[2]], jobs=2)
     status = {Path(f.file).name: f for f in report.files}
-    assert status["hog单位.xlsx"].status == STATUS_FAILED and "内存不足" in status["hog单位.xlsx"].error
+    assert status["hog单位.xlsx"].status == STATUS_FAILED and "内存不足" in status["hog单位.xlsx"].message
     assert len(ledger) == sum(len(read_ledger(p)) for p in goods)

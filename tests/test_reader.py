@@ -226,6 +226,7 @@ def test_inspect_batch_with_one_bad_file_exits_1():
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert len(doc["files"]) == 1 and "corrupt.xlsx" in doc["errors"][0]["file"]
+    assert doc["errors"][0]["code"] == "ledger_unreadable" and doc["errors"][0]["message"]  # errors as data
 
 
 def test_inspect_password_option():

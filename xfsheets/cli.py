@@ -263,7 +263,7 @@ def inspect(ledgers, sheet, profile, password, as_json, first_rows):
     else:
         result.print(console)
     if result.failed and not result.files:
-        failure = CliError("没有可读取的台账：" + "；".join(str(e) for _, e in result.failed), 2, code="no_readable_ledger")
+        failure = CliError("没有可读取的台账：" + "；".join(e["message"] for e in result.failed), 2, code="no_readable_ledger")
         failure.emitted = as_json  # the inspection document above already lists every failure
         raise failure
     sys.exit(1 if result.failed else 0)
@@ -409,7 +409,7 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
                              password=password, progress=tick, exclude=[output],
                              started=lambda n: bar.update(task, total=n))
     if report.exit_code == 2:
-        reasons = "；".join(f.error for f in report.failed) or "没有找到可读取的台账文件"
+        reasons = "；".join(f.message for f in report.failed) or "没有找到可读取的台账文件"
         failure = CliError(f"没有可读取的台账，未生成「{output}」：{reasons}", 2, code="no_readable_ledger")
         if as_json:
             emit_json({**report.to_dict(), "error": failure.to_dict()})
@@ -423,7 +423,7 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
     if as_json:
         emit_json(report.to_dict())
     for f in report.failed:
-        console.print(f"[red]读取失败[/red] {escape(f.error)}")
+        console.print(f"[red]读取失败[/red] {escape(f.message)}")
     groups = report.duplicates["组号"].nunique() if not report.duplicates.empty else 0
     console.print(f"已合并 {len(report.files) - len(report.failed)} 个文件、{report.rows_out} 行 → 「{output}」；"
                   f"读取失败 {len(report.failed)} 个，忽略 {len(report.ignored)} 个，疑似重复 {groups} 组（见“重复记录”工作表）。")
@@ -599,7 +599,7 @@ def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json)
     found = deadline_report(ledger, as_of=as_of, policy=policy)
     result = found.result
     if output:
-        annotate(ledger, result, output)
+        annotate(ledger, result, output, password=password)
     frame = ledger.frame
     if as_json:
         emit_json(found.to_dict())
@@ -779,7 +779,7 @@ def check(ledgers, sheet, profile, password, as_json, as_of, policy, output):
     ledger = read_ledgers(ledgers, sheet=sheet, profile=prof, password=password)
     report = run_check(ledger, prof, as_of=as_of, policy=policy)
     if output:
-        annotate(ledger, report, output)
+        annotate(ledger, report, output, password=password)
     if as_json:
         emit_json(report.to_dict())
     else:

@@ -25,9 +25,11 @@ from xfsheets.ledger import PROVENANCE, Ledger
 from xfsheets.reader import SUFFIXES, empty_ledger, read_ledger
 from xfsheets.schema import FIELD_NAMES, LABELS, Profile
 
-STATUS_OK = "已读取"
-STATUS_EMPTY = "空台账"
-STATUS_FAILED = "读取失败"
+# A file's status is a stable code (DESIGN.md); the Chinese word is for the 导入情况 sheet.
+STATUS_OK = "read"
+STATUS_EMPTY = "empty"
+STATUS_FAILED = "failed"
+STATUS_WORDS = {STATUS_OK: "已读取", STATUS_EMPTY: "空台账", STATUS_FAILED: "读取失败"}
 PROVENANCE_LABELS = {"_file": "来源文件", "_sheet": "来源工作表", "_row": "来源行号"}
 
 
@@ -37,8 +39,13 @@ class FileResult:
     sheet: str | None = None
     rows: int = 0
     status: str = STATUS_OK
-    error: str | None = None
+    error: dict[str, Any] | None = None  # {"code", "message", "file", "sheet", "row", "column"}
     skipped: int = 0  # blank / 合计 / footer rows not read as data
+
+    @property
+    def message(self) -> str | None:
+        """The error in Chinese (None when the file was read)."""
+        return self.error["message"] if self.error else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "sheet": self.sheet, "rows": self.rows, "status": self.status,
@@ -144,20 +151,25 @@ def read_one(path: str | Path, sheet: str | None = None, profile: Profile | None
     try:
         ledger = read_ledger(path, sheet=sheet, profile=profile, password=password)
     except XfsheetsError as exc:
-        return FileResult(file=str(path), status=STATUS_FAILED, error=str(exc)), None
+        error = exc.to_dict()
+        error["file"] = error["file"] or str(path)
+        return FileResult(file=str(path), status=STATUS_FAILED, error=error), None
     except MemoryError:
-        return _failed(path, "读取时内存不足（文件过大或结构异常）", "请把文件拆分成几个较小的文件，或另存为 .xlsx 后重新合并"), None
+        return _failed(path, "读取时内存不足（文件过大或结构异常）", "请把文件拆分成几个较小的文件，或另存为 .xlsx 后重新合并",
+                       "out_of_memory"), None
     except Exception as exc:  # an unexpected reader failure must not stop the batch
-        return FileResult(file=str(path), status=STATUS_FAILED,
-                          error=f"文件「{path}」：读取时发生意外错误（{type(exc).__name__}: {exc}）"), None
+        return _failed(path, f"读取时发生意外错误（{type(exc).__name__}: {exc}）", "请用 Excel/WPS 打开该文件另存为 .xlsx 后重新合并",
+                       "internal_error"), None
     src = ledger.sources[0]
     status = STATUS_OK if len(ledger) else STATUS_EMPTY
     return FileResult(file=str(path), sheet=src.sheet, rows=len(ledger), status=status,
                       skipped=len(src.skipped)), ledger
 
 
-def _failed(path: str | Path, what: str, fix: str) -> FileResult:
-    return FileResult(file=str(path), status=STATUS_FAILED, error=f"文件「{path}」：{what}。{fix}")
+def _failed(path: str | Path, what: str, fix: str, code: str = "internal_error") -> FileResult:
+    return FileResult(file=str(path), status=STATUS_FAILED,
+                      error={"code": code, "message": f"文件「{path}」：{what}。{fix}", "file": str(path), "sheet": None,
+                             "row": None, "column": None})
 
 
 def _read_one_star(args: tuple) -> tuple[FileResult, Ledger | None]:
@@ -214,7 +226,7 @@ def _death(path: str, exitcode: int | None) -> FileResult:
     else:
         why = f"读取进程意外退出（退出码 {exitcode}）"
     return _failed(path, f"读取该文件时{why}，未能读取",
-                   "请用 Excel/WPS 打开该文件确认内容，另存为 .xlsx 后重新合并；文件很大时请拆分后再合并")
+                   "请用 Excel/WPS 打开该文件确认内容，另存为 .xlsx 后重新合并；文件很大时请拆分后再合并", "reader_crashed")
 
 
 def _isolated_child(conn: Any, args: tuple, budget: int | None) -> None:
@@ -420,7 +432,7 @@ def consolidated_frame(ledger: Ledger) -> pd.DataFrame:
 
 def import_frame(report: ImportReport) -> pd.DataFrame:
     rows = [{"来源文件": f.file, "工作表": f.sheet, "读取行数": f.rows, "跳过的空行/合计行": f.skipped,
-             "状态": f.status, "原因": f.error} for f in report.files]
+             "状态": STATUS_WORDS.get(f.status, f.status), "原因": f.message} for f in report.files]
     rows += [{"来源文件": p, "工作表": None, "读取行数": 0, "跳过的空行/合计行": 0, "状态": "已忽略", "原因": why}
              for p, why in report.ignored]
     return pd.DataFrame(rows, columns=["来源文件", "工作表", "读取行数", "跳过的空行/合计行", "状态", "原因"])

@@ -16,7 +16,7 @@ from xfsheets.schema import LABELS, Profile
 @dataclass
 class Inspection:
     files: list[tuple[Ledger, int]] = dc_field(default_factory=list)  # (ledger, first rows shown)
-    failed: list[tuple[str, str]] = dc_field(default_factory=list)  # (file, Chinese message)
+    failed: list[dict[str, Any]] = dc_field(default_factory=list)  # errors as data: code, message, file, sheet, row
 
     def to_dict(self) -> dict[str, Any]:
         """One entry per ledger sheet read (a workbook with monthly sheets gives several)."""
@@ -36,7 +36,7 @@ class Inspection:
                 ]
                 files.append(doc)
         return {"files": files, "skipped_sheets": skipped_sheets,
-                "errors": [{"file": f, "error": e} for f, e in self.failed]}
+                "errors": [dict(e) for e in self.failed]}
 
     def print(self, console) -> None:
         from rich.table import Table
@@ -46,8 +46,8 @@ class Inspection:
                 self._print_source(console, ledger, k, s, n, Table)
             for sk in ledger.skipped_sheets:
                 console.print(f"  [yellow]未读取的工作表[/yellow]「{escape(sk.sheet)}」：{escape(sk.reason)}")
-        for file, error in self.failed:
-            console.print(f"[red]无法读取[/red] {escape(error)}")
+        for error in self.failed:
+            console.print(f"[red]无法读取[/red] {escape(error['message'])}")
 
     @staticmethod
     def _print_source(console, ledger: Ledger, k: int, s, n: int, Table) -> None:
@@ -114,5 +114,7 @@ def inspect_ledgers(paths: Iterable[str | Path], *, sheet: str | None = None, pr
         except XfsheetsError as exc:
             if len(paths) == 1:
                 raise
-            result.failed.append((str(path), str(exc)))
+            error = exc.to_dict()
+            error["file"] = error["file"] or str(path)
+            result.failed.append(error)
     return result

@@ -80,8 +80,8 @@ def test_no_matters_and_no_rated_matters_show_a_dash(tmp_path):
 def test_report_workbook_reread_from_disk(tmp_path):
     path, _ = build_report(read_ledger(S / "rates.xlsx"), tmp_path / "月报.xlsx", **PERIOD)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["总体情况", "按责任单位", "按问题类别", "按信访形式", "按时间", "超期清单", "重复信访",
-                             "集体访", "说明"]
+    assert wb.sheetnames == ["情况报告", "总体情况", "按责任单位", "按问题类别", "按信访形式", "按时间", "超期清单",
+                             "重复信访", "集体访", "说明"]
     head = {row[0]: row[1:4] for row in wb["总体情况"].iter_rows(min_row=5, values_only=True) if row[0]}
     assert head["按期办结率"] == (pytest.approx(2 / 6), 2, 6)
     assert head["新增信访事项（件）"][0] == 6
@@ -112,12 +112,50 @@ def test_charts_exist_and_point_at_the_right_ranges(tmp_path):
     refs = " ".join(xml.values())
     n_units = len(s.by_unit)
     # series title in row 2 (the header), values and categories from row 3 down to the last data row
-    assert f"'按责任单位'!$B$3:$B${2 + n_units}" in refs and f"'按责任单位'!$A$3:$A${2 + n_units}" in refs
-    assert "'按责任单位'!B2" in refs
-    assert f"'按问题类别'!$B$3:$B${2 + len(s.by_category)}" in refs
-    assert f"'按时间'!$B$3:$B${2 + len(s.trend)}" in refs
+    refs = refs.replace("'", "")  # a sheet name is quoted by some writers, not by others
+    assert f"按责任单位!$B$3:$B${2 + n_units}" in refs and f"按责任单位!$A$3:$A${2 + n_units}" in refs
+    assert "按责任单位!$B$2" in refs
+    assert f"按问题类别!$B$3:$B${2 + len(s.by_category)}" in refs
+    assert f"按时间!$B$3:$B${2 + len(s.trend)}" in refs
     kinds = [re.search(r"<(?:c:)?(lineChart|barChart|pieChart)>", x).group(1) for x in xml.values()]
     assert sorted(kinds) == ["barChart", "barChart", "lineChart"]
+
+
+def test_report_page_is_the_document_a_chief_signs(tmp_path):
+    path, s = build_report(read_ledger(S / "rates.xlsx"), tmp_path / "r.xlsx", reporter="王某", **PERIOD)
+    ws = openpyxl.load_workbook(path)["情况报告"]
+    cells = {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
+    texts = list(cells.values())
+    assert texts[0] == "关于信访工作情况的报告"
+    assert any("统计期间：2026年4月1日至2026年4月30日" in str(t) for t in texts)
+    assert any(str(t).strip() == s.paragraph for t in texts)
+    rows = {row[0]: row[1:4] for row in ws.iter_rows(values_only=True) if row[0]}
+    assert rows["按期办结率"] == (pytest.approx(2 / 6), 2, 6)  # the rate with its numerator and denominator
+    assert rows["新增信访事项（件）"][0] == 6
+    assert {"填报单位（盖章）：", "负责人：", "填报人：", "联系电话：", "填报日期："} <= set(texts)
+    assert "王某" in texts
+    assert ws.page_setup.orientation == "portrait" and ws.page_setup.paperSize == 9
+    # statistics sheets: A4, one page wide, header repeated, page numbers
+    units = openpyxl.load_workbook(path)["按责任单位"]
+    assert units.page_setup.fitToWidth in (None, 1) and units.page_setup.fitToHeight == 0  # 1 is the default
+    assert units.sheet_properties.pageSetUpPr.fitToPage
+    assert units.print_title_rows == "$2:$2" and "第 &P 页 共 &N 页" in units.oddFooter.center.text
+
+
+def test_report_lists_file_names_not_folders(tmp_path):
+    path, s = build_report(read_ledger(S / "rates.xlsx"), tmp_path / "r.xlsx", **PERIOD)
+    assert all("/" in f or "\\" in f for f in s.overdue["来源文件"])  # the summary keeps the path...
+    shown = {r[10] for r in openpyxl.load_workbook(path)["超期清单"].iter_rows(min_row=3, values_only=True)}
+    assert shown == {"rates.xlsx"}  # ...the report shows the name only
+
+
+def test_tied_ranks_are_marked_and_small_units_not_ranked():
+    import pandas as pd
+
+    from xfsheets.report import _ranks
+
+    units = pd.DataFrame({"责任单位": list("ABCDE"), "排名": pd.array([1, 1, 3, None, 4], dtype="Int64")})
+    assert _ranks(units)["排名"].tolist() == ["并列1", "并列1", 3, None, 4]
 
 
 @pytest.mark.soffice
@@ -128,7 +166,7 @@ def test_report_renders_to_pdf(tmp_path, soffice):
     pdf = tmp_path / "月报.pdf"
     assert pdf.exists() and pdf.stat().st_size > 5000
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
-    assert "信访工作情况统计" in text and "按期办结率" in text
+    assert "信访工作情况的报告" in text and "信访工作情况统计" in text and "按期办结率" in text
 
 
 # --- zero report ------------------------------------------------------------------------

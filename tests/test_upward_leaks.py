@@ -245,9 +245,11 @@ def test_no_formula_cells_when_read_back(outputs):
 
 
 def test_the_scan_refuses_what_masking_missed(outputs, tmp_path, monkeypatch):
-    """A gap in the masking (simulated: mask_book does nothing) is caught by the scan: exit 1,
-    the place named (part, sheet, cell), no file written, no mail made."""
+    """A gap in the masking (simulated: the masking functions do nothing) is caught by the scan:
+    exit 1, the place named (part, sheet, cell), no file written, no mail made."""
     monkeypatch.setattr("xfsheets.privacy.mask_book", lambda wb, **kw: 0)
+    monkeypatch.setattr("xfsheets.privacy.mask_frame", lambda frame, **kw: frame)
+    monkeypatch.setattr("xfsheets.privacy.mask_text", lambda value: value)
     report = tmp_path / "报表.xlsx"
     result = _invoke(["report", outputs["ledger"], "-o", report, "--from", "2026-10-01", "--to", "2026-11-25",
                       "--as-of", "2026-11-25"])

@@ -327,20 +327,154 @@ def write_tables(path: str | Path, tables: list[Table], inputs: Iterable[str | P
     path = Path(path)
     header = (rx.Format().set_bold().set_background_color(HEADER_FILL).set_border("thin")
               .set_align("center").set_text_wrap())
-    entries, widths, formats = [], {}, {}
+    entries, widths, formats, pages, heights = [], {}, {}, {}, {}
     date_format = rx.Format().set_num_format(DATE_FORMAT)
+    wrap_format = rx.Format().set_text_wrap().set_align("top")
     for table in tables:
         frame, date_columns = _for_excel(table.frame)
-        formats[table.name] = {c: date_format for c in date_columns}
         if frame.empty:  # the writer needs a row to learn the columns: write the header alone
             frame = pd.DataFrame({c: pd.Series([None], dtype=object) for c in frame.columns})
             frame = frame.iloc[0:0] if len(frame.columns) == 0 else frame
         entries.append((table.name, frame))
         asked = {k: v for k, v in table.widths.items() if k in frame.columns}  # a column may be absent
-        widths[table.name] = {**estimate_widths(frame, date_columns=tuple(date_columns)), **asked}
+        sheet_widths = {**estimate_widths(frame, date_columns=tuple(date_columns)), **asked}
+        # Long text wraps within a column of WRAP_WIDTH (rows grow to fit) instead of pushing
+        # the table off the page.
+        wrapped = {c for c, w in sheet_widths.items() if w > WRAP_WIDTH and c not in date_columns}
+        widths[table.name] = {c: (WRAP_WIDTH if c in wrapped else w) for c, w in sheet_widths.items()}
+        formats[table.name] = {**{c: date_format for c in date_columns}, **{c: wrap_format for c in wrapped}}
+        pages[table.name] = page_setup_rustpy("table", 0, sum(widths[table.name].values()))
+        if wrapped and len(frame):
+            lines = np.max([wrapped_lines(frame[c], WRAP_WIDTH) for c in wrapped], axis=0)
+            tall = np.flatnonzero(lines > 1)
+            heights[table.name] = dict(zip((tall + 1).tolist(), lines_height(lines[tall]).tolist()))
     with atomic_path(path, inputs) as tmp:
         rx.write_worksheets(entries, str(tmp), freeze_panes={"general": {"row": 1, "col": 0}},
                             datetime_format=DATE_FORMAT, header_format={"general": header},
-                            autofilter={"general": True}, column_widths=widths, column_formats=formats)
+                            autofilter={"general": True}, column_widths=widths, column_formats=formats,
+                            page_setup=pages, row_heights=heights)
         mark_package(tmp)
     return path
+
+
+# --- page setup: one rule for every sheet xfsheets writes or adds -------------------------
+# Every sheet prints on A4, fitted to one page wide, with page numbers in the footer. A table
+# repeats its header row on every page and turns landscape when it is wider than portrait
+# paper holds; a form (slip, zero report, 情况报告) is portrait and fits on one page. Written
+# once as data, applied by one function per writing library (openpyxl, xlsxwriter,
+# rustpy-xlsxwriter). Margins are in inches, as all three libraries take them.
+
+PAGE_SETUP = {
+    "paper": 9,  # A4 in Excel's paper codes
+    "footer": "&C第 &P 页 共 &N 页",
+    "fit_width": 1,
+    "kinds": {
+        "table": {"fit_height": 0, "repeat_header": True, "center": False,
+                  "margins": {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.7, "header": 0.3, "footer": 0.3}},
+        "form": {"fit_height": 1, "repeat_header": False, "center": True, "landscape": False,
+                 "margins": {"left": 0.7, "right": 0.7, "top": 0.8, "bottom": 0.8, "header": 0.3, "footer": 0.3}},
+        # a document of several pages (the report's 情况报告): portrait, runs on to more pages
+        "document": {"fit_height": 0, "repeat_header": False, "center": True, "landscape": False,
+                     "margins": {"left": 0.7, "right": 0.7, "top": 0.8, "bottom": 0.8, "header": 0.3, "footer": 0.3}},
+    },
+}
+# Column width units (Excel's, about 0.19 cm each) that A4 portrait holds between the table
+# margins; a wider table prints landscape. A column wider than WRAP_WIDTH wraps its text.
+PORTRAIT_WIDTH = 100
+WRAP_WIDTH = 40
+
+
+def page_layout(kind: str = "table", width: float | None = None) -> dict:
+    """The page rule for a sheet of ``kind`` (table | form | document) whose columns add up
+    to ``width`` units: landscape, fit_height, repeat_header, center, margins, paper, footer."""
+    rule = PAGE_SETUP["kinds"][kind]
+    landscape = rule.get("landscape")
+    if landscape is None:
+        landscape = width is None or width > PORTRAIT_WIDTH
+    return {**rule, "landscape": landscape, "paper": PAGE_SETUP["paper"], "footer": PAGE_SETUP["footer"],
+            "fit_width": PAGE_SETUP["fit_width"]}
+
+
+def sheet_width(ws) -> float:
+    """Sum of an openpyxl sheet's used column widths (8.43 for a column left at the default)."""
+    from openpyxl.utils import get_column_letter
+
+    total = 0.0
+    for c in range(1, (ws.max_column or 1) + 1):
+        dim = ws.column_dimensions.get(get_column_letter(c))
+        total += (dim.width if dim is not None and dim.width else 8.43)
+    return total
+
+
+def page_setup_openpyxl(ws, kind: str = "table", header_row: int | None = 1) -> None:
+    """Apply :data:`PAGE_SETUP` to an openpyxl sheet xfsheets writes or adds (never to a
+    user's own sheet: their print settings and frozen panes stay theirs)."""
+    from openpyxl.worksheet.page import PageMargins
+
+    rule = page_layout(kind, sheet_width(ws))
+    ws.page_setup.paperSize = rule["paper"]
+    ws.page_setup.orientation = "landscape" if rule["landscape"] else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = rule["fit_width"]
+    ws.page_setup.fitToHeight = rule["fit_height"]
+    ws.page_margins = PageMargins(**rule["margins"])
+    ws.oddFooter.center.text = rule["footer"].removeprefix("&C")
+    ws.print_options.horizontalCentered = rule["center"]
+    if rule["repeat_header"] and header_row:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+
+
+def page_setup_xlsxwriter(ws, kind: str = "table", header_row: int | None = 0, width: float | None = None) -> None:
+    """Apply :data:`PAGE_SETUP` to an xlsxwriter worksheet (``header_row`` 0-based)."""
+    rule = page_layout(kind, width)
+    ws.set_paper(rule["paper"])
+    ws.set_landscape() if rule["landscape"] else ws.set_portrait()
+    ws.fit_to_pages(rule["fit_width"], rule["fit_height"])
+    m = rule["margins"]
+    ws.set_margins(left=m["left"], right=m["right"], top=m["top"], bottom=m["bottom"])
+    ws.set_footer(rule["footer"], {"margin": m["footer"]})
+    if rule["center"]:
+        ws.center_horizontally()
+    if rule["repeat_header"] and header_row is not None:
+        ws.repeat_rows(header_row)
+
+
+def page_setup_rustpy(kind: str = "table", header_row: int | None = 0, width: float | None = None) -> dict:
+    """:data:`PAGE_SETUP` as rustpy-xlsxwriter's ``page_setup`` mapping for one sheet."""
+    rule = page_layout(kind, width)
+    out = {"landscape": rule["landscape"], "paper_size": rule["paper"], "margins": dict(rule["margins"]),
+           "fit_to_pages": (rule["fit_width"], rule["fit_height"]), "footer": rule["footer"],
+           "center_horizontally": rule["center"]}
+    if rule["repeat_header"] and header_row is not None:
+        out["repeat_rows"] = header_row
+    return out
+
+
+LINE_HEIGHT = 1.4  # points per point of font size, one wrapped line (CJK fonts run tall)
+
+
+def _per_line(width: float, size: float) -> float:
+    return max(1.0, width * 11 / size * 0.92)
+
+
+def row_height(text: object, width: float, size: float = 11) -> float:
+    """Points a row needs to show ``text`` wrapped in a cell (or merged range) ``width``
+    units wide in a ``size``-point font (CJK characters count two units). Heights are set,
+    not left to the reader: LibreOffice keeps a file's row heights when it prints it, and
+    nobody fits a merged cell."""
+    per_line = _per_line(width, size)
+    lines = sum(max(1, -(-text_width(part) // per_line)) for part in str(text or "").split("\n"))
+    return float(min(409, lines * size * LINE_HEIGHT + 5))
+
+
+def wrapped_lines(values: pd.Series, width: float, size: float = 11) -> np.ndarray:
+    """How many lines each value of a wrapped column takes (vectorised :func:`row_height`)."""
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    units = text.str.len() + text.str.count("[\u2e81-\U0010ffff]")
+    lines = np.ceil(units.to_numpy(dtype=float) / _per_line(width, size)) + text.str.count("\n").to_numpy()
+    return np.maximum(lines, 1)
+
+
+def lines_height(lines, size: float = 11):
+    """Points for ``lines`` wrapped lines (a number or an array of them)."""
+    return np.minimum(409, np.asarray(lines) * size * LINE_HEIGHT + 5)

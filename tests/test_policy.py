@@ -205,3 +205,25 @@ def test_slip_without_a_ledger_assigning_unit_names_the_issuing_unit(files, tmp_
     ws = openpyxl.load_workbook(result.files[0]).worksheets[1]
     assert ws["A15"].value == "某县信访局" and ws["A16"].value == "2026年7月20日"  # no 交办日期: dated as of
     assert ws["B3"].value == "某县信访局"
+
+
+def test_the_policy_names_its_holiday_file_and_estimate_mode(tmp_path):
+    import shutil
+
+    from conftest import DATA
+
+    shutil.copy(DATA / "deadlines" / "holidays_2027.xlsx", tmp_path / "2027节假日.xlsx")
+    ledger = DATA / "deadlines" / "title_rows.xlsx"
+    cases = lambda text: {c["case_id"]: c for c in json.loads(CliRunner().invoke(main, [
+        "deadlines", str(ledger), "--as-of", "2026-11-25", "--policy", str(write(text)), "--json"]).stdout)["cases"]}
+
+    def write(text):
+        path = tmp_path / "p.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    # a path relative to the policy file's folder, as --holidays would give it
+    t4 = cases('[calendar]\nholidays = "2027节假日.xlsx"\n')["T4"]
+    assert t4["due_on"] == "2027-01-05" and "元旦补休" in t4["explain"]
+    t4 = cases("[calendar]\nassume_weekends = true\n")["T4"]
+    assert t4["due_on"] == "2027-01-04" and t4["estimated"]

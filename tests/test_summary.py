@@ -185,6 +185,22 @@ def test_zero_report_for_a_quiet_unit_and_a_list_for_a_busy_one(tmp_path):
     assert "集体访" in reasons and "进京赴省访" in reasons
 
 
+def test_zero_report_is_the_form_offices_file(tmp_path):
+    reports = build_zero_reports(read_ledger(S / "zero.xlsx"), tmp_path, as_of=dt.date(2026, 11, 20),
+                                 reporter="王某", signer="李某")
+    for r in reports:
+        ws = openpyxl.load_workbook(r.path).active
+        rows = [[c for c in row if c is not None] for row in ws.iter_rows(values_only=True)]
+        by_label = {row[0]: row[1:] for row in rows if row}
+        assert by_label["报告单位"] == [r.unit]  # the label on the row it labels
+        assert by_label["报告内容"][0].startswith("经排查" if r.is_zero else r.unit)
+        assert by_label["负责人（签字）"] == ["李某", "填报人", "王某"]
+        assert by_label["联系电话"] == ["报告日期", "2026年11月20日"]
+        assert ["报告单位（盖章）"] in rows
+        assert ws["A3"].border.left.style == "thin" and ws["B3"].font.size >= 14 and ws["A1"].font.size >= 20
+        assert ws.page_setup.orientation == "portrait" and ws.page_setup.fitToHeight == 1
+
+
 def test_cli_report_and_zero(tmp_path):
     out = tmp_path / "月报.xlsx"
     r = CliRunner().invoke(main, ["report", str(S / "rates.xlsx"), "-o", str(out), "--from", "2026-04-01",

@@ -21,12 +21,28 @@ from xfsheets.deadlines import OVERDUE_FLAGS
 from xfsheets.policy import Policy, resolve as resolve_policy
 from xfsheets.summary import collective_mask
 from xfsheets.outputs import staged_folder, unique_names
-from xfsheets.writer import save_workbook
+from xfsheets.writer import page_setup_openpyxl, row_height, save_workbook
 
 ZERO_TEXT = "经排查，{unit}{period}无集体访、无越级访、无进京赴省访、无重大信访事项。"
 _BEIJING = re.compile(r"进京|赴京|到京|赴省|到省|进省")
 _MAJOR = re.compile(r"重大|高风险|^高$|极高")
-FONT = "仿宋"
+EVENTS_TEXT = "{unit}{period}发生需报告的信访事项{n}件，逐件列明如下。"
+SEAL_TEXT = "报告单位（盖章）"
+# The form, written once: A4 portrait, 公文 fonts (小标宋 title, 黑体 labels, 仿宋 text).
+FORM_SIZE, TABLE_SIZE = 14, 12
+FORM_COLUMNS = (16, 14, 13, 7, 24, 10, 10)  # about 17 cm
+EVENT_COLUMNS = ["信访件编号", "登记日期", "报告事由", "人数", "反映问题", "办理状态", "办理情况"]
+ONE_PAGE_EVENTS = 12
+FORM_STYLES = {
+    "title": ({"name": "方正小标宋简体", "size": 22}, {"horizontal": "center", "vertical": "center"}),
+    "label": ({"name": "黑体", "size": FORM_SIZE}, {"horizontal": "center", "vertical": "center", "wrap_text": True}),
+    "value": ({"name": "仿宋", "size": FORM_SIZE}, {"vertical": "center", "wrap_text": True}),
+    "head": ({"name": "黑体", "size": TABLE_SIZE}, {"horizontal": "center", "vertical": "center", "wrap_text": True}),
+    "cell": ({"name": "仿宋", "size": TABLE_SIZE}, {"vertical": "top", "wrap_text": True}),
+    "seal": ({"name": "仿宋", "size": FORM_SIZE}, {"horizontal": "right", "vertical": "center", "wrap_text": True}),
+}
+_SIDE = Side(style="thin", color="000000")
+BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
 
 
 @dataclass
@@ -118,52 +134,75 @@ def build_zero_reports(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | 
 
 def _write(path: Path, unit: str, period: str, events: pd.DataFrame, reporter: str, signer: str,
            as_of: dt.date, include_personal_data: bool = False) -> None:
+    """The form offices file: bordered, 公文 fonts, labels beside what they label, the events
+    (if any) in the form, 负责人/填报人/联系电话/报告日期 and the place for the unit's seal."""
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     ws = wb.active
     ws.title = "零报告" if events.empty else "信访情况报告"
-    thin = Side(style="thin")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    ws["A1"] = "信访工作零报告" if events.empty else "信访情况报告"
-    ws["A1"].font = Font(name=FONT, size=18, bold=True)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws.merge_cells("A1:G1")
-    rows = [("报告单位", unit), ("报告期间", period)]
-    for r, (k, v) in enumerate(rows, 3):
-        ws.cell(r, 1, k).font = Font(name=FONT, bold=True)
-        ws.cell(r, 2, v).font = Font(name=FONT)
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=7)
-    r = 6
-    if events.empty:
-        ws.cell(r, 1, "报告内容").font = Font(name=FONT, bold=True)
-        ws.cell(r, 2, ZERO_TEXT.format(unit=unit, period=period)).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.cell(r, 2).font = Font(name=FONT, size=12)
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=7)
-        ws.row_dimensions[r].height = 48
-        r += 2
-    else:
-        header = ["信访件编号", "登记日期", "报告事由", "人数", "反映问题", "办理状态", "办理情况"]
-        for c, h in enumerate(header, 1):
-            cell = ws.cell(r, c, h)
-            cell.font, cell.border = Font(name=FONT, bold=True), box
+    ws.sheet_view.showGridLines = False
+    style = {name: (Font(**font), Alignment(**align)) for name, (font, align) in FORM_STYLES.items()}
+    last = len(FORM_COLUMNS)
+    span = sum(FORM_COLUMNS)
+    for c, width in enumerate(FORM_COLUMNS, 1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+
+    def put(row: int, col: int, value: Any, kind: str, to_col: int | None = None, border: bool = True) -> None:
+        cell = ws.cell(row, col, value)
+        cell.font, cell.alignment = style[kind]
+        if border:
+            for c in range(col, (to_col or col) + 1):
+                ws.cell(row, c).border = BOX
+        if to_col and to_col > col:
+            ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=to_col)
+
+    put(1, 1, "信访工作零报告" if events.empty else "信访情况报告", "title", last, border=False)
+    ws.row_dimensions[1].height = 48
+    r = 3
+    for label, value in (("报告单位", unit), ("报告期间", period)):
+        put(r, 1, label, "label")
+        put(r, 2, value, "value", last)
+        ws.row_dimensions[r].height = row_height(value, span - FORM_COLUMNS[0], FORM_SIZE)
+        r += 1
+    content = (ZERO_TEXT.format(unit=unit, period=period) if events.empty
+               else EVENTS_TEXT.format(unit=unit, period=period, n=len(events)))
+    put(r, 1, "报告内容", "label")
+    put(r, 2, content, "value", last)
+    ws.row_dimensions[r].height = max(row_height(content, span - FORM_COLUMNS[0], FORM_SIZE), 60 if events.empty else 0)
+    r += 1
+    header_row = None
+    if not events.empty:
+        header_row = r
+        for c, h in enumerate(EVENT_COLUMNS, 1):
+            put(r, c, h, "head")
+        ws.row_dimensions[r].height = 24
         for _, e in events.iterrows():
             r += 1
             values = [e["case_id"], cn_date(e["received_on"]) if pd.notna(e["received_on"]) else "", e["报告事由"],
                       None if pd.isna(e["headcount"]) else int(e["headcount"]), e["summary"], e["status"], e["办理情况"]]
             for c, v in enumerate(values, 1):
-                cell = ws.cell(r, c, v)
-                cell.border, cell.font = box, Font(name=FONT)
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-        r += 2
-    for label, value in (("填报人", reporter), ("审核签发", signer), ("报告日期", cn_date(as_of))):
-        ws.cell(r, 1, label).font = Font(name=FONT, bold=True)
-        ws.cell(r, 2, value or "").font = Font(name=FONT)
+                put(r, c, v, "cell")
+            ws.row_dimensions[r].height = max(row_height(v, FORM_COLUMNS[c - 1], TABLE_SIZE)
+                                              for c, v in enumerate(values, 1))
         r += 1
-    for col, width in zip("ABCDEFG", (14, 14, 18, 8, 40, 12, 12)):
-        ws.column_dimensions[col].width = width
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    # 负责人 / 填报人, 联系电话 / 报告日期: label, value, label, value
+    for (l1, v1), (l2, v2) in ((("负责人（签字）", signer), ("填报人", reporter)),
+                               (("联系电话", ""), ("报告日期", cn_date(as_of)))):
+        put(r, 1, l1, "label")
+        put(r, 2, v1 or "", "value", 3)
+        put(r, 4, l2, "label", 5)
+        put(r, 6, v2 or "", "value", last)
+        ws.row_dimensions[r].height = 34
+        r += 1
+    r += 1
+    put(r, 1, SEAL_TEXT, "seal", last, border=False)
+    ws.row_dimensions[r].height = 96  # room for the seal over the unit's line
+    ws.print_area = f"A1:{get_column_letter(last)}{r}"
+    # A list that runs past one page keeps its header on every page; a zero report is one page.
+    page_setup_openpyxl(ws, "form" if len(events) <= ONE_PAGE_EVENTS else "document", header_row)
+    if header_row and len(events) > ONE_PAGE_EVENTS:
+        ws.print_title_rows = f"{header_row}:{header_row}"
     if not include_personal_data:
         from xfsheets.privacy import check_workbook, mask_book
 

@@ -22,7 +22,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field as dc_field
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import pandas as pd
@@ -37,7 +37,7 @@ from xfsheets.policy import Policy, resolve as resolve_policy
 from xfsheets.schema import FIELD_NAMES
 from xfsheets.normalize import cn_date
 from xfsheets.outputs import staged_folder, unique_names
-from xfsheets.writer import excel_text, save_workbook, text_width
+from xfsheets.writer import excel_text, page_setup_openpyxl, row_height, save_workbook
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 ASSIGN_FORMAT = "X信交〔{year}〕{seq}号"
@@ -290,7 +290,8 @@ def _write_unit(path: Path, tpl_path: Path, cells: list[tuple[str, str]], rows: 
     listing.append([f"{kind}清单（{rows['unit'].iloc[0] if len(rows) else ''}，共 {len(rows)} 件）"])
     listing.append(header)
     used: set[str] = {"清单"}
-    wrap_cells = [c for c, text in cells if "summary" in text or len(text) > 40]
+    # every filled cell may outgrow its row (a long 时限说明 in 督办事由 as much as 反映问题)
+    wrap_cells = [c for c, text in cells if "summary" in text or "explain" in text or len(text) > 40]
     for k, (_, row) in enumerate(rows.iterrows(), 1):
         values = _values(row, kind, as_of, extra)
         ws = wb.copy_worksheet(template)
@@ -318,6 +319,7 @@ def _copy_print_setup(src, dst) -> None:
     dst.page_margins = copy.copy(src.page_margins)
     dst.print_options = copy.copy(src.print_options)
     dst.sheet_properties.pageSetUpPr = copy.copy(src.sheet_properties.pageSetUpPr)
+    dst.HeaderFooter = copy.copy(src.HeaderFooter)
     dst.sheet_view.showGridLines = src.sheet_view.showGridLines
     if src.print_area:
         dst.print_area = src.print_area
@@ -333,9 +335,7 @@ def _fit_height(ws, coord: str) -> None:
             break
     width = width or (ws.column_dimensions[cell.column_letter].width or 9)
     size = (cell.font.sz or 11) if cell.font else 11
-    per_line = max(1.0, width * 11 / size * 0.95)
-    lines = sum(max(1, -(-text_width(part) // per_line)) for part in str(cell.value or "").split("\n"))
-    needed = lines * size * 1.45 + 8
+    needed = row_height(cell.value, width, size) + 4
     current = ws.row_dimensions[cell.row].height or 15
     if needed > current:
         ws.row_dimensions[cell.row].height = min(needed, 409)
@@ -352,16 +352,14 @@ def _style_listing(ws, kind: str, rows: pd.DataFrame) -> None:
     for col, width in zip("ABCDEFGHIJ", (6, 20, 16, 10, 16, 16, 9, 9, 12, 14)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    page_setup_openpyxl(ws, "table", header_row=2)
 
 
 def _write_skipped(path: Path, skipped: list[Skipped]) -> Path:
     from xfsheets.writer import Table, write_tables
 
-    frame = pd.DataFrame([{"信访件编号": s.case_id, "责任单位": s.unit, "来源文件": s.file, "来源工作表": s.sheet,
+    # 来源文件 as the file's name: the clerk's folders are not for whoever reads the list
+    frame = pd.DataFrame([{"信访件编号": s.case_id, "责任单位": s.unit,
+                           "来源文件": PureWindowsPath(s.file).name if s.file else None, "来源工作表": s.sheet,
                            "来源行号": s.row, "未生成原因": s.reason} for s in skipped])
     return write_tables(path, [Table("未生成", frame, widths={"未生成原因": 70})])

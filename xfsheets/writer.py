@@ -371,7 +371,8 @@ PAGE_SETUP = {
     "kinds": {
         "table": {"fit_height": 0, "repeat_header": True, "center": False,
                   "margins": {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.7, "header": 0.3, "footer": 0.3}},
-        "form": {"fit_height": 1, "repeat_header": False, "center": True, "landscape": False,
+        # a form (slip, zero report) is one page: no page numbers on it
+        "form": {"fit_height": 1, "repeat_header": False, "center": True, "landscape": False, "footer": "",
                  "margins": {"left": 0.7, "right": 0.7, "top": 0.8, "bottom": 0.8, "header": 0.3, "footer": 0.3}},
         # a document of several pages (the report's 情况报告): portrait, runs on to more pages
         "document": {"fit_height": 0, "repeat_header": False, "center": True, "landscape": False,
@@ -391,8 +392,8 @@ def page_layout(kind: str = "table", width: float | None = None) -> dict:
     landscape = rule.get("landscape")
     if landscape is None:
         landscape = width is None or width > PORTRAIT_WIDTH
-    return {**rule, "landscape": landscape, "paper": PAGE_SETUP["paper"], "footer": PAGE_SETUP["footer"],
-            "fit_width": PAGE_SETUP["fit_width"]}
+    return {**rule, "landscape": landscape, "paper": PAGE_SETUP["paper"],
+            "footer": rule.get("footer", PAGE_SETUP["footer"]), "fit_width": PAGE_SETUP["fit_width"]}
 
 
 def sheet_width(ws) -> float:
@@ -418,7 +419,8 @@ def page_setup_openpyxl(ws, kind: str = "table", header_row: int | None = 1) -> 
     ws.page_setup.fitToWidth = rule["fit_width"]
     ws.page_setup.fitToHeight = rule["fit_height"]
     ws.page_margins = PageMargins(**rule["margins"])
-    ws.oddFooter.center.text = rule["footer"].removeprefix("&C")
+    if rule["footer"]:
+        ws.oddFooter.center.text = rule["footer"].removeprefix("&C")
     ws.print_options.horizontalCentered = rule["center"]
     if rule["repeat_header"] and header_row:
         ws.print_title_rows = f"{header_row}:{header_row}"
@@ -432,7 +434,8 @@ def page_setup_xlsxwriter(ws, kind: str = "table", header_row: int | None = 0, w
     ws.fit_to_pages(rule["fit_width"], rule["fit_height"])
     m = rule["margins"]
     ws.set_margins(left=m["left"], right=m["right"], top=m["top"], bottom=m["bottom"])
-    ws.set_footer(rule["footer"], {"margin": m["footer"]})
+    if rule["footer"]:
+        ws.set_footer(rule["footer"], {"margin": m["footer"]})
     if rule["center"]:
         ws.center_horizontally()
     if rule["repeat_header"] and header_row is not None:
@@ -443,8 +446,9 @@ def page_setup_rustpy(kind: str = "table", header_row: int | None = 0, width: fl
     """:data:`PAGE_SETUP` as rustpy-xlsxwriter's ``page_setup`` mapping for one sheet."""
     rule = page_layout(kind, width)
     out = {"landscape": rule["landscape"], "paper_size": rule["paper"], "margins": dict(rule["margins"]),
-           "fit_to_pages": (rule["fit_width"], rule["fit_height"]), "footer": rule["footer"],
-           "center_horizontally": rule["center"]}
+           "fit_to_pages": (rule["fit_width"], rule["fit_height"]), "center_horizontally": rule["center"]}
+    if rule["footer"]:
+        out["footer"] = rule["footer"]
     if rule["repeat_header"] and header_row is not None:
         out["repeat_rows"] = header_row
     return out

@@ -9,13 +9,15 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.worksheet.page import PageMargins
+
+from xfsheets.writer import page_setup_openpyxl
 
 HERE = Path(__file__).resolve().parent
-TITLE_FONT = Font(name="方正小标宋简体", size=22, bold=True)  # Excel/WPS fall back to 宋体 when absent
-LABEL_FONT = Font(name="黑体", size=12)
-BODY_FONT = Font(name="仿宋", size=13)
-SMALL = Font(name="仿宋", size=12)
+# One size for every label and value (公文: 黑体 labels, 仿宋 text), a larger title.
+TITLE_FONT = Font(name="方正小标宋简体", size=22)  # Excel/WPS fall back to 宋体 when absent
+LABEL_FONT = Font(name="黑体", size=14)
+BODY_FONT = Font(name="仿宋", size=14)
+SMALL = BODY_FONT
 SIDE = Side(style="thin", color="000000")
 BOX = Border(left=SIDE, right=SIDE, top=SIDE, bottom=SIDE)
 WRAP = Alignment(wrap_text=True, vertical="center")
@@ -29,13 +31,7 @@ def _sheet(title: str):
     ws.title = "模板"
     for col, width in WIDTHS.items():
         ws.column_dimensions[col].width = width
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins = PageMargins(left=0.75, right=0.75, top=0.9, bottom=0.8, header=0.3, footer=0.3)
-    ws.print_options.horizontalCentered = True
+    page_setup_openpyxl(ws, "form", header_row=None)  # A4 portrait, one page (xfsheets.writer.PAGE_SETUP)
     ws.sheet_view.showGridLines = False
     ws["A1"] = title
     ws["A1"].font = TITLE_FONT
@@ -67,17 +63,19 @@ def _footer(ws, row: int) -> None:
     ws[f"A{row}"] = "签发：{{signer}}"
     ws[f"C{row}"] = "联系人及电话：{{contact}}"
     ws[f"A{row + 1}"] = "{{issuing_unit}}"
+    ws[f"D{row + 1}"] = "（盖章）"  # the place for the issuing unit's seal
     ws[f"A{row + 2}"] = "{{issued_on}}"  # the slip's date: a 交办单 its 交办日期, a 督办单 the day it is issued
-    for r in (row, row + 1, row + 2):
-        ws.row_dimensions[r].height = 26
-    for ref in (f"A{row}", f"C{row}"):
+    for r, height in ((row, 30), (row + 1, 56), (row + 2, 30)):  # room for the seal over the 落款
+        ws.row_dimensions[r].height = height
+    for ref in (f"A{row}", f"C{row}", f"A{row + 1}", f"D{row + 1}", f"A{row + 2}"):
         ws[ref].font = SMALL
+        ws[ref].alignment = Alignment(vertical="center")
     ws.merge_cells(f"A{row}:B{row}")
     ws.merge_cells(f"C{row}:D{row}")
-    for r in (row + 1, row + 2):
-        ws[f"A{r}"].font = SMALL
-        ws[f"A{r}"].alignment = Alignment(horizontal="right")
-        ws.merge_cells(f"A{r}:D{r}")
+    ws[f"A{row + 1}"].alignment = Alignment(horizontal="right", vertical="center")
+    ws.merge_cells(f"A{row + 1}:C{row + 1}")
+    ws[f"A{row + 2}"].alignment = Alignment(horizontal="right", vertical="center")
+    ws.merge_cells(f"A{row + 2}:D{row + 2}")
 
 
 def _number_row(ws) -> None:

@@ -123,6 +123,7 @@ class Rule:
     fields: tuple[str, ...]
     check: Callable[[Context], Iterator[Hit]]
     description: str
+    title: str = ""  # the problem's Chinese name, where people read it (检查结果, the terminal); code stays in --json
 
 
 def _raw_blank(ctx: Context, field: str) -> pd.Series:
@@ -340,19 +341,32 @@ def extension_too_long(ctx: Context) -> Iterator[Hit]:
 
 
 RULES: list[Rule] = [
-    Rule("required_missing", ERROR, tuple(ALWAYS_REQUIRED), required_missing, "必填项未填写（含按办理状态必填的项）"),
-    Rule("bad_date", ERROR, (), bad_date, "日期无法识别或不存在"),
-    Rule("date_order", ERROR, tuple(DATE_CHAIN), date_order, "登记 ≤ 交办 ≤ 受理 ≤ 办结 的先后顺序不对"),
-    Rule("bad_id_number", ERROR, ("id_number",), bad_id_number, "身份证号位数、出生日期或校验位不对"),
-    Rule("id_number_as_number", ERROR, ("id_number",), id_number_as_number, "身份证号被存成数字，后几位已丢失"),
-    Rule("bad_phone", WARNING, ("phone",), bad_phone, "联系电话不是有效的手机或座机号码"),
-    Rule("unknown_value", WARNING, ("status", "channel", "category"), unknown_value, "状态/形式/类别不在词表中"),
-    Rule("duplicate_case_id", ERROR, ("case_id",), duplicate_case_id, "信访件编号重复"),
-    Rule("extension_too_long", ERROR, ("extension_days",), extension_too_long, "延期超过规定的最长日数"),
-    Rule("bad_number", ERROR, ("extension_days", "headcount"), bad_number, "延期天数/人数无法识别为数字"),
-    Rule("date_out_of_range", WARNING, (), date_out_of_range, "日期早于2000年或晚于今天（多为年份笔误）"),
+    Rule("required_missing", ERROR, tuple(ALWAYS_REQUIRED), required_missing, "必填项未填写（含按办理状态必填的项）",
+         "必填项未填"),
+    Rule("bad_date", ERROR, (), bad_date, "日期无法识别或不存在", "日期无法识别"),
+    Rule("date_order", ERROR, tuple(DATE_CHAIN), date_order, "登记 ≤ 交办 ≤ 受理 ≤ 办结 的先后顺序不对",
+         "日期先后顺序不对"),
+    Rule("bad_id_number", ERROR, ("id_number",), bad_id_number, "身份证号位数、出生日期或校验位不对", "身份证号有误"),
+    Rule("id_number_as_number", ERROR, ("id_number",), id_number_as_number, "身份证号被存成数字，后几位已丢失",
+         "身份证号存成了数字"),
+    Rule("bad_phone", WARNING, ("phone",), bad_phone, "联系电话不是有效的手机或座机号码", "联系电话有误"),
+    Rule("unknown_value", WARNING, ("status", "channel", "category"), unknown_value, "状态/形式/类别不在词表中",
+         "填写内容不在词表中"),
+    Rule("duplicate_case_id", ERROR, ("case_id",), duplicate_case_id, "信访件编号重复", "信访件编号重复"),
+    Rule("extension_too_long", ERROR, ("extension_days",), extension_too_long, "延期超过规定的最长日数",
+         "延期超过上限"),
+    Rule("bad_number", ERROR, ("extension_days", "headcount"), bad_number, "延期天数/人数无法识别为数字",
+         "数字无法识别"),
+    Rule("date_out_of_range", WARNING, (), date_out_of_range, "日期早于2000年或晚于今天（多为年份笔误）",
+         "日期超出合理范围"),
 ]
 RULE_BY_CODE = {r.code: r for r in RULES}
+
+
+def rule_title(code: str) -> str:
+    """The Chinese name of a finding's rule (the code itself for one no rule defines)."""
+    rule = RULE_BY_CODE.get(code)
+    return rule.title if rule is not None and rule.title else code
 
 
 def check(ledger: Ledger, profile: Profile | None = None, as_of: dt.date | None = None,

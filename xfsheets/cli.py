@@ -756,6 +756,57 @@ def calendar_import(notice, output, year, as_json):
 
 # === check ===
 
+CHECK_SHOWN = 500  # findings listed on the terminal (all of them: --json, or the 检查结果 sheet)
+
+
+def check_lines(findings, width: int = 80) -> list[str]:
+    """The findings as terminal lines (rich markup) that fit ``width`` columns: a heading per
+    file and sheet, then per finding 第 N 行, column and field, 错误/警告 and the problem's
+    Chinese name; the message wrapped under it (CJK characters count two columns)."""
+    import re
+
+    from rich.cells import cell_len
+
+    from xfsheets.checks import ERROR, rule_title
+    from xfsheets.schema import LABELS
+
+    def wrap(text: str, indent: int) -> list[str]:
+        """Break anywhere between CJK characters, between words in Latin text."""
+        room, out, line = max(20, width - indent), [], ""
+        for token in re.findall(r"[!-~]{1,%d}|\s|." % room, text):
+            if cell_len(line + token) > room:
+                out.append(line.rstrip())
+                line = token.lstrip()
+            else:
+                line += token
+        return out + [line] if line else out
+
+    lines: list[str] = []
+    last_source, last_row = None, None
+    for f in findings:
+        source = (f.file, f.sheet)
+        if source != last_source:
+            count = sum(1 for g in findings if (g.file, g.sheet) == source)
+            name = Path(f.file).name if f.file else ""
+            head = f"{name}　工作表「{f.sheet}」" if f.sheet else name
+            lines += [""] if lines else []
+            lines += [f"[bold]{escape(part)}[/bold]" for part in wrap(f"{head}（{count} 条）", 0)]
+            last_source, last_row = source, None
+        row = f"第 {f.row} 行" if f.row else "表头"
+        where = " ".join(x for x in (f"{f.column}列" if f.column else "", LABELS.get(f.field, f.field or "")) if x)
+        level = "[red]错误[/red]" if f.severity == ERROR else "[yellow]警告[/yellow]"
+        shown_row = row if f.row != last_row else " " * cell_len(row)
+        plain = f"  {shown_row}  {where}  错误  {rule_title(f.code)}"
+        if cell_len(plain) <= width:
+            lines.append(f"  {shown_row}  {escape(where)}  {level}  {escape(rule_title(f.code))}")
+        else:  # a long field name: the problem's name goes on the next line
+            lines.append(f"  {shown_row}  {escape(where)}  {level}")
+            lines += [" " * 6 + escape(part) for part in wrap(rule_title(f.code), 6)]
+        lines += [" " * 6 + escape(part) for part in wrap(f.message or "", 6)]
+        last_row = f.row
+    return lines
+
+
 @main.command()
 @ledger_options
 @json_option
@@ -765,11 +816,8 @@ def calendar_import(notice, output, year, as_json):
               help="写出标注了问题单元格（红：错误，黄：警告，附批注）并附“检查结果”表的台账副本 (.xlsx)。")
 def check(ledgers, sheet, profile, password, as_json, as_of, policy, output):
     """逐格检查台账是否填全、填对，按您台账中的行号和列字母列出问题。"""
-    from rich.table import Table
-
-    from xfsheets.checks import ERROR, annotate, check as run_check
+    from xfsheets.checks import annotate, check as run_check
     from xfsheets.reader import read_ledgers
-    from xfsheets.schema import LABELS
 
     from xfsheets.outputs import MACRO_SUFFIXES, output_file
 
@@ -783,20 +831,10 @@ def check(ledgers, sheet, profile, password, as_json, as_of, policy, output):
     if as_json:
         emit_json(report.to_dict())
     else:
-        table = Table(title="台账检查结果", show_lines=False)
-        for col in ("文件", "行", "列", "字段", "级别", "问题"):
-            table.add_column(col, overflow="fold")
-        last = None
-        for f in report.findings[:500]:
-            key = (f.file, f.row)
-            table.add_row(Path(f.file).name if key != last else "", str(f.row or "") if key != last else "",
-                          f.column or "", LABELS.get(f.field, f.field or ""),
-                          "[red]错误[/red]" if f.severity == ERROR else "[yellow]警告[/yellow]", escape(f.message))
-            last = key
-        if report.findings:
-            console.print(table)
-        if len(report.findings) > 500:
-            console.print(f"……共 {len(report.findings)} 条，只显示前 500 条（全部见 --json 或 -o 的“检查结果”表）")
+        for line in check_lines(report.findings[:CHECK_SHOWN], min(console.width or 80, 80)):
+            console.print(line)
+        if len(report.findings) > CHECK_SHOWN:
+            console.print(f"……共 {len(report.findings)} 条，只显示前 {CHECK_SHOWN} 条（全部见 --json 或 -o 的“检查结果”表）")
     console.print(("[green]检查通过[/green]：" if report.valid else "[red]检查未通过[/red]：") + report.summary_text()
                   + (f"；标注副本「{output}」" if output else ""))
     sys.exit(0 if report.valid else 1)

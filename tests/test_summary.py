@@ -220,3 +220,24 @@ def test_cli_report_bad_period_is_exit_2(tmp_path):
     r = CliRunner().invoke(main, ["report", str(S / "rates.xlsx"), "-o", str(tmp_path / "x.xlsx"),
                                   "--from", "2026-05-01", "--to", "2026-04-01"])
     assert r.exit_code == 2 and "晚于" in r.stderr
+
+
+def test_units_rank_by_competition_ranking_and_unrankable_units_say_why():
+    import pandas as pd
+
+    from xfsheets.policy import resolve
+    from xfsheets.summary import _by_unit
+
+    # five units: A and B tie at 50 %, C below them, D has nothing due yet, E is small
+    rows = []
+    for unit, due, on_time, n in (("A", 4, 2, 6), ("B", 4, 2, 6), ("C", 4, 1, 6), ("D", 0, 0, 6), ("E", 2, 2, 2)):
+        for i in range(n):
+            rows.append({"unit": unit, "flag": "closed_on_time" if i < on_time else "overdue" if i < due else "on_track",
+                         "status": "办理中", "due": i < due})
+    period = pd.DataFrame(rows)
+    closed = period["flag"] == "closed_on_time"
+    g = _by_unit(period, closed, closed, period["flag"] == "overdue", pd.Series(True, index=period.index),
+                 period["due"], 5, resolve(None)).set_index("责任单位")
+    assert g.loc[["A", "B", "C"], "排名"].tolist() == [1, 1, 3]
+    assert pd.isna(g.loc["D", "排名"]) and g.loc["D", "备注"] == "暂无应办结事项，不排名"
+    assert pd.isna(g.loc["E", "排名"]) and g.loc["E", "备注"] == "少于5件，不排名"

@@ -32,6 +32,13 @@ from xfsheets.normalize import cn_date
 from xfsheets.policy import Policy, resolve as resolve_policy
 
 
+# 排名 of the units by 按期办结率: competition ranking, the way results are published (two
+# units tied first are both 1, the next is 3); units too small or with nothing due are listed,
+# not ranked.
+RANK_METHOD = "min"
+RANK_TEXT = "按按期办结率由高到低排名；比率相同的单位名次相同（并列），其后名次顺延（如 1、1、3）；小样本单位和暂无应办结事项的单位不排名"
+
+
 @dataclass
 class Rate:
     name: str
@@ -192,6 +199,7 @@ def compute_summary(ledger: Ledger, *, date_from: dt.date | None = None, date_to
             {"指标": "重复信访", "口径": "同一人（身份证号相同，或姓名+电话相同）就同一问题类别再次信访"},
             {"指标": "集体访", "口径": f"人数 ≥ {policy.thresholds.collective_headcount} 人，或信访性质为“集体访”"},
             {"指标": "小样本", "口径": f"办理事项少于 {min_unit_matters} 件的单位只列数字、不参加排名，避免比率失真"},
+            {"指标": "排名", "口径": RANK_TEXT},
         ]),
     )
     summary.policy_source = policy.source
@@ -238,8 +246,9 @@ def _by_unit(period, closed, closed_in_period, overdue, assigned, due_base, min_
     g["按期办结率"] = np.where(g["应办结"] > 0, g["按期办结"] / g["应办结"].where(g["应办结"] > 0, 1), np.nan)
     g["化解率"] = np.where(g["已交办"] > 0, g["化解"] / g["已交办"].where(g["已交办"] > 0, 1), np.nan)
     small = g["受理件数"] < min_matters
-    g["备注"] = np.where(small, f"少于{min_matters}件，不排名", "")
-    ranked = g.loc[~small, "按期办结率"].rank(ascending=False, method="min")
+    no_rate = ~small & g["按期办结率"].isna()  # nothing due yet: no rate to rank on
+    g["备注"] = np.where(small, f"少于{min_matters}件，不排名", np.where(no_rate, "暂无应办结事项，不排名", ""))
+    ranked = g.loc[~small & ~no_rate, "按期办结率"].rank(ascending=False, method=RANK_METHOD)
     g["排名"] = ranked.reindex(g.index).astype("Int64")
     g = g.reset_index().sort_values(["超期件数", "受理件数"], ascending=[False, False], kind="stable")
     return g[["责任单位", "受理件数", "办结件数", "未办结件数", "超期件数", "按期办结", "应办结", "按期办结率",

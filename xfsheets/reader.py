@@ -22,7 +22,6 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from xfsheets import normalize as nz
 from xfsheets.errors import EncryptedWorkbookError, LedgerReadError
@@ -59,6 +58,21 @@ SKIP_BLANK = "空行"
 SKIP_TOTAL = "合计行"
 SKIP_FOOTER = "表尾说明"
 SKIP_REPEATED_HEADER = "重复的表头行"
+
+
+def column_letter(index: int) -> str:
+    """Excel column letter of a 1-based column index (1 -> A, 27 -> AA).
+
+    A local helper: importing openpyxl.utils for this loads all of openpyxl (0.16 s) in every
+    command that reads a ledger.
+    """
+    if index < 1:
+        raise ValueError(f"column index must be >= 1, not {index}")
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
 
 
 # --- opening a workbook -----------------------------------------------------------
@@ -379,7 +393,7 @@ def _map_columns(labels: list[tuple[str, str]], lookup: dict[str, str]) -> list[
             field = match_label(label, lookup)
         if field == "-":  # the profile says: keep this column, map it to nothing
             field = None
-        columns.append(Column(index=index, letter=get_column_letter(index + 1), label=label, field=field))
+        columns.append(Column(index=index, letter=column_letter(index + 1), label=label, field=field))
     return columns
 
 
@@ -605,7 +619,7 @@ def _fill_merged(columns: list[np.ndarray], empty: list[np.ndarray], merges, fir
         value = columns[c0][a]
         vertical = b > a and not empty[c0][a]
         source.merged.append(MergedRange(
-            first_row=r0 + 1, last_row=r1 + 1, first_col=get_column_letter(c0 + 1), last_col=get_column_letter(c1 + 1),
+            first_row=r0 + 1, last_row=r1 + 1, first_col=column_letter(c0 + 1), last_col=column_letter(c1 + 1),
             field=col.field if col else None, label=col.label if col else "",
             value="" if empty[c0][a] else nz.display_value(value), filled=vertical))
         if vertical:

@@ -419,54 +419,52 @@ def _missing_columns(ledger: Ledger, profile: Profile) -> list[Finding]:
 
 # --- the annotated copy -------------------------------------------------------------------
 
-def annotate(ledger: Ledger, report: Report, out_path: str | Path) -> Path:
-    """A copy of the ledger with every bad cell filled (red errors, yellow warnings) and a
-    comment holding the message(s), plus a 检查结果 sheet linking to each cell."""
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.worksheet.hyperlink import Hyperlink
+RESULTS_SHEET = "检查结果"
+RESULTS_HEADER = ["单元格", "行", "列", "字段", "级别", "问题代码", "填写内容", "说明"]
+RESULTS_WIDTHS = [9, 6, 5, 12, 6, 20, 22, 90]
 
+
+def mark_plan(ledger: Ledger, report: Report):
+    """The marks a check puts on its ledger (:class:`xfsheets.marks.MarkPlan`): every bad cell
+    filled (red errors, yellow warnings; a cell inside a merged range is marked on its top-left
+    cell) with a note holding its message(s), and a 检查结果 sheet linking to each cell. The
+    annotated copy and the 检查台账 button both apply it."""
+    from xfsheets.marks import MarkPlan, ResultsTable, SheetMarks, column_index
+    from xfsheets.writer import excel_text
+
+    sheets: dict[tuple[str, str], tuple] = {}
+    for s in ledger.sources:
+        sheets.setdefault((s.file, s.sheet), (s, SheetMarks(s.sheet, list(s.header_rows))))
+    by_cell: dict[tuple[str, str, int, int], list[Finding]] = {}
+    where: dict[int, tuple[str, str]] = {}
+    for k, f in enumerate(report.findings):
+        if f.column and f.row and (f.file, f.sheet) in sheets:
+            src = sheets[(f.file, f.sheet)][0]
+            r, letter = src.top_left(f.row, f.column)
+            by_cell.setdefault((f.file, f.sheet, r, column_index(letter)), []).append(f)
+            where[k] = (f.sheet, f"{letter}{r}")
+    for (file, sheet, r, c), items in by_cell.items():
+        marks = sheets[(file, sheet)][1]
+        worst = ERROR if any(i.severity == ERROR for i in items) else WARNING
+        marks.fills[(r, c)] = FILLS[worst]
+        text = "\n".join(f"【{'错误' if i.severity == ERROR else '警告'}】{i.message}" for i in items)
+        marks.notes[(r, c)] = excel_text(text, f"工作表「{sheet}」第 {r} 行的批注")
+    rows = []
+    for k, f in enumerate(report.findings):
+        at = f"{RESULTS_SHEET}第 {k + 2} 行"
+        rows.append([f"{f.column or ''}{f.row or ''}", f.row, f.column, LABELS.get(f.field, f.field),
+                     "错误" if f.severity == ERROR else "警告", f.code, excel_text(f.value, at), excel_text(f.message, at)])
+    results = ResultsTable(RESULTS_SHEET, list(RESULTS_HEADER), rows,
+                           [where.get(k) for k in range(len(report.findings))], list(RESULTS_WIDTHS))
+    return MarkPlan([m for _, m in sheets.values()], results)
+
+
+def annotate(ledger: Ledger, report: Report, out_path: str | Path, password: str | None = None) -> Path:
+    """A copy of the ledger with :func:`mark_plan`'s marks, made by editing the workbook's package
+    (every other part kept byte for byte, see :mod:`xfsheets.package_edit`)."""
     from xfsheets.errors import XfsheetsError
-    from xfsheets.writer import excel_text, load_copy, merged_anchor, save_workbook
+    from xfsheets.package_edit import write_marked_copy
 
     if len({s.file for s in ledger.sources}) != 1:
         raise XfsheetsError("-o 只能用于一个台账文件", hint="多个文件请分别检查，或先用 consolidate 合并后再检查")
-    src = ledger.sources[0]
-    wb = load_copy(src.file, out_path=out_path)
-    sheets = {s.sheet for s in ledger.sources}
-    fills = {severity: PatternFill("solid", fgColor=colour) for severity, colour in FILLS.items()}
-    by_cell: dict[tuple[str, str], list[Finding]] = {}
-    for f in report.findings:
-        if f.column and f.row and f.sheet in sheets:
-            by_cell.setdefault((f.sheet, f"{f.column}{f.row}"), []).append(f)
-    for (sheet, ref), items in by_cell.items():
-        cell = merged_anchor(wb[sheet], ref)  # a merged range is marked on its top-left cell
-        worst = ERROR if any(i.severity == ERROR for i in items) else WARNING
-        cell.fill = fills[worst]
-        text = "\n".join(f"【{'错误' if i.severity == ERROR else '警告'}】{i.message}" for i in items)
-        if cell.comment is not None and cell.comment.author != "xfsheets":
-            text = f"{cell.comment.text}\n——\n{text}"  # the clerk's own note stays, ours follows it
-        comment = Comment(excel_text(text), "xfsheets")
-        comment.width, comment.height = 320, 40 + 18 * (len(text) // 18 + len(items))
-        cell.comment = comment
-    name = "检查结果"
-    if name in wb.sheetnames:
-        del wb[name]
-    out = wb.create_sheet(name)
-    out.append(["单元格", "行", "列", "字段", "级别", "问题代码", "填写内容", "说明"])
-    for c in out[1]:
-        c.font = Font(bold=True)
-    for f in report.findings:
-        where = f"检查结果第 {out.max_row + 1} 行"
-        out.append([f"{f.column or ''}{f.row or ''}", f.row, f.column, LABELS.get(f.field, f.field),
-                    "错误" if f.severity == ERROR else "警告", f.code, excel_text(f.value, where),
-                    excel_text(f.message, where)])
-        if f.column and f.row and f.sheet in sheets:
-            link = out.cell(out.max_row, 1)
-            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{f.sheet}'!{f.column}{f.row}")
-            link.style = "Hyperlink"
-    for col, width in zip("ABCDEFGH", (9, 6, 5, 12, 6, 20, 22, 90)):
-        out.column_dimensions[col].width = width
-    out.freeze_panes = "A2"
-    out.auto_filter.ref = f"A1:H{max(out.max_row, 1)}"
-    return save_workbook(wb, out_path, inputs=[src.file])
+    return write_marked_copy(ledger.sources[0].file, mark_plan(ledger, report), out_path, password=password)

@@ -548,95 +548,62 @@ def workday_due(start: dt.date, n: int, calendar: WorkCalendar | None = None) ->
     return (cal.origin + np.timedelta64(j, "D")).astype(object)
 
 
-def deadline_columns(header: list, last_used: int | None = None) -> dict[str, int]:
-    """Where the deadline columns go (1-based): where an earlier run put them, else right
-    of the last used column (``last_used``, counting merged header cells and every header
-    row; by default the last non-empty cell of ``header``), so that a rerun refreshes them
-    instead of adding more, and never writes into a column the ledger uses."""
-    labels = ["" if v is None else str(v).strip() for v in header]
-    last = max((i + 1 for i, v in enumerate(labels) if v), default=0)
-    if last_used is not None:
-        last = max(last, last_used)
-    cols = {}
-    for name in DEADLINE_COLUMNS:
-        if name in labels:
-            cols[name] = labels.index(name) + 1
-        else:
-            last += 1
-            cols[name] = last
-    return cols
+# Where each of DEADLINE_COLUMNS takes its values from (a column of compute_deadlines' result);
+# the 预警 column is coloured by flag (FLAG_FILLS), a date column shows as yyyy-mm-dd.
+COLUMN_SOURCES = {"当前阶段": "stage_label", "法定期限": "legal_due_on", "应办结日期": "due_on", "剩余天数": "days_left",
+                  "预警": "flag_label", "时限说明": "explain"}
+WIDE_SOURCES = {"explain": 80}
 
 
-def _last_used_column(ws, header_rows: list[int]) -> int:
-    """The rightmost column the header uses, merged cells included, ignoring our own columns."""
-    last = 0
-    for r in header_rows:
-        for cell in ws[r]:
-            if cell.value not in (None, "") and str(cell.value).strip() not in DEADLINE_COLUMNS:
-                last = max(last, cell.column)
-    for rng in ws.merged_cells.ranges:
-        if rng.min_row <= max(header_rows) and rng.max_row >= min(header_rows):
-            anchor = ws.cell(rng.min_row, rng.min_col).value
-            if anchor not in (None, "") and str(anchor).strip() not in DEADLINE_COLUMNS:
-                last = max(last, rng.max_col)
-    return last
-
-
-def annotate(ledger: Ledger, result: pd.DataFrame, out_path) -> Any:
-    """A copy of the ledger (formatting kept) with the deadline columns at the right of the header
-    of every ledger sheet (refreshed in place if an earlier run added them), 预警 coloured,
-    autofilter and frozen header."""
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
+def mark_plan(ledger: Ledger, result: pd.DataFrame):
+    """The marks a deadline run puts on its ledger (:class:`xfsheets.marks.MarkPlan`): the
+    DEADLINE_COLUMNS at the right of every ledger sheet's header (refreshed in place if an
+    earlier run added them), 预警 coloured by flag, autofilter and a frozen header. The
+    annotated copy and the 计算时限 button both apply it."""
     from xfsheets.errors import XfsheetsError
-    from xfsheets.writer import excel_text, load_copy, merged_anchor, save_workbook
+    from xfsheets.marks import AddedColumn, MarkPlan, SheetMarks, excel_date
+    from xfsheets.writer import excel_text
+
+    missing = [c for c in DEADLINE_COLUMNS if COLUMN_SOURCES.get(c) not in result.columns]
+    if missing:
+        raise XfsheetsError(f"时限列「{'、'.join(missing)}」没有对应的计算结果", hint="这是程序的问题，请联系技术人员")
+    frame = ledger.frame
+    source_of_row = frame["_source"].to_numpy() if "_source" in frame else np.zeros(len(frame), dtype=int)
+    excel_rows = frame["_row"].to_numpy()
+    flags = result["flag"].to_numpy(dtype=object)
+    sheets = []
+    for k_src, src in enumerate(ledger.sources):
+        positions = np.flatnonzero(source_of_row == k_src)
+        rows = [int(r) for r in excel_rows[positions]]
+        marks = SheetMarks(src.sheet, list(src.header_rows) or [1], last_row=max(rows, default=None),
+                           filter_and_freeze=True)
+        for label in DEADLINE_COLUMNS:
+            name = COLUMN_SOURCES[label]
+            series = result[name]
+            if pd.api.types.is_datetime64_any_dtype(series.dtype):
+                kind, values = "date", [excel_date(v) for v in series.to_numpy()[positions]]
+            elif name == "days_left":
+                kind, values = "number", [None if pd.isna(v) else int(v) for v in series.iloc[positions]]
+            else:
+                kind = "text"
+                values = [None if v is None or v is pd.NA or v != v else
+                          excel_text(str(v), f"工作表「{src.sheet}」第 {r} 行") for v, r in
+                          zip(series.iloc[positions].tolist(), rows)]
+            column = AddedColumn(label, dict(zip(rows, values)), kind, WIDE_SOURCES.get(name))
+            if name == "flag_label":
+                column.fills = {r: FLAG_FILLS[f] for r, f in zip(rows, flags[positions]) if f in FLAG_FILLS}
+            marks.columns.append(column)
+        sheets.append(marks)
+    return MarkPlan(sheets)
+
+
+def annotate(ledger: Ledger, result: pd.DataFrame, out_path, password: str | None = None) -> Any:
+    """A copy of the ledger with :func:`mark_plan`'s columns, made by editing the workbook's
+    package (every other part kept byte for byte, see :mod:`xfsheets.package_edit`)."""
+    from xfsheets.errors import XfsheetsError
+    from xfsheets.package_edit import write_marked_copy
 
     files = {s.file for s in ledger.sources}
     if len(files) != 1:
         raise XfsheetsError("-o 只能用于一个台账文件", hint="多个文件请分别运行，或先用 consolidate 合并")
-    src_file = ledger.sources[0].file
-    wb = load_copy(src_file, out_path=out_path)
-    head_font = Font(bold=True)
-    frame = ledger.frame
-    source_of_row = frame["_source"].to_numpy() if "_source" in frame else np.zeros(len(frame), dtype=int)
-    for k_src, src in enumerate(ledger.sources):
-        ws = wb[src.sheet]
-        header_rows = list(src.header_rows) or [1]
-        header_row = header_rows[-1]
-        last_used = _last_used_column(ws, header_rows)
-        cols = deadline_columns([c.value for c in ws[header_row]], last_used)
-        for name, c in cols.items():
-            cell = merged_anchor(ws, f"{get_column_letter(c)}{header_row}")
-            cell.value = name
-            cell.font = head_font
-        positions = np.flatnonzero(source_of_row == k_src)
-        rows = frame["_row"].to_numpy()[positions]
-        for k, r in zip(positions, rows):
-            r = int(r)
-            i = result.index[k]
-
-            def put(name: str, value, r=r):
-                target = merged_anchor(ws, f"{get_column_letter(cols[name])}{r}")
-                target.value = excel_text(value, f"工作表「{src.sheet}」第 {r} 行")
-                return target
-
-            put("当前阶段", result.at[i, "stage_label"])
-            for name, col in (("法定期限", "legal_due_on"), ("应办结日期", "due_on")):
-                d = result.at[i, col]
-                put(name, None if pd.isna(d) else d.to_pydatetime()).number_format = "yyyy-mm-dd"
-            left = result.at[i, "days_left"]
-            put("剩余天数", None if pd.isna(left) else int(left))
-            colour = FLAG_FILLS.get(result.at[i, "flag"])
-            put("预警", result.at[i, "flag_label"]).fill = (PatternFill("solid", fgColor=colour) if colour
-                                                          else PatternFill(fill_type=None))
-            put("时限说明", result.at[i, "explain"])
-        ws.column_dimensions[get_column_letter(cols["时限说明"])].width = 80
-        for name in ("法定期限", "应办结日期"):
-            ws.column_dimensions[get_column_letter(cols[name])].width = 12
-        last_col = max(last_used, max(cols.values()))
-        last_row = int(rows.max()) if len(rows) else header_row
-        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{last_row}"
-        if ws.freeze_panes is None:  # the clerk's own frozen pane is kept
-            ws.freeze_panes = ws.cell(header_row + 1, 1)
-    return save_workbook(wb, out_path, inputs=[src_file])
+    return write_marked_copy(ledger.sources[0].file, mark_plan(ledger, result), out_path, password=password)

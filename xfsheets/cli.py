@@ -599,7 +599,7 @@ def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json)
     found = deadline_report(ledger, as_of=as_of, policy=policy)
     result = found.result
     if output:
-        annotate(ledger, result, output)
+        annotate(ledger, result, output, password=password)
     frame = ledger.frame
     if as_json:
         emit_json(found.to_dict())
@@ -827,7 +827,7 @@ def check(ledgers, sheet, profile, password, as_json, as_of, policy, output):
     ledger = read_ledgers(ledgers, sheet=sheet, profile=prof, password=password)
     report = run_check(ledger, prof, as_of=as_of, policy=policy)
     if output:
-        annotate(ledger, report, output)
+        annotate(ledger, report, output, password=password)
     if as_json:
         emit_json(report.to_dict())
     else:

@@ -158,36 +158,15 @@ def _open(path: Path) -> None:
 
 @button
 def check_ledger(book) -> str:
-    """Highlight bad cells with a note, list every finding on 检查结果 (links to the cells)."""
-    from xfsheets.checks import FILLS, check
+    """Highlight bad cells with a note, list every finding on 检查结果 (links to the cells): the
+    same marks as ``check -o`` (:func:`xfsheets.checks.mark_plan`), applied to the open book."""
+    from xfsheets.checks import check, mark_plan
 
     profile = book_profile(book)
-    sheet, _, ledger = read_caller_ledger(book, profile)
+    sheet, rows, ledger = read_caller_ledger(book, profile)
     clear_marks(book, sheet)
     report = check(ledger, profile, policy=book_policy(book))
-    messages: dict[str, list[str]] = {}
-    for f in report.findings:
-        if not f.column:
-            continue
-        cell = sheet[f"{f.column}{f.row}"]
-        cell.color = f"#{FILLS[f.severity]}"
-        messages.setdefault(f"{f.column}{f.row}", []).append(f.message)
-    for address, texts in messages.items():
-        cell = sheet[address]
-        text = "\n".join(texts)
-        if cell.note is None:
-            cell.add_note(text)
-        else:
-            cell.note.text = text
-    results = book.sheets.add(RESULTS_SHEET, after=book.sheets[len(book.sheets) - 1])
-    rows = [["单元格", "行", "列", "字段", "级别", "问题代码", "填写内容", "说明"]]
-    for f in report.findings:
-        rows.append([f"{f.column or ''}{f.row or ''}", f.row, f.column, f.field, "错误" if f.severity == "error" else "警告",
-                     f.code, "" if f.value is None else str(f.value), f.message])
-    results["A1"].value = rows
-    for k, f in enumerate(report.findings, 2):
-        if f.column and f.row:
-            results[f"A{k}"].add_hyperlink(f"#'{sheet.name}'!{f.column}{f.row}", f"{f.column}{f.row}")
+    apply_plan(book, sheet, rows, mark_plan(ledger, report))
     errors = sum(f.severity == "error" for f in report.findings)
     warnings = len(report.findings) - errors
     bad_rows = len({f.row for f in report.findings})
@@ -196,8 +175,70 @@ def check_ledger(book) -> str:
             else f"检查完成：{len(ledger)} 行全部通过，没有发现问题。")
 
 
+NOTE_SEPARATOR = "\n——\n"  # between a clerk's own note and ours (as in the annotated copy)
+
+
+def _note_text(note) -> str | None:
+    try:
+        return note.text
+    except NotImplementedError:  # xlwings' remote engine cannot read a note's text
+        return None
+
+
+def apply_plan(book, sheet, rows: list[list[Any]], plan) -> dict[str, int]:
+    """Apply a :class:`xfsheets.marks.MarkPlan` to the live book: fills, notes (a clerk's own note
+    keeps its text, ours follows it), the added columns (placed by :func:`xfsheets.marks.place_columns`
+    on the sheet's header rows, as in the annotated copy) and the results sheet. Returns where
+    the added columns went (label -> 1-based column)."""
+    from xfsheets.marks import place_columns
+
+    placed: dict[str, int] = {}
+    for marks in plan.sheets:
+        if marks.sheet != sheet.name:
+            continue
+        for (r, c), colour in marks.fills.items():
+            sheet.range((r, c)).color = f"#{colour}"
+        for (r, c), text in marks.notes.items():
+            cell = sheet.range((r, c))
+            if cell.note is None:
+                cell.add_note(text)
+                continue
+            theirs = _note_text(cell.note)
+            if theirs is not None:
+                cell.note.text = f"{theirs.split(NOTE_SEPARATOR)[0]}{NOTE_SEPARATOR}{text}"
+            # else: a note we cannot read is the clerk's and stays; ours is on the results sheet
+        if marks.columns:
+            header = [rows[r - 1] if r - 1 < len(rows) else [] for r in marks.header_rows]
+            placed = place_columns(header, [c.label for c in marks.columns], (), marks.header_rows)
+            data_rows = sorted({r for c in marks.columns for r in c.values})
+            for column in marks.columns:
+                col = placed[column.label]
+                sheet.range((marks.header_row, col)).value = column.label
+                if not data_rows:
+                    continue
+                first, last = data_rows[0], data_rows[-1]
+                block: list[Any] = [None] * (last - first + 1)  # rows that are not data (合计, blank) stay empty
+                for r, v in column.values.items():
+                    block[r - first] = v.isoformat() if isinstance(v, dt.date) else v
+                sheet.range((first, col)).options(transpose=True).value = block
+                if column.fills:  # a coloured column: every data cell gets its colour (or loses an old one)
+                    for r in data_rows:
+                        colour = column.fills.get(r)
+                        sheet.range((r, col)).color = f"#{colour}" if colour else None
+    table = plan.results
+    if table is not None:
+        results = book.sheets.add(table.name, after=book.sheets[len(book.sheets) - 1])
+        results["A1"].value = [table.header] + [["" if v is None else v for v in row] for row in table.rows]
+        for k, target in enumerate(table.links, 2):
+            if target:
+                target_sheet, ref = target
+                results[f"A{k}"].add_hyperlink(f"#'{target_sheet}'!{ref}", ref)
+    return placed
+
+
 def clear_marks(book, sheet) -> int:
-    """Undo the highlights and notes of the previous 检查台账 press, read from its 检查结果 sheet."""
+    """Undo the highlights and notes of the previous 检查台账 press, read from its 检查结果 sheet
+    (a clerk's own note that ours followed gets its own text back)."""
     names = [s.name for s in book.sheets]
     if RESULTS_SHEET not in names:
         return 0
@@ -207,7 +248,11 @@ def clear_marks(book, sheet) -> int:
         cell = sheet[address]
         cell.color = None
         if cell.note is not None:
-            cell.note.delete()
+            text = _note_text(cell.note)
+            if text is not None and NOTE_SEPARATOR in text:
+                cell.note.text = text.split(NOTE_SEPARATOR)[0]
+            else:
+                cell.note.delete()
     previous.delete()
     return len(cells)
 
@@ -216,38 +261,14 @@ def clear_marks(book, sheet) -> int:
 
 @button
 def compute_deadlines(book) -> str:
-    """Add (or refresh) 当前阶段 / 法定期限 / 应办结日期 / 剩余天数 / 预警 / 时限说明 at the right of the ledger."""
-    import pandas as pd
-
-    from xfsheets.deadlines import FLAG_FILLS, deadline_columns
-    from xfsheets.deadlines import compute_deadlines as compute
+    """Add (or refresh) the deadline columns (deadlines.DEADLINE_COLUMNS: 当前阶段, 法定期限, 应办结日期,
+    剩余天数, 预警, 时限说明) at the right of the ledger: the same columns as ``deadlines -o``
+    (:func:`xfsheets.deadlines.mark_plan`), applied to the open book."""
+    from xfsheets.deadlines import compute_deadlines as compute, mark_plan
 
     sheet, rows, ledger = read_caller_ledger(book)
     result = compute(ledger, as_of=dt.date.today(), policy=book_policy(book))
-    src = ledger.sources[0]
-    header_row = src.header_rows[-1]
-    columns = deadline_columns(rows[header_row - 1] if len(rows) >= header_row else [])
-    values = {
-        "当前阶段": result["stage_label"].tolist(),
-        "法定期限": [None if pd.isna(v) else v.date().isoformat() for v in result["legal_due_on"]],
-        "应办结日期": [None if pd.isna(v) else v.date().isoformat() for v in result["due_on"]],
-        "剩余天数": [None if pd.isna(v) else int(v) for v in result["days_left"]],
-        "预警": result["flag_label"].tolist(),
-        "时限说明": result["explain"].tolist(),
-    }
-    excel_rows = ledger.frame["_row"].tolist()
-    if excel_rows:
-        first, last_row = min(excel_rows), max(excel_rows)
-        for name, col in columns.items():
-            sheet.range((header_row, col)).value = name
-            block: list[Any] = [None] * (last_row - first + 1)  # rows that are not data (合计, blank) stay empty
-            for r, v in zip(excel_rows, values[name]):
-                block[r - first] = v
-            sheet.range((first, col)).options(transpose=True).value = block
-        flag_col = columns["预警"]
-        for r, flag in zip(excel_rows, result["flag"]):
-            fill = FLAG_FILLS.get(flag)
-            sheet.range((r, flag_col)).color = f"#{fill}" if fill else None
+    apply_plan(book, sheet, rows, mark_plan(ledger, result))
     counts = result["flag_label"].value_counts()
     return "时限计算完成：" + "，".join(f"{k} {v} 件" for k, v in counts.items()) + "。"
 

@@ -316,6 +316,9 @@ def _number_text(v) -> str:
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
+_PLAIN_KINDS = ("string", "integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty")
+
+
 def write_tables(path: str | Path, tables: list[Table], inputs: Iterable[str | Path] = ()) -> Path:
     """Write several tables as formatted sheets (header style, widths, dates, frozen header,
     autofilter), atomically, through the output gate, stamped as xfsheets' own. Text is
@@ -328,8 +331,10 @@ def write_tables(path: str | Path, tables: list[Table], inputs: Iterable[str | P
     header = (rx.Format().set_bold().set_background_color(HEADER_FILL).set_border("thin")
               .set_align("center").set_text_wrap())
     entries, widths, formats, pages, heights = [], {}, {}, {}, {}
-    date_format = rx.Format().set_num_format(DATE_FORMAT)
+    # every data cell top-aligned: beside a wrapped cell, a row's other values start on its first line
+    date_format = rx.Format().set_num_format(DATE_FORMAT).set_align("top")
     wrap_format = rx.Format().set_text_wrap().set_align("top")
+    top_format = rx.Format().set_align("top")
     for table in tables:
         frame, date_columns = _for_excel(table.frame)
         if frame.empty:  # the writer needs a row to learn the columns: write the header alone
@@ -342,7 +347,10 @@ def write_tables(path: str | Path, tables: list[Table], inputs: Iterable[str | P
         # the table off the page.
         wrapped = {c for c, w in sheet_widths.items() if w > WRAP_WIDTH and c not in date_columns}
         widths[table.name] = {c: (WRAP_WIDTH if c in wrapped else w) for c, w in sheet_widths.items()}
-        formats[table.name] = {**{c: date_format for c in date_columns}, **{c: wrap_format for c in wrapped}}
+        # (a column holding dates among text keeps no column format: the writer formats its dates itself)
+        plain = [c for c in frame.columns if pd.api.types.infer_dtype(frame[c], skipna=True) in _PLAIN_KINDS]
+        formats[table.name] = {**{c: top_format for c in plain}, **{c: date_format for c in date_columns},
+                               **{c: wrap_format for c in wrapped if c in plain}}
         pages[table.name] = page_setup_rustpy("table", 0, sum(widths[table.name].values()))
         if wrapped and len(frame):
             lines = np.max([wrapped_lines(frame[c], WRAP_WIDTH) for c in wrapped], axis=0)

@@ -13,6 +13,7 @@ the sheet (header rows and merged header cells), the same way for both writers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Iterable, Sequence
 
@@ -66,6 +67,7 @@ class MarkPlan:
         return next((s for s in self.sheets if s.sheet == name), None)
 
 
+@functools.lru_cache(maxsize=4096)
 def column_letter(index: int) -> str:
     out = ""
     while index:

@@ -160,7 +160,8 @@ def edit_package(package, plan: MarkPlan, target: str | Path, *, out_suffix: str
                 if name in edit.dropped:
                     continue
                 if name in edit.out:
-                    zout.writestr(name, edit.out.pop(name))
+                    data = edit.out.pop(name)  # a large sheet: fast compression (the file is a little larger)
+                    zout.writestr(name, data, compresslevel=1 if len(data) > (8 << 20) else None)
                 else:
                     _copy_member(package, info, zout)
             for name, data in edit.out.items():
@@ -594,6 +595,7 @@ class _SheetEditor:
         self.p = m.group(1) or b""
         p = re.escape(self.p)
         self.row_re = re.compile(rb"<" + p + rb"row\b[^>]*?(?:/>|>.*?</" + p + rb"row>)", re.S)
+        self.row_start_re = re.compile(rb"<" + p + rb"row[\s>/]")
         self.cell_re = re.compile(rb"<" + p + rb"c\b[^>]*?(?:/>|>.*?</" + p + rb"c>)", re.S)
         sd = re.search(rb"<" + p + rb"sheetData\b[^>]*?(/?)>", xml)
         if not sd:
@@ -608,6 +610,7 @@ class _SheetEditor:
         self.shared_strings = shared_strings
         self.merges = [_range(_text(r)) for r in re.findall(rb"<" + p + rb"mergeCell\b[^>]*\sref=\"([^\"]+)\"", self.tail)]
         self.col_styles = self._col_styles()
+        self._sattr: dict[tuple, str] = {}
 
     def _col_styles(self) -> dict[int, int]:
         out = {}
@@ -723,26 +726,24 @@ class _SheetEditor:
         k = 0
         pos = 0
         r = 0
-        for m in self.row_re.finditer(body):
-            row_xml = m.group(0)
-            gt = row_xml.index(b">")
-            tag = _text(row_xml[:gt + 1])
-            rr = _attr(tag, "r")
-            r = int(rr) if rr else r + 1
+        for start, stop, r, has_r in self._row_spans(body):
             while k < len(pending) and pending[k] < r:
-                out.append(body[pos:m.start()])
-                pos = m.start()
+                out.append(body[pos:start])
+                pos = start
                 out.append(self._new_row(pending[k], ops[pending[k]]))
                 k += 1
             if k < len(pending) and pending[k] == r:
-                out.append(body[pos:m.start()])
-                out.append(self._edit_row(row_xml, r, ops[r], added_cols, has_r=bool(rr)))
-                pos = m.end()
+                row_xml = body[start:stop].rstrip()
+                out.append(body[pos:start])
+                out.append(self._edit_row(row_xml, r, ops[r], added_cols, has_r=has_r))
+                pos = start + len(row_xml)
                 k += 1
-            elif added_cols and r > header_row and self._touches(row_xml, added_cols):
-                out.append(body[pos:m.start()])
-                out.append(self._edit_row(row_xml, r, {}, added_cols, has_r=bool(rr)))
-                pos = m.end()
+            elif added_cols and r > header_row:
+                row_xml = body[start:stop].rstrip()
+                if self._touches(row_xml, added_cols):
+                    out.append(body[pos:start])
+                    out.append(self._edit_row(row_xml, r, {}, added_cols, has_r=has_r))
+                    pos = start + len(row_xml)
         out.append(body[pos:])
         while k < len(pending):
             out.append(self._new_row(pending[k], ops[pending[k]]))
@@ -750,6 +751,17 @@ class _SheetEditor:
         out.append(b"</" + self.p + b"sheetData>")
         out.append(self.tail_edit(marks, cols, last_row, legacy_rid))
         return b"".join(out)
+
+    def _row_spans(self, body: bytes):
+        """(start, end, row number, has an r attribute) of each <row> element, found by its start
+        tag alone (a row ends where the next begins; whitespace between rows stays outside)."""
+        starts = [m.start() for m in self.row_start_re.finditer(body)]
+        r = 0
+        for i, start in enumerate(starts):
+            gt = body.find(b">", start)
+            m = _ROW_NUMBER.search(body, start, gt)
+            r = int(m.group(1)) if m else r + 1
+            yield start, starts[i + 1] if i + 1 < len(starts) else len(body), r, m is not None
 
     def _touches(self, row_xml: bytes, added_cols: set[int]) -> bool:
         if not row_xml.endswith(b"</" + self.p + b"row>"):
@@ -769,15 +781,19 @@ class _SheetEditor:
         if op[0] == "fill":
             return None  # handled on the existing cell (or an empty styled cell)
         _, value, kind, colour = op
+        key = (c, kind, colour, value is None, base)
+        sattr = self._sattr.get(key)
+        if sattr is None:
+            if kind == "header":
+                s = self._header_style
+            else:
+                s = self.col_styles.get(c, 0) if base is None else base
+                if kind == "date" and value is not None:
+                    s = self.styles.as_date(s)
+                s = self.styles.with_fill(s, colour)
+            sattr = self._sattr[key] = f' s="{s}"' if s else ""
         if kind == "header":
-            s = self._header_style
             kind = "text"
-        else:
-            s = self.col_styles.get(c, 0) if base is None else base
-            if kind == "date" and value is not None:
-                s = self.styles.as_date(s)
-            s = self.styles.with_fill(s, colour)
-        sattr = f' s="{s}"' if s else ""
         if value is None or value == "":
             return f'<{p}c r="{ref}"{sattr}/>'.encode() if sattr else None
         if kind == "date":
@@ -897,6 +913,9 @@ class _SheetEditor:
             attr = f'{prefix}:id="{legacy_rid}"' if prefix else f'xmlns:r="{REL_NS}" r:id="{legacy_rid}"'
             tail = _insert(f"<{p}sheetData/>" + tail, p, "legacyDrawing", f"<{p}legacyDrawing {attr}/>")[len(f"<{p}sheetData/>"):]
         return tail.encode("utf-8")
+
+
+_ROW_NUMBER = re.compile(rb'\sr\s*=\s*"(\d+)"')
 
 
 def _insert(xml: str, p: str, element: str, block: str) -> str:

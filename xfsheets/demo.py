@@ -137,7 +137,10 @@ def _report(samples: list[Path], out: Path) -> list[Path]:
     path, summary = build_report(ledger, out / "信访工作月报_2026年11月.xlsx", date_from=dt.date(2026, 11, 1),
                                  date_to=SAMPLES_AS_OF, as_of=SAMPLES_AS_OF)
     # The day of the latest collective visit in the samples: one unit reports it, the others report zero.
-    collective = ledger.frame.loc[ledger.frame["headcount"].fillna(0) >= 5, "received_on"]
+    from xfsheets.policy import default_policy
+    from xfsheets.summary import collective_mask
+
+    collective = ledger.frame.loc[collective_mask(ledger.frame, default_policy()), "received_on"]
     day = collective.max().date() if collective.notna().any() else SAMPLES_AS_OF
     zeros = build_zero_reports(ledger, out / "零报告", as_of=day, reporter="王某", signer="李某")
     return [path, *[z.path for z in zeros]]

@@ -24,6 +24,7 @@ import pandas as pd
 
 from xfsheets.ledger import Ledger
 from xfsheets.normalize import cn_date
+from xfsheets.policy import resolve as resolve_policy
 from xfsheets.summary import Summary, compute_summary
 from xfsheets.writer import (WRAP_WIDTH, _for_excel, atomic_path, estimate_widths, excel_text, lines_height,
                              page_setup_xlsxwriter, row_height, text_width, wrapped_lines)
@@ -125,7 +126,8 @@ def write_report(summary: Summary, path: str | Path, *, include_personal_data: b
         book.table("按时间", table(s.trend), "信访事项趋势", chart=("line", "件数", "信访事项趋势（件）"))
         book.table("超期清单", table(_file_names(s.overdue)), f"超期未办结事项（截至{cn_date(s.as_of)}）")
         book.table("重复信访", table(s.repeated), "重复信访")
-        book.table("集体访", table(s.collective), "集体访（人数≥5）")
+        headcount = resolve_policy(s.policy).thresholds.collective_headcount
+        book.table("集体访", table(s.collective), f"集体访（人数≥{headcount}）")
         book.table("说明", table(s.definitions), "统计口径")
         wb.close()
         if mask:

@@ -75,6 +75,7 @@ class Summary:
     definitions: pd.DataFrame
     extra: dict[str, Any] = dc_field(default_factory=dict)
     policy_source: str = ""
+    policy: Policy | None = None  # what the figures were judged by (thresholds, status sets)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report --json`` document (without the file): period, totals and every rate with
@@ -203,6 +204,7 @@ def compute_summary(ledger: Ledger, *, date_from: dt.date | None = None, date_to
         ]),
     )
     summary.policy_source = policy.source
+    summary.policy = policy
     summary.paragraph = _paragraph(summary)
     return summary
 

@@ -227,3 +227,27 @@ def test_the_policy_names_its_holiday_file_and_estimate_mode(tmp_path):
     assert t4["due_on"] == "2027-01-05" and "元旦补休" in t4["explain"]
     t4 = cases("[calendar]\nassume_weekends = true\n")["T4"]
     assert t4["due_on"] == "2027-01-04" and t4["estimated"]
+
+
+def test_deadlines_says_which_date_binds(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["信访件编号", "登记日期", "信访人", "反映问题", "责任单位", "办理状态", "受理日期", "办理时限", "延期天数"])
+    ws.append(["B1", D(2026, 2, 20), "张某", "欠薪", "县人社局", "办理中", D(2026, 3, 2), D(2026, 6, 30), None])
+    ws.append(["B2", D(2026, 1, 1), "李某", "噪音", "县环保局", "延期办理", D(2026, 3, 2), D(2026, 5, 6), 30])
+    ws.append(["B3", D(2026, 1, 1), "王某", "路灯", "县住建局", "办理中", D(2026, 3, 2), D(2026, 4, 30), None])
+    path = tmp_path / "台账.xlsx"
+    wb.save(path)
+    r = CliRunner().invoke(main, ["deadlines", str(path), "--as-of", "2026-05-20", "--json"])
+    cases = {c["case_id"]: c for c in json.loads(r.stdout)["cases"]}
+    # a later 办理时限 cannot lengthen the legal period: the legal date binds, and it is said
+    assert (cases["B1"]["due_on"], cases["B1"]["legal_due_on"], cases["B1"]["due_source"]) == \
+        ("2026-05-06", "2026-05-06", "legal")
+    assert cases["B1"]["due_beyond_legal_limit"] and cases["B1"]["flag"] == "overdue"
+    # an approved extension the 办理时限 does not carry: the extended date, with the reason
+    assert cases["B2"]["due_on"] == "2026-06-01" and cases["B2"]["extension_not_in_ledger_due"]
+    assert "仍为延期前的 2026-05-06" in cases["B2"]["explain"] and cases["B2"]["flag"] == "on_track"
+    # an earlier 办理时限 binds
+    assert (cases["B3"]["due_on"], cases["B3"]["due_source"]) == ("2026-04-30", "ledger")
+    assert "早于法定期满日，以办理时限为准" in cases["B3"]["explain"]
+    assert "1 件台账“办理时限”晚于法定期满日" in r.stderr and "1 件已批准延期" in r.stderr

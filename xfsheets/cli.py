@@ -620,6 +620,12 @@ def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json)
             console.print(f"……另有 {len(open_rows) - 50} 件未列出（用 --json 或 -o 查看全部）")
     console.print("合计：" + "，".join(f"{k} {v} 件" for k, v in found.counts().items())
                   + f"（时限规则：{escape(policy.source)}）" + (f"；已写出「{output}」" if output else ""))
+    beyond = int(result["due_beyond_legal_limit"].sum())
+    stale = int(result["extension_not_in_ledger_due"].sum())
+    if beyond:  # a 交办单 cannot lengthen the statutory period: said once, each case in its 时限说明
+        console.print(f"[yellow]注意[/yellow]：{beyond} 件台账“办理时限”晚于法定期满日，已按法定期满日计算，请核对办理时限（见时限说明）")
+    if stale:
+        console.print(f"[yellow]注意[/yellow]：{stale} 件已批准延期，但“办理时限”仍是延期前的日期，已按延期后的日期计算，请更新办理时限")
 
 
 def pd_isna(value) -> bool:

@@ -189,7 +189,9 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
                    ext_over=ext_over, max_ext=max_ext, workday=workday, ok=ok, known=known, legal_due=legal_due,
                    ledger_due=ledger_due, plain_due=plain_due, binding=binding, beyond=beyond, stale=stale, due=due,
                    end=end, closed=closed, closed_no_date=closed_no_date, flag=fcode, days_left=days_left,
-                   status=status_values.to_numpy(dtype=object))
+                   # the status is quoted only where it closed a matter without its date: elsewhere it
+                   # must not split rows that share every other input of the explanation
+                   status=np.where(closed_no_date, status_values.to_numpy(dtype=object), None))
     first, inverse = _distinct_rows(per_row)
     distinct = {k: v[first] for k, v in per_row.items()}
     distinct["stage"], distinct["flag"] = stage_names[distinct["stage"]], flag_names[distinct["flag"]]

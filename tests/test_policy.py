@@ -251,3 +251,19 @@ def test_deadlines_says_which_date_binds(tmp_path):
     assert (cases["B3"]["due_on"], cases["B3"]["due_source"]) == ("2026-04-30", "ledger")
     assert "早于法定期满日，以办理时限为准" in cases["B3"]["explain"]
     assert "1 件台账“办理时限”晚于法定期满日" in r.stderr and "1 件已批准延期" in r.stderr
+
+
+def test_check_caps_extensions_by_the_policy(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["信访件编号", "登记日期", "信访人", "反映问题", "责任单位", "办理状态", "受理日期", "延期天数"])
+    ws.append(["C1", D(2026, 1, 1), "张某", "欠薪", "县人社局", "延期办理", D(2026, 3, 2), 20])
+    path = tmp_path / "台账.xlsx"
+    wb.save(path)
+    capped = tmp_path / "p.toml"
+    capped.write_text("[stages.handle]\nmax_extension = 15\n", encoding="utf-8")
+    found = lambda *extra: [f for f in json.loads(CliRunner().invoke(
+        main, ["check", str(path), "--json", *map(str, extra)]).stdout)["findings"] if f["code"] == "extension_too_long"]
+    assert not found()  # 20 days is within the regulation's 30
+    (f,) = found("--policy", capped)
+    assert f["column"] == "H" and "最长 15 日" in f["message"]

@@ -71,6 +71,7 @@ WIDTHS = {"反映问题": 30, "时限说明": 34, "来源文件": 16, "口径": 
 PAGE_COLUMNS = (34, 18, 18, 18)
 OVERVIEW_COLUMNS = (20, 16, 8, 8, 46)
 TIE = "并列"  # shown before a rank several units share (competition ranking: 1, 1, 3)
+SHORT_HEADER = 10  # width units (5 CJK characters): a header this short is never wrapped
 SMALL_CHART_PX = 20  # a chart row per unit/category, in pixels
 
 
@@ -143,7 +144,11 @@ def _widths(values: pd.DataFrame, dates: list[str]) -> dict[str, float]:
     for col, width in estimate_widths(values, date_columns=tuple(dates)).items():
         data = max((text_width(v) for v in values[col].head(200).dropna().astype(str)), default=0)
         data = 10 if col in dates else 7 if col in RATE_COLUMNS else data
-        out[col] = float(max(data, -(-text_width(col) // 2), 4) + 2) if data < text_width(col) else width
+        head = text_width(col)
+        if data >= head or head <= SHORT_HEADER:  # a short header stays on one line
+            out[col] = float(max(width, head + 2))
+        else:
+            out[col] = float(max(data, -(-head // 2), 4) + 2)
     return out
 
 

@@ -269,6 +269,16 @@ def test_a_csv_ledger_becomes_a_new_marked_workbook(tmp_path):
     assert ws["G2"].fill.fgColor.rgb == "FF" + FILLS["warning"] and ws["E3"].fill.fgColor.rgb == "FF" + FILLS["error"]
 
 
+def test_excel4_macro_sheets_go_only_into_an_xlsm(tmp_path):
+    src = DATA / "layouts" / "excel4_macro_sheet.xlsm"
+    r = CliRunner().invoke(main, ["check", str(src), "-o", str(tmp_path / "标注.xlsx")])
+    assert r.exit_code == 2 and ".xlsm" in r.output and not (tmp_path / "标注.xlsx").exists()
+    run("deadlines", src, "--as-of", AS_OF, "-o", tmp_path / "时限.xlsm")
+    out = members(tmp_path / "时限.xlsm")
+    assert any(n.startswith("xl/macrosheets/") for n in out)
+    assert "macroEnabled.main+xml" in out["[Content_Types].xml"].decode()
+
+
 def test_every_deadline_column_has_a_source():
     assert set(DEADLINE_COLUMNS) <= set(COLUMN_SOURCES)
 

@@ -255,6 +255,7 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f
 _CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 _CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 _FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+_VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 _FILE_HEADER = struct.Struct("<4s2B4HL2L2H")
 
 
@@ -270,6 +271,9 @@ def _custom_xml(existing: bytes | None, value: str) -> bytes:
         text = re.sub(r'<property\b[^>]*name="' + MARK_NAME + r'".*?</property>', "", text, flags=re.S)
         pids = [int(p) for p in re.findall(r'pid="(\d+)"', text)]
         if "</Properties>" in text:
+            root = re.search(r"<Properties\b[^>]*>", text)
+            if root and "xmlns:vt=" not in root.group(0):  # openpyxl declares vt on each value instead
+                text = text.replace(root.group(0), root.group(0)[:-1].rstrip("/") + f' xmlns:vt="{_VT_NS}">', 1)
             return text.replace("</Properties>", prop(max(pids, default=1) + 1) + "</Properties>").encode()
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from pathlib import Path
 from typing import Any, Iterable
 from xml.sax.saxutils import escape
 
 from xfsheets.errors import XfsheetsError
-from xfsheets.marks import AddedColumn, MarkPlan, ResultsTable, SheetMarks, column_index, column_letter, \
+from xfsheets.marks import MarkPlan, ResultsTable, SheetMarks, column_index, column_letter, \
     place_columns, serial
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -160,12 +161,31 @@ def edit_package(package, plan: MarkPlan, target: str | Path, *, out_suffix: str
                 if name in edit.dropped:
                     continue
                 if name in edit.out:
-                    data = edit.out.pop(name)  # a large sheet: fast compression (the file is a little larger)
-                    zout.writestr(name, data, compresslevel=1 if len(data) > (8 << 20) else None)
+                    _write(zout, name, edit.out.pop(name))
                 else:
                     _copy_member(package, info, zout)
             for name, data in edit.out.items():
-                zout.writestr(name, data)
+                _write(zout, name, data)
+
+
+def _write(zout: zipfile.ZipFile, name: str, data: bytes | list[bytes]) -> None:
+    """A part, from bytes or from chunks streamed into the zip; a large one (an edited sheet)
+    is compressed fast (level 1: the file is a little larger, the write several times quicker)."""
+    if isinstance(data, bytes):
+        zout.writestr(name, data)
+        return
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    size = sum(len(c) for c in data)
+    level = 1 if size > (8 << 20) else 6
+    for attribute in ("compress_level", "_compresslevel"):  # its name since Python 3.13, and before
+        if hasattr(info, attribute):
+            setattr(info, attribute, level)
+            break
+    with zout.open(info, "w", force_zip64=size > (1 << 31) - (1 << 20)) as fh:
+        for i, chunk in enumerate(data):
+            fh.write(chunk)
+            data[i] = b""  # released once written
 
 
 def _text(data: bytes) -> str:
@@ -286,18 +306,11 @@ class _Edit:
 
     # -- the ledger sheet --------------------------------------------------------------------
     def sheet(self, part: str, marks: SheetMarks, author: str) -> None:
-        xml = self.read(part)
-        editor = _SheetEditor(xml, self.styles, self._shared_strings_getter())
+        editor = _SheetEditor(self.read(part), self.styles, self._shared_strings_getter())  # holds slices only
         cols = editor.place(marks)
         notes = {(r, c): t for (r, c), t in marks.notes.items()}
-        rels_name = _rels_path(part)
-        rels = self.read(rels_name)
-        legacy = None
-        if notes:
-            legacy = self._notes(part, rels_name, notes, author)
-            rels = self.read(rels_name)
+        legacy = self._notes(part, _rels_path(part), notes, author) if notes else None
         self.out[part] = editor.apply(marks, cols, legacy_rid=legacy)
-        self.last_placement = cols
 
     def _shared_strings_getter(self):
         rels = _rels(self.read(_rels_path(self.workbook_part)))
@@ -338,7 +351,6 @@ class _Edit:
             self.names.add(vml)
             self.out[vml] = _add_vml_shapes(_new_vml(self._vml_block()), new_shapes).encode("utf-8")
             rels_data, new_rid = _add_rel(rels_data, REL_VML, _relative(part, vml))
-            self.vml_new = True
         self.out[rels_name] = rels_data
         return new_rid
 
@@ -395,14 +407,20 @@ class _Edit:
                     rf'\g<1>{main}\2', ct, count=1)
         if out_suffix != ".xlsm":  # macros travel only into a macro-enabled copy
             rels_name = _rels_path(self.workbook_part)
-            rels = _text(self.read(rels_name))
+            original = rels = _text(self.read(rels_name))
+            if re.search(r'Type="[^"]*/(?:xlMacrosheet|xlIntlMacrosheet)"', rels):
+                # An Excel 4.0 macro sheet is a sheet (names and formulas point at it): it cannot be
+                # cut out of the workbook safely, and an .xlsx may not hold it.
+                raise XfsheetsError("台账中有 Excel 4.0 宏表，不能写成 .xlsx 副本",
+                                    hint="请把输出文件名改为 .xlsm 结尾（宏表原样保留），或先在 Excel 中删除宏表再运行")
             for rel in _rels(rels.encode("utf-8")):
                 if rel["Type"] == REL_VBA:
                     vba = _resolve(self.workbook_part, rel["Target"])
                     self.dropped.update({vba, _rels_path(vba)})
                     rels = re.sub(rf'<Relationship\b[^>]*Id="{re.escape(rel["Id"])}"[^>]*/>', "", rels)
                     ct = re.sub(rf'<Override\b[^>]*PartName="/{re.escape(vba)}"[^>]*/>', "", ct)
-            self.out[rels_name] = rels.encode("utf-8")
+            if rels != original:
+                self.out[rels_name] = rels.encode("utf-8")
         extra = ""
         for part, ctype in self.new_types.items():
             if part.endswith(".vml"):
@@ -586,7 +604,6 @@ def _shared_strings(data: bytes, indexes: set[int]) -> dict[int, str]:
 
 class _SheetEditor:
     def __init__(self, xml: bytes, styles: _Styles, shared_strings):
-        self.xml = xml
         self.styles = styles
         m = re.search(rb"<(\w+:)?worksheet\b", xml)
         if not m:
@@ -696,46 +713,50 @@ class _SheetEditor:
         return place_columns(values, [c.label for c in marks.columns], merges, header_rows)
 
     # -- writing -----------------------------------------------------------------------------
-    def apply(self, marks: SheetMarks, cols: dict[str, int], legacy_rid: str | None) -> bytes:
-        styles = self.styles
-        ops: dict[int, dict[int, tuple]] = {}  # row -> column -> ("fill", colour) | ("value", value, kind, colour, header)
-
-        def op(r: int, c: int, value: tuple) -> None:
-            ops.setdefault(r, {})[c] = value
-
-        for (r, c), colour in marks.fills.items():
-            op(r, c, ("fill", colour))
+    def apply(self, marks: SheetMarks, cols: dict[str, int], legacy_rid: str | None) -> list[bytes]:
+        """The edited sheet part, as chunks (written to the zip one by one, never joined)."""
         header_row = marks.header_row
-        last_row = marks.last_row or header_row
-        added = {}
-        for column in marks.columns:
-            c = cols[column.label]
-            added[c] = column
-            op(header_row, c, ("value", column.label, "header", None))
-            rows = set(column.values) | set(column.fills)
-            for r in rows:
-                op(r, c, ("value", column.values.get(r), column.kind, column.fills.get(r)))
-            last_row = max([last_row, *rows]) if rows else last_row
+        fills: dict[int, dict[int, str]] = {}
+        for (r, c), colour in marks.fills.items():
+            fills.setdefault(r, {})[c] = colour
+        columns = [(cols[column.label], column) for column in marks.columns]
+        wanted = set(fills)
+        if columns:
+            wanted.add(header_row)
+        for _, column in columns:
+            wanted.update(column.values)
+            wanted.update(column.fills)
+        last_row = max([marks.last_row or header_row, *wanted]) if wanted else (marks.last_row or header_row)
+
+        def row_ops(r: int) -> dict[int, tuple]:
+            """column -> ("fill", colour) | ("value", value, kind, colour) for row ``r``."""
+            ops: dict[int, tuple] = {c: ("fill", colour) for c, colour in fills.get(r, {}).items()}
+            for c, column in columns:
+                if r == header_row:
+                    ops[c] = ("value", column.label, "header", None)
+                elif r in column.values or r in column.fills:
+                    ops[c] = ("value", column.values.get(r), column.kind, column.fills.get(r))
+            return ops
+
         self._header_style = self._pick_header_style(cols)
-        added_cols = set(added)
-        # rows an earlier run filled in our columns but this run does not: cleared (the whole
-        # column range is ours) — only data rows below the header
+        added_cols = {c for c, _ in columns}
+        # a row below the header holding an earlier run's value in our columns that this run does
+        # not fill is cleared there (the columns are ours)
         out = [self.head_edit(marks, cols, last_row), self.sd_open]
         body = self.body
-        pending = sorted(ops)
+        pending = sorted(wanted)
         k = 0
         pos = 0
-        r = 0
         for start, stop, r, has_r in self._row_spans(body):
             while k < len(pending) and pending[k] < r:
                 out.append(body[pos:start])
                 pos = start
-                out.append(self._new_row(pending[k], ops[pending[k]]))
+                out.append(self._new_row(pending[k], row_ops(pending[k])))
                 k += 1
             if k < len(pending) and pending[k] == r:
                 row_xml = body[start:stop].rstrip()
                 out.append(body[pos:start])
-                out.append(self._edit_row(row_xml, r, ops[r], added_cols, has_r=has_r))
+                out.append(self._edit_row(row_xml, r, row_ops(r), added_cols, has_r=has_r))
                 pos = start + len(row_xml)
                 k += 1
             elif added_cols and r > header_row:
@@ -746,11 +767,11 @@ class _SheetEditor:
                     pos = start + len(row_xml)
         out.append(body[pos:])
         while k < len(pending):
-            out.append(self._new_row(pending[k], ops[pending[k]]))
+            out.append(self._new_row(pending[k], row_ops(pending[k])))
             k += 1
         out.append(b"</" + self.p + b"sheetData>")
         out.append(self.tail_edit(marks, cols, last_row, legacy_rid))
-        return b"".join(out)
+        return out
 
     def _row_spans(self, body: bytes):
         """(start, end, row number, has an r attribute) of each <row> element, found by its start

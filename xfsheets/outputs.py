@@ -90,7 +90,7 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
-_MARK_RE = re.compile(rb'name="' + MARK_NAME.encode() + rb'"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>')
+_MARK_RE = re.compile(rb'name="' + MARK_NAME.encode() + rb'"[^>]*>\s*<vt:lpwstr[^>]*>([^<]*)</vt:lpwstr>')
 def read_mark(path: str | Path) -> tuple[str | None, bool]:
     """(the mark's text or None, whether the file was saved by someone else since)."""
     path = Path(path)

@@ -1038,6 +1038,8 @@ def _merge_comments(xml: str, notes: dict[tuple[int, int], str], author: str) ->
                           count=1, flags=re.S)
         body = re.search(rf"<{ep}text>(.*?)</{ep}text>", comment, flags=re.S)
         inner = body.group(1) if body else ""
+        # what an earlier run appended (a run starting with the separator) is replaced, not repeated
+        inner = re.sub(rf"<{ep}r>(?:(?!<{ep}r>).)*?<{ep}t\b[^>]*>\n——\n.*?</{ep}t></{ep}r>", "", inner, flags=re.S)
         if re.match(rf"\s*<{ep}t\b", inner):  # plain text: as a run, so that ours can follow it
             inner = f"<{p}r>{inner}</{p}r>"
         inner += _note_runs("\n——\n" + text).replace("<r>", f"<{p}r>").replace("</r>", f"</{p}r>") if p else \

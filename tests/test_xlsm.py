@@ -25,7 +25,7 @@ def built(tmp_path_factory):
     src = tmp / "台账.xlsx"
     shutil.copy(LEDGER, src)
     before = digest(src)
-    out = install(src, interpreter=r"C:\Python311\pythonw.exe")
+    out = install(src)
     assert digest(src) == before  # the .xlsx is never touched
     return src, out
 
@@ -73,14 +73,20 @@ def test_original_cells_unchanged_and_new_sheets(built):
     src, out = built
     a = openpyxl.load_workbook(src)
     b = openpyxl.load_workbook(out, keep_vba=True)
-    assert b.sheetnames == a.sheetnames + ["xfsheets", "xlwings.conf"]
+    assert b.sheetnames == a.sheetnames + ["下拉列表", "xfsheets", "xlwings.conf"]
+    assert b["下拉列表"].sheet_state == "hidden"
     for ws in a:
         for ra, rb in zip(ws.iter_rows(), b[ws.title].iter_rows()):
             for ca, cb in zip(ra, rb):
                 assert (ca.value, ca.number_format) == (cb.value, cb.number_format), ca.coordinate
     assert {str(r) for r in a["台账"].merged_cells.ranges} == {str(r) for r in b["台账"].merged_cells.ranges}
     conf = {r[0]: r[1] for r in b["xlwings.conf"].iter_rows(values_only=True)}
-    assert conf["Interpreter_Win"] == r"C:\Python311\pythonw.exe"
+    # no machine path in a ledger: xlwings takes the interpreter from this PC's user settings
+    # (an Interpreter row here, even empty, would override them)
+    assert not any(k.upper().startswith(("INTERPRETER", "PYTHONPATH", "CONDA")) for k in conf), conf
+    with zipfile.ZipFile(out) as z:
+        everything = b"".join(z.read(n) for n in z.namelist() if not n.endswith(".bin"))
+    assert b"pythonw" not in everything and b"/bin/python" not in everything
 
 
 def test_validation_lists_dates_and_text_format(built):
@@ -88,9 +94,10 @@ def test_validation_lists_dates_and_text_format(built):
     wb = openpyxl.load_workbook(out, keep_vba=True)
     ws = wb["台账"]
     rules = {str(dv.sqref).split(":")[0][0]: dv for dv in ws.data_validations.dataValidation}
-    assert rules["I"].type == "list" and rules["I"].formula1.startswith("xfsheets!$I$2")  # 办理状态
+    assert rules["I"].type == "list" and rules["I"].formula1.startswith("'下拉列表'!$A$2")  # 办理状态
+    assert str(rules["I"].sqref) == "I4:I1048576"  # the whole column below the header
     assert rules["C"].type == "date"  # 登记日期
-    source = [wb["xfsheets"].cell(r, 9).value for r in range(2, 18)]
+    source = [wb["下拉列表"].cell(r, 1).value for r in range(2, 18)]
     assert "已办结" in source and "待受理" in source
     # text format (@, numFmtId 49) as the default style of 身份证号 (E) and 联系电话 (F)
     with zipfile.ZipFile(out) as z:
@@ -108,6 +115,8 @@ def test_refuses_what_it_must_not_do(tmp_path):
 
     with pytest.raises(XfsheetsError, match="只能为 .xlsx"):
         install(DATA / "reader" / "legacy.xls")
+    with pytest.raises(XfsheetsError, match="输出文件必须以 .xlsx 结尾"):
+        install(LEDGER, tmp_path / "x.xlsm", buttons=False)
     with pytest.raises(XfsheetsError, match="不是有效的 .xlsx"):
         install(DATA / "reader" / "encrypted.xlsx", tmp_path / "x.xlsm")
 
@@ -122,18 +131,45 @@ def test_libreoffice_opens_and_prints_it(built, tmp_path, soffice):
     assert "赵六" in text and "X2026-101" in text
 
 
-def test_cli_install(tmp_path):
+def test_cli_install_writes_an_xlsx_without_macros(tmp_path):
     src = tmp_path / "台账.xlsx"
     shutil.copy(LEDGER, src)
+    before = digest(src)
     r = CliRunner().invoke(main, ["excel", "install", str(src)])
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "台账.xlsm").exists() and "启用内容" in r.stderr
+    out = tmp_path / "台账_带下拉.xlsx"
+    with zipfile.ZipFile(out) as z:
+        assert "xl/vbaProject.bin" not in z.namelist()
+        assert "macroEnabled" not in z.read("[Content_Types].xml").decode()
+    assert digest(src) == before and not (tmp_path / "台账.xlsm").exists()
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["台账", "下拉列表"]
+    assert sorted(dv.type for dv in wb["台账"].data_validations.dataValidation).count("list") == 1  # 办理状态 only here
+    assert "下拉" in r.stderr
+
+
+def test_cli_install_with_buttons_and_again(tmp_path):
+    src = tmp_path / "台账.xlsx"
+    shutil.copy(LEDGER, src)
+    r = CliRunner().invoke(main, ["excel", "install", str(src), "--with-buttons"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "台账.xlsm").exists() and "启用内容" in r.stderr and "addin install" in r.stderr
+    # a ledger that already has our sheets (the .xlsm saved back as .xlsx keeps them): replaced, not doubled
+    wb = openpyxl.load_workbook(tmp_path / "台账.xlsm")
+    wb.save(tmp_path / "存回.xlsx")
+    r = CliRunner().invoke(main, ["excel", "install", str(tmp_path / "存回.xlsx"), "--with-buttons"])
+    assert r.exit_code == 0, r.output
+    again = openpyxl.load_workbook(tmp_path / "存回.xlsm", keep_vba=True)
+    assert again.sheetnames == ["台账", "下拉列表", "xfsheets", "xlwings.conf"]
+    assert len(again["台账"].data_validations.dataValidation) == len(wb["台账"].data_validations.dataValidation)
 
 
 def test_committed_ledger_template_has_buttons_and_validation():
     template = DATA.parent.parent / "xlsx_templates" / "台账模板.xlsm"
     wb = openpyxl.load_workbook(template, keep_vba=True)
-    assert wb.sheetnames == ["信访台账", "xfsheets", "xlwings.conf"]
+    assert wb.sheetnames == ["信访台账", "下拉列表", "xfsheets", "xlwings.conf"]
+    conf = {r[0].value for r in wb["xlwings.conf"].iter_rows()}
+    assert not any(str(k).upper().startswith("INTERPRETER") for k in conf)  # this PC's settings apply
     kinds = sorted(dv.type for dv in wb["信访台账"].data_validations.dataValidation)
     assert kinds.count("list") == 3 and kinds.count("date") >= 5
     parser = VBA_Parser(str(template))

@@ -550,26 +550,99 @@ def slips(ledger, output, unit, overdue_only, template, number_format, date_from
 
 @main.group(cls=XfGroup)
 def excel():
-    """Excel 按钮：把 xfsheets 按钮装进台账工作簿。"""
+    """Excel：给台账加下拉列表（install）；每台电脑装一次“信访台账”选项卡（addin）。"""
 
 
 @excel.command("install")
 @click.argument("ledger", metavar="台账文件", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="带按钮的工作簿 (.xlsm)，默认与台账同名。")
+              help="输出文件，默认“台账名_带下拉.xlsx”（加 --with-buttons 时为“台账名.xlsm”）。")
+@click.option("--with-buttons", is_flag=True, default=False,
+              help="另存为带按钮和宏的 .xlsm（只在需要把按钮放进台账的单位使用；一般请用 excel addin install）。")
 @click.option("--interpreter", default=None,
-              help="按钮调用的 Python (默认为运行本命令的 Python)。")
+              help="仅与 --with-buttons 一起用：写进台账的 Python 路径，须在每台电脑上都相同"
+                   "（如 %LOCALAPPDATA%\\Programs\\Python\\Python312\\pythonw.exe）；默认不写，用各电脑自己的设置。")
 @click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="台账配置文件 (TOML)：下拉列表的扩充词表、工作表、表头行；按钮读台账时也用它。")
 @click.option("--policy", "--rules", "policy_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="办理规则文件 (TOML)：按钮计算时限、生成交办单和汇总表时使用。")
-def excel_install(ledger, output, interpreter, profile, policy_path):
-    """生成带按钮的 LEDGER.xlsm（检查台账、计算时限、生成交办单、生成汇总表、发送报表）；原 .xlsx 不变。"""
+              help="办理规则文件 (TOML)：仅与 --with-buttons 一起用，按钮计算时限、生成交办单和汇总表时使用。")
+def excel_install(ledger, output, with_buttons, interpreter, profile, policy_path):
+    """另存一份台账：办理状态、信访形式、问题类别加下拉列表，日期列只能填日期，身份证号、电话列设为文本（整列）；原文件不变。"""
     from xfsheets.xlsm import install
 
-    path = install(ledger, output, interpreter=interpreter, profile=load_profile_option(profile), policy=policy_path)
-    console.print(f"已生成带按钮的工作簿「{path}」。首次打开时请点“启用内容”（启用宏）；"
-                  f"若提示宏已被阻止，请在文件上点右键-属性-勾选“解除锁定”。")
+    if not with_buttons and (interpreter or policy_path):
+        raise CliError("--interpreter 和 --policy 只用于 --with-buttons（带按钮的 .xlsm）")
+    path = install(ledger, output, buttons=with_buttons, interpreter=interpreter,
+                   profile=load_profile_option(profile), policy=policy_path)
+    if with_buttons:
+        console.print(f"已生成带按钮的工作簿「{path}」。首次打开时请点“启用内容”（启用宏）；"
+                      f"若提示宏已被阻止，请在文件上点右键-属性-勾选“解除锁定”。"
+                      f"每台使用它的电脑都要先运行一次 xfsheets excel addin install（写下本机的 Python）。")
+    else:
+        console.print(f"已生成「{path}」：办理状态、信访形式、问题类别有下拉列表，日期列只接受日期，"
+                      f"身份证号、电话列为文本格式。不含宏，Excel、WPS 都能直接使用。")
+
+
+@excel.group("addin", cls=XfGroup)
+def excel_addin():
+    """“信访台账”选项卡（Excel 加载项）：每台电脑装一次，对打开的任何台账都能用。仅限 Windows 上的 Microsoft Excel。"""
+
+
+_target_option = click.option("--target", type=click.Path(path_type=Path, file_okay=False), default=None,
+                              help="不装进本机 Excel，而是把 xfsheets.xlam 和 xlwings.conf 写到这个文件夹（测试、打包用）。")
+
+
+@excel_addin.command("install")
+@_target_option
+@click.option("--interpreter", default=None,
+              help="写进本机 xlwings 设置的 Python（默认：运行本命令的 Python 旁的 pythonw.exe）。")
+def excel_addin_install(target, interpreter):
+    """把 xfsheets.xlam 放进 Excel 的启动文件夹（XLSTART），并把本机 Python 写进 %USERPROFILE%\\.xlwings\\xlwings.conf。"""
+    from xfsheets.addin import install
+
+    path, conf, python = install(target, interpreter)
+    console.print(f"已安装 Excel 加载项「{path}」。")
+    if conf is not None:
+        console.print(f"本机 Python「{python}」已写入「{conf}」。")
+    else:
+        console.print("[yellow]没有写 Python 路径[/yellow]（不在 Windows 上时请用 --interpreter 指定目标电脑上的 Python）。")
+    if target is None:
+        console.print("下一步：关闭并重新打开 Excel，打开台账，使用“信访台账”选项卡。"
+                      "若选项卡没有出现：文件-选项-加载项-管理“禁用项目”，启用 xfsheets.xlam。")
+
+
+@excel_addin.command("uninstall")
+@_target_option
+def excel_addin_uninstall(target):
+    """删除 xfsheets.xlam，并撤销 install 写入的 Python 设置（若之后没有被改过）。"""
+    from xfsheets.addin import uninstall
+
+    removed = uninstall(target)
+    if removed:
+        for path in removed:
+            console.print(f"已删除/还原「{path}」")
+        console.print("请关闭并重新打开 Excel。")
+    else:
+        console.print("没有找到已安装的加载项，没有改动。")
+
+
+@excel_addin.command("status")
+@_target_option
+@json_option
+def excel_addin_status(target, as_json):
+    """查看加载项是否已安装、本机 xlwings 设置的 Python 是否存在。有问题时退出码为 1。"""
+    from xfsheets.addin import status
+
+    st = status(target)
+    if as_json:
+        emit_json(st.to_dict())
+    console.print(f"加载项：{st.addin}（{'已安装' if st.installed else '未安装'}）")
+    console.print(f"本机 xlwings 设置：{st.conf}")
+    console.print(f"Python：{st.interpreter or '未设置'}" + ("" if st.interpreter_exists is not False else "（不存在）"))
+    for p in st.problems:
+        console.print(f"[yellow]问题：[/yellow]{escape(p)}")
+    if st.problems:
+        sys.exit(1)
 
 
 # === deadlines ===

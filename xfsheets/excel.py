@@ -29,7 +29,7 @@ from typing import Any, Callable
 from xfsheets.errors import XfsheetsError
 
 RESULTS_SHEET = "检查结果"
-OWN_SHEETS = {RESULTS_SHEET, "xfsheets", "xlwings.conf", "_xlwings.conf"}
+OWN_SHEETS = {RESULTS_SHEET, "xfsheets", "xlwings.conf", "_xlwings.conf", "下拉列表"}
 OUTPUT_FOLDER = "xfsheets输出"
 TITLE = "xfsheets"
 CONF_SHEETS = ("xlwings.conf", "_xlwings.conf")
@@ -125,13 +125,21 @@ def read_caller_ledger(book, profile=None):
 
     profile = profile or book_profile(book) or DEFAULT_PROFILE
     best = None
-    for sheet in book.sheets:
+    try:  # the sheet the clerk is looking at first: a monthly sheet is not the leftmost one
+        active = book.sheets.active.name
+    except Exception:  # an engine that cannot tell
+        active = None
+    sheets = sorted(book.sheets, key=lambda s: s.name != active)
+    for sheet in sheets:
         if sheet.name in OWN_SHEETS:
             continue
         if profile.sheet and sheet.name != profile.sheet:
             continue
         rows = sheet_rows(sheet)
         header = find_header(rows, profile.lookup(), None, profile.header_rows)
+        if header and sheet.name == active:
+            best = (sheet, rows, header)
+            break
         if header and (best is None or header.score > best[2].score):
             best = (sheet, rows, header)
     if best is None:
@@ -325,3 +333,8 @@ def send_report(book) -> str:
     eml = write_eml(msg, path.with_suffix(".eml"))
     _open(eml)
     return f"未配置邮件服务器，已生成邮件草稿（个人信息已脱敏）：\n{eml}\n请用 Outlook/Foxmail 打开后发送。"
+
+
+# The 信访台账 add-in's other buttons (xfsheets/ribbon.py), so that every button of the tab is
+# ``import xfsheets.excel as x; x.<entry>()``.
+from xfsheets.ribbon import make_supervision_slips, merge_ledgers, show_help, show_settings, zero_report  # noqa: E402,F401

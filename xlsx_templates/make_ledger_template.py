@@ -1,8 +1,8 @@
 """Build xlsx_templates/台账模板.xlsm: a blank ledger with the xfsheets buttons.
 
 Run: python xlsx_templates/make_ledger_template.py
-The template's xlwings.conf leaves Interpreter_Win empty, so the buttons use the
-pythonw on PATH; `xfsheets excel install` on a clerk's machine writes the exact path.
+The template's xlwings.conf names no interpreter: the buttons use the one each PC's
+`xfsheets excel addin install` wrote into %USERPROFILE%/.xlwings/xlwings.conf.
 """
 from __future__ import annotations
 
@@ -46,5 +46,7 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         blank = Path(tmp) / "台账模板.xlsx"
         blank_ledger(blank)
-        out = install(blank, HERE / "台账模板.xlsm", interpreter="")
+        target = HERE / "台账模板.xlsm"
+        target.unlink(missing_ok=True)  # the committed template is rebuilt, not kept
+        out = install(blank, target)
     print(out)

@@ -1,0 +1,297 @@
+"""The per-PC Excel add-in: ``xfsheets.xlam`` with a 信访台账 ribbon tab.
+
+Built without Excel from xlwings' own ribbon add-in template of the pinned xlwings version
+(``quickstart_addin_ribbon.xlam``, shipped inside the xlwings package): its sample module
+``RibbonMyAddin`` gives way to ``macros/ribbon.bas`` (one ``RunPython`` line per button, into
+``xfsheets.excel``) and its ``customUI/customUI.xml`` to ``macros/customUI.xml``. Its
+``xlwings`` VBA module (the one that starts Python) stays exactly as xlwings ships it, so it
+matches the Python package.
+
+``install()`` puts the add-in where Excel opens it for the current user at start-up
+(``%APPDATA%\\Microsoft\\Excel\\XLSTART``) and writes this PC's interpreter into xlwings' user
+settings (``%USERPROFILE%\\.xlwings\\xlwings.conf``, key ``INTERPRETER_WIN``; other keys kept),
+never into a ledger. Ledgers stay .xlsx. Only Microsoft Excel on Windows runs it: WPS and 信创
+desktops use the command line. ``target`` writes both files into one folder instead (tests,
+packaging), on any system.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from xfsheets.errors import XfsheetsError
+
+ADDIN_FILE = "xfsheets.xlam"
+CONF_KEY = "INTERPRETER_WIN"
+RIBBON_MODULE = "xfsheetsRibbon"
+TEMPLATE = "quickstart_addin_ribbon.xlam"
+TEMPLATE_MODULE = "RibbonMyAddin"
+RECORD_FILE = "addin.json"  # what install wrote, so uninstall removes only that
+
+
+class NoExcel(XfsheetsError):
+    code = "no_excel"
+
+
+def ribbon_source() -> str:
+    return (resources.files("xfsheets.macros") / "ribbon.bas").read_text(encoding="ascii")
+
+
+def custom_ui() -> bytes:
+    return (resources.files("xfsheets.macros") / "customUI.xml").read_bytes()
+
+
+def ribbon_buttons() -> list[tuple[str, str, str]]:
+    """(label, VBA Sub, xfsheets.excel entry) of every button, from the shipped sources."""
+    ui = custom_ui().decode("utf-8")
+    subs = dict(re.findall(r'Sub (\w+)\(control As IRibbonControl\)\s*\r?\n\s*RunPython '
+                           r'"import xfsheets\.excel as x; x\.(\w+)\(\)"', ribbon_source()))
+    out = []
+    for label, sub in re.findall(r'<button [^>]*label="([^"]+)"[^>]*onAction="' + RIBBON_MODULE + r'\.(\w+)"', ui):
+        out.append((label, sub, subs.get(sub, "")))
+    return out
+
+
+def build_addin(path: str | Path) -> Path:
+    """Write ``xfsheets.xlam`` at ``path`` (built from xlwings' ribbon add-in template)."""
+    import pyopenvba
+    import xlwings
+
+    from xfsheets.outputs import mark_package
+
+    path = Path(path)
+    template = Path(xlwings.__file__).parent / TEMPLATE
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "addin.xlam"
+        shutil.copyfile(template, work)
+        with pyopenvba.ExcelFile(work) as book:
+            project = book.vba_project()
+            if TEMPLATE_MODULE in project.module_names():
+                project.delete_module(TEMPLATE_MODULE)
+            project.add_module(RIBBON_MODULE, ribbon_source())
+            book.save()
+        final = Path(tmp) / "final.xlam"
+        with zipfile.ZipFile(work) as zin, zipfile.ZipFile(final, "w", zipfile.ZIP_DEFLATED) as zout:
+            names = zin.namelist()
+            ui_part = _custom_ui_part(zin)
+            for info in zin.infolist():
+                data = custom_ui() if info.filename == ui_part else zin.read(info.filename)
+                zout.writestr(info, data)
+            if ui_part not in names:
+                raise AssertionError("template without customUI")
+        mark_package(final)  # ours: a later install may replace it, nobody else's file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(final, path)
+    return path
+
+
+def _custom_ui_part(z: zipfile.ZipFile) -> str:
+    rels = z.read("_rels/.rels").decode("utf-8")
+    m = re.search(r'Type="[^"]*/ui/extensibility"[^>]*Target="/?([^"]+)"', rels) or \
+        re.search(r'Target="/?([^"]+)"[^>]*Type="[^"]*/ui/extensibility"', rels)
+    return m.group(1) if m else "customUI/customUI.xml"
+
+
+# --- where things go ----------------------------------------------------------------------------
+
+def xlstart_dir() -> Path:
+    appdata = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+    return Path(appdata) / "Microsoft" / "Excel" / "XLSTART"
+
+
+def user_conf_path() -> Path:
+    """xlwings' per-user settings file (what its VBA reads: %USERPROFILE%\\.xlwings\\xlwings.conf)."""
+    home = os.environ.get("USERPROFILE") if sys.platform == "win32" else None
+    return Path(home or Path.home()) / ".xlwings" / "xlwings.conf"
+
+
+def record_path() -> Path:
+    from xfsheets.config import user_config_dir
+
+    return user_config_dir() / RECORD_FILE
+
+
+@dataclass
+class Places:
+    addin: Path
+    conf: Path
+    record: Path | None  # None with --target
+
+
+def places(target: str | Path | None = None) -> Places:
+    if target is not None:
+        t = Path(target)
+        return Places(t / ADDIN_FILE, t / "xlwings.conf", None)
+    if sys.platform != "win32":
+        raise NoExcel("本机不是 Windows，没有 Microsoft Excel：信访台账 加载项只能装在装有 Microsoft Excel 的 Windows 电脑上",
+                      hint="WPS 和信创桌面请使用命令行（xfsheets check / deadlines / slips / report），效果相同；"
+                           "打包时可用 --target 文件夹 把加载项写到指定文件夹")
+    return Places(xlstart_dir() / ADDIN_FILE, user_conf_path(), record_path())
+
+
+# --- xlwings.conf (read by VBA's `Input #`: "KEY","VALUE" lines in the ANSI code page) ---------
+
+def _conf_encoding() -> str:
+    return "mbcs" if sys.platform == "win32" else "gbk"  # gbk: the ANSI code page of Chinese Windows
+
+
+def read_conf(path: Path) -> list[tuple[str, str]]:
+    if not path.exists():
+        return []
+    raw = path.read_bytes()
+    for enc in (_conf_encoding(), "utf-8", "latin-1"):
+        try:
+            text = raw.decode(enc)
+            break
+        except (UnicodeDecodeError, LookupError):
+            continue
+    rows = []
+    for line in text.splitlines():
+        m = re.match(r'\s*"([^"]*)"\s*,\s*"([^"]*)"\s*$', line)
+        if m:
+            rows.append((m.group(1), m.group(2)))
+    return rows
+
+
+def _write_conf(path: Path, rows: list[tuple[str, str]]) -> None:
+    from xfsheets.writer import atomic_path
+
+    text = "".join(f'"{k}","{v}"\r\n' for k, v in rows)
+    try:
+        data = text.encode(_conf_encoding())
+    except UnicodeEncodeError as exc:
+        raise XfsheetsError("Python 的路径含有本机代码页无法表示的字符，xlwings 读不出来", file=path,
+                            hint="请把 Python 装在只含英文和中文字符的路径下（例如 C:\\Python312）") from exc
+    # the user's own settings file: merged, not an xfsheets output (no gate)
+    with atomic_path(path, guard=False) as tmp:
+        tmp.write_bytes(data)
+
+
+def windows_interpreter(value: str) -> str:
+    """``value`` if it is a Windows path (C:\\..., \\\\server\\..., %VAR%\\...), else a Chinese error."""
+    if re.match(r'^([A-Za-z]:\\|\\\\|%\w+%)', value) and '"' not in value:
+        return value
+    raise XfsheetsError(f"「{value}」不是 Windows 上的 Python 路径，不能写进 xlwings 的 INTERPRETER_WIN",
+                        hint="请写 Windows 路径，例如 C:\\Python312\\pythonw.exe 或 "
+                             "%LOCALAPPDATA%\\Programs\\Python\\Python312\\pythonw.exe")
+
+
+@dataclass
+class AddinStatus:
+    addin: Path
+    conf: Path
+    installed: bool
+    interpreter: str | None
+    interpreter_exists: bool | None
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"addin": str(self.addin), "conf": str(self.conf), "installed": self.installed,
+                "interpreter": self.interpreter, "interpreter_exists": self.interpreter_exists,
+                "problems": self.problems}
+
+
+def install(target: str | Path | None = None, interpreter: str | None = None) -> tuple[Path, Path | None, str | None]:
+    """Build the add-in into XLSTART (or ``target``) and set this PC's interpreter.
+    Returns (add-in path, settings file or None, interpreter or None)."""
+    from xfsheets.outputs import check_target
+    from xfsheets.xlsm import default_interpreter
+
+    where = places(target)
+    if interpreter is None and sys.platform == "win32":
+        interpreter = default_interpreter()
+    if interpreter is not None:
+        interpreter = windows_interpreter(interpreter)
+    check_target(where.addin, what="加载项文件")  # ours (stamped, unedited) or absent
+    with tempfile.TemporaryDirectory() as tmp:
+        built = build_addin(Path(tmp) / ADDIN_FILE)
+        where.addin.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(built, where.addin) if _same_drive(built, where.addin) else shutil.copyfile(built, where.addin)
+        except PermissionError as exc:
+            raise XfsheetsError(f"无法写入「{where.addin}」：文件正被 Excel 使用", hint="请先关闭所有 Excel 窗口，再运行一次") from exc
+    conf = None
+    if interpreter is not None:
+        rows = [(k, v) for k, v in read_conf(where.conf) if k.upper() != CONF_KEY]
+        previous = next((v for k, v in read_conf(where.conf) if k.upper() == CONF_KEY), None)
+        _write_conf(where.conf, [(CONF_KEY, interpreter), *rows])
+        conf = where.conf
+        if where.record is not None:
+            where.record.parent.mkdir(parents=True, exist_ok=True)
+            old = json.loads(where.record.read_text(encoding="utf-8")) if where.record.exists() else {}
+            where.record.write_text(json.dumps({"addin": str(where.addin), "conf": str(where.conf),
+                                                "interpreter": interpreter,
+                                                "previous": old.get("previous", previous)}, ensure_ascii=False),
+                                    encoding="utf-8")
+    return where.addin, conf, interpreter
+
+
+def _same_drive(a: Path, b: Path) -> bool:
+    try:
+        return os.stat(a.parent).st_dev == os.stat(b.parent).st_dev
+    except OSError:
+        return False
+
+
+def uninstall(target: str | Path | None = None) -> list[Path]:
+    """Remove the add-in; put back the interpreter setting install replaced (only if unchanged since)."""
+    from xfsheets.outputs import is_xfsheets_output
+
+    where = places(target)
+    removed = []
+    if where.addin.exists():
+        if not is_xfsheets_output(where.addin):
+            raise XfsheetsError(f"「{where.addin}」不是 xfsheets 安装的加载项，未删除", hint="请手动检查该文件")
+        try:
+            where.addin.unlink()
+        except PermissionError as exc:
+            raise XfsheetsError(f"无法删除「{where.addin}」：文件正被 Excel 使用", hint="请先关闭所有 Excel 窗口，再运行一次") from exc
+        removed.append(where.addin)
+    record = {}
+    if where.record is not None and where.record.exists():
+        record = json.loads(where.record.read_text(encoding="utf-8"))
+    elif where.record is None:
+        record = {"interpreter": next((v for k, v in read_conf(where.conf) if k.upper() == CONF_KEY), None)}
+    rows = read_conf(where.conf)
+    current = next((v for k, v in rows if k.upper() == CONF_KEY), None)
+    if record.get("interpreter") and current == record["interpreter"]:
+        rows = [(k, v) for k, v in rows if k.upper() != CONF_KEY]
+        if record.get("previous"):
+            rows.insert(0, (CONF_KEY, record["previous"]))
+        if rows:
+            _write_conf(where.conf, rows)
+        else:
+            where.conf.unlink()
+        removed.append(where.conf)
+    if where.record is not None and where.record.exists():
+        where.record.unlink()
+    return removed
+
+
+def status(target: str | Path | None = None) -> AddinStatus:
+    from xfsheets.outputs import is_xfsheets_output
+
+    where = places(target)
+    installed = where.addin.exists()
+    interpreter = next((v for k, v in read_conf(where.conf) if k.upper() == CONF_KEY), None)
+    exists = None
+    if interpreter and target is None:
+        exists = Path(os.path.expandvars(interpreter)).exists()
+    st = AddinStatus(where.addin, where.conf, installed, interpreter, exists)
+    if not installed:
+        st.problems.append("加载项没有安装：请运行 xfsheets excel addin install")
+    elif not is_xfsheets_output(where.addin):
+        st.problems.append("XLSTART 中的 xfsheets.xlam 不是 xfsheets 安装的")
+    if not interpreter:
+        st.problems.append("本机 xlwings 设置中没有 INTERPRETER_WIN：按钮会去找 PATH 上的 python，通常找不到")
+    elif exists is False:
+        st.problems.append(f"设置的 Python 不存在：{interpreter}（Python 可能已卸载或移动，请重新运行 xfsheets excel addin install）")
+    return st

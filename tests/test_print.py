@@ -198,8 +198,8 @@ def test_added_result_sheets_of_the_annotated_copies_print(rendered):
         wb = openpyxl.load_workbook(path)
         added = [ws for ws in wb.worksheets if ws.title in ("检查结果", "时限说明", "时限")]
         if not added or not all(ws.print_title_rows for ws in added):
-            pytest.xfail("the annotated copies' added sheets do not have the page rule yet "
-                         "(being rewritten as a marks plan: apply writer.page_setup_openpyxl there)")
+            pytest.xfail("the annotated copies' added sheets do not have the page rule yet (the package "
+                         "editor writes them: writer.page_setup_xml and writer.print_titles_xml give it)")
         assert_no_spill(name, rendered)
 
 
@@ -211,3 +211,53 @@ def test_check_terminal_output_fits_80_columns():
     assert len(lines) > 10 and max(cell_len(line) for line in lines) <= 80
     assert "defects.xlsx" in lines[0] and sum("defects.xlsx" in line for line in lines) == 1  # grouped by file
     assert "身份证号有误" in r.stderr and "bad_id_number" not in r.stderr  # Chinese names, codes stay in --json
+
+
+@pytest.mark.parametrize("kind, width", [("table", 150), ("table", 60), ("form", 90), ("document", 90)])
+def test_one_page_rule_written_alike_by_every_writer(tmp_path, kind, width):
+    """writer.PAGE_SETUP reaches the sheet the same way through openpyxl, xlsxwriter,
+    rustpy-xlsxwriter and the XML the package editor writes."""
+    import zipfile
+    import xml.etree.ElementTree as ET
+
+    import pandas as pd
+    import xlsxwriter
+
+    from xfsheets.writer import (page_layout, page_setup_openpyxl, page_setup_rustpy, page_setup_xlsxwriter,
+                                 page_setup_xml)
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+    def setup_of(xml: str) -> dict[str, str]:
+        root = ET.fromstring(xml)
+        page = root.find(".//m:pageSetup", ns) if root.tag.endswith("worksheet") else root
+        footer = root.find(".//m:oddFooter", ns) if root.tag.endswith("worksheet") else None
+        return {"orientation": page.get("orientation", "portrait"), "paperSize": page.get("paperSize"),
+                "fitToWidth": page.get("fitToWidth", "1"), "fitToHeight": page.get("fitToHeight", "1"),
+                "footer": footer.text if footer is not None else None}
+
+    rule = page_layout(kind, width)
+    wanted = {"orientation": "landscape" if rule["landscape"] else "portrait", "paperSize": "9",
+              "fitToWidth": "1", "fitToHeight": str(rule["fit_height"]), "footer": rule["footer"] or None}
+    assert setup_of(page_setup_xml(kind, width)["pageSetup"])["orientation"] == wanted["orientation"]
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for i in range(int(width // 10)):
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width = 10
+    ws["A1"] = "x"
+    page_setup_openpyxl(ws, kind)
+    wb.save(tmp_path / "o.xlsx")
+    xw = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"))
+    sheet = xw.add_worksheet()
+    sheet.write_string(0, 0, "x")
+    page_setup_xlsxwriter(sheet, kind, 0, width)
+    xw.close()
+    import rustpy_xlsxwriter as rx
+
+    rx.write_worksheets([("表", pd.DataFrame({"a": ["x"]}))], str(tmp_path / "r.xlsx"),
+                        page_setup={"表": page_setup_rustpy(kind, 0, width)})
+    for name in ("o.xlsx", "x.xlsx", "r.xlsx"):
+        with zipfile.ZipFile(tmp_path / name) as z:
+            got = setup_of(z.read("xl/worksheets/sheet1.xml").decode())
+        assert got == wanted, name

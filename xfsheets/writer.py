@@ -406,10 +406,11 @@ def page_layout(kind: str = "table", width: float | None = None) -> dict:
 
 def sheet_width(ws) -> float:
     """Sum of an openpyxl sheet's used column widths (8.43 for a column left at the default)."""
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import column_index_from_string, get_column_letter
 
+    sized = [column_index_from_string(k) for k, d in ws.column_dimensions.items() if d.width]
     total = 0.0
-    for c in range(1, (ws.max_column or 1) + 1):
+    for c in range(1, max([ws.max_column or 1, *sized]) + 1):
         dim = ws.column_dimensions.get(get_column_letter(c))
         total += (dim.width if dim is not None and dim.width else 8.43)
     return total
@@ -490,3 +491,35 @@ def wrapped_lines(values: pd.Series, width: float, size: float = 11) -> np.ndarr
 def lines_height(lines, size: float = 11):
     """Points for ``lines`` wrapped lines (a number or an array of them)."""
     return np.minimum(409, np.asarray(lines) * size * LINE_HEIGHT + 5)
+
+
+def page_setup_xml(kind: str = "table", width: float | None = None) -> dict[str, str]:
+    """:data:`PAGE_SETUP` as worksheet XML, for a sheet written part by part (the package editor):
+    ``sheetPr`` (goes first in the sheet), then ``printOptions``, ``pageMargins``, ``pageSetup``,
+    ``headerFooter`` (in this order, after sheetData and the parts Excel puts before them). The
+    header row to repeat is a defined name: :func:`print_titles_xml`."""
+    from xml.sax.saxutils import escape
+
+    rule = page_layout(kind, width)
+    m = rule["margins"]
+    out = {
+        "sheetPr": '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>',
+        "printOptions": '<printOptions horizontalCentered="1"/>' if rule["center"] else "",
+        "pageMargins": (f'<pageMargins left="{m["left"]}" right="{m["right"]}" top="{m["top"]}" '
+                        f'bottom="{m["bottom"]}" header="{m["header"]}" footer="{m["footer"]}"/>'),
+        "pageSetup": (f'<pageSetup paperSize="{rule["paper"]}" fitToWidth="{rule["fit_width"]}" '
+                      f'fitToHeight="{rule["fit_height"]}" orientation="{"landscape" if rule["landscape"] else "portrait"}"/>'),
+        "headerFooter": (f"<headerFooter><oddFooter>{escape(rule['footer'])}</oddFooter></headerFooter>"
+                         if rule["footer"] else ""),
+    }
+    return out
+
+
+def print_titles_xml(sheet: str, sheet_index: int, header_row: int = 1) -> str:
+    """The workbook's defined name repeating row ``header_row`` (1-based) of the ``sheet_index``-th
+    sheet (0-based) on every printed page."""
+    from xml.sax.saxutils import escape
+
+    quoted = "'" + sheet.replace("'", "''") + "'"
+    return (f'<definedName name="_xlnm.Print_Titles" localSheetId="{sheet_index}">'
+            f"{escape(quoted)}!${header_row}:${header_row}</definedName>")

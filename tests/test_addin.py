@@ -192,3 +192,24 @@ def test_merge_needs_a_saved_workbook(caller):
     x.merge_ledgers()
     text, mode = alert_text(book)
     assert mode == "critical" and "保存" in text
+
+
+def test_pc_profile_and_policy_reach_the_buttons_unless_the_book_names_its_own(windows, caller, tmp_path):
+    profile = tmp_path / "本县配置.toml"
+    profile.write_text('[labels]\n"来件时间" = "received_on"\n', encoding="utf-8")
+    policy = tmp_path / "本县规则.toml"
+    policy.write_text('[stages.handle]\ndays = 45\n', encoding="utf-8")
+    bad = tmp_path / "坏.toml"
+    bad.write_text("[labels\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["excel", "addin", "install", "--profile", str(bad)])
+    assert r.exit_code == 2  # refused now, not at the first button press
+    r = CliRunner().invoke(main, ["excel", "addin", "install", "--profile", str(profile), "--policy", str(policy)])
+    assert r.exit_code == 0, r.output
+    assert addin.pc_settings() == {"XFSHEETS_PROFILE": str(profile.resolve()), "XFSHEETS_POLICY": str(policy.resolve())}
+    book = caller(payload(DATA / "summary" / "rates.xlsx"))
+    assert x.book_settings(book)["XFSHEETS_POLICY"] == str(policy.resolve())
+    assert x.book_profile(book).labels.get("来件时间") == "received_on"
+    own = caller(payload(DATA / "summary" / "rates.xlsx", [("xlwings.conf", [["XFSHEETS_POLICY", "台账自己的.toml"]])]))
+    assert x.book_settings(own)["XFSHEETS_POLICY"] == "台账自己的.toml"
+    assert CliRunner().invoke(main, ["excel", "addin", "uninstall"]).exit_code == 0
+    assert addin.pc_settings() == {}

@@ -34,6 +34,7 @@ CONF_KEY = "INTERPRETER_WIN"
 RIBBON_MODULE = "xfsheetsRibbon"
 TEMPLATE = "quickstart_addin_ribbon.xlam"
 TEMPLATE_MODULE = "RibbonMyAddin"
+SETTING_PREFIX = "XFSHEETS_"
 RECORD_FILE = "addin.json"  # what install wrote, so uninstall removes only that
 
 
@@ -192,16 +193,30 @@ class AddinStatus:
     interpreter: str | None
     interpreter_exists: bool | None
     problems: list[str] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)  # XFSHEETS_PROFILE / XFSHEETS_POLICY
 
     def to_dict(self) -> dict:
         return {"addin": str(self.addin), "conf": str(self.conf), "installed": self.installed,
                 "interpreter": self.interpreter, "interpreter_exists": self.interpreter_exists,
-                "problems": self.problems}
+                "settings": self.settings, "problems": self.problems}
 
 
-def install(target: str | Path | None = None, interpreter: str | None = None) -> tuple[Path, Path | None, str | None]:
-    """Build the add-in into XLSTART (or ``target``) and set this PC's interpreter.
-    Returns (add-in path, settings file or None, interpreter or None)."""
+def pc_settings() -> dict[str, str]:
+    """This PC's xfsheets rows of the xlwings settings (XFSHEETS_PROFILE, XFSHEETS_POLICY: what
+    ``addin install --profile/--policy`` recorded), which the buttons use for a book without its own."""
+    try:
+        rows = read_conf(user_conf_path())
+    except OSError:
+        return {}
+    return {k.upper(): v for k, v in rows if k.upper().startswith(SETTING_PREFIX) and v}
+
+
+def install(target: str | Path | None = None, interpreter: str | None = None, *,
+            profile: str | Path | None = None, policy: str | Path | None = None) -> tuple[Path, Path | None, str | None]:
+    """Build the add-in into XLSTART (or ``target``) and set this PC's interpreter; ``profile`` and
+    ``policy`` (absolute paths) become this PC's XFSHEETS_PROFILE / XFSHEETS_POLICY, used by the
+    buttons on any workbook that does not name its own. Returns (add-in path, settings file or
+    None, interpreter or None)."""
     from xfsheets.outputs import check_target
     from xfsheets.xlsm import default_interpreter
 
@@ -211,6 +226,17 @@ def install(target: str | Path | None = None, interpreter: str | None = None) ->
     if interpreter is not None:
         interpreter = windows_interpreter(interpreter)
     check_target(where.addin, what="加载项文件")  # ours (stamped, unedited) or absent
+    ours: dict[str, str] = {}
+    if profile is not None:
+        from xfsheets.schema import load_profile
+
+        load_profile(profile)  # a broken file is refused now, not at the first button press
+        ours["XFSHEETS_PROFILE"] = str(Path(profile).resolve())
+    if policy is not None:
+        from xfsheets.policy import load_policy
+
+        load_policy(policy)
+        ours["XFSHEETS_POLICY"] = str(Path(policy).resolve())
     with tempfile.TemporaryDirectory() as tmp:
         built = build_addin(Path(tmp) / ADDIN_FILE)
         where.addin.parent.mkdir(parents=True, exist_ok=True)
@@ -219,6 +245,10 @@ def install(target: str | Path | None = None, interpreter: str | None = None) ->
         except PermissionError as exc:
             raise XfsheetsError(f"无法写入「{where.addin}」：文件正被 Excel 使用", hint="请先关闭所有 Excel 窗口，再运行一次") from exc
     conf = None
+    if ours:
+        rows = [(k, v) for k, v in read_conf(where.conf) if k.upper() not in ours]
+        _write_conf(where.conf, [*rows, *ours.items()])
+        conf = where.conf
     if interpreter is not None:
         rows = [(k, v) for k, v in read_conf(where.conf) if k.upper() != CONF_KEY]
         previous = next((v for k, v in read_conf(where.conf) if k.upper() == CONF_KEY), None)
@@ -262,10 +292,14 @@ def uninstall(target: str | Path | None = None) -> list[Path]:
         record = {"interpreter": next((v for k, v in read_conf(where.conf) if k.upper() == CONF_KEY), None)}
     rows = read_conf(where.conf)
     current = next((v for k, v in rows if k.upper() == CONF_KEY), None)
+    changed = any(k.upper().startswith(SETTING_PREFIX) for k, _ in rows)
+    rows = [(k, v) for k, v in rows if not k.upper().startswith(SETTING_PREFIX)]  # only xfsheets reads these
     if record.get("interpreter") and current == record["interpreter"]:
+        changed = True
         rows = [(k, v) for k, v in rows if k.upper() != CONF_KEY]
         if record.get("previous"):
             rows.insert(0, (CONF_KEY, record["previous"]))
+    if changed:
         if rows:
             _write_conf(where.conf, rows)
         else:
@@ -285,7 +319,8 @@ def status(target: str | Path | None = None) -> AddinStatus:
     exists = None
     if interpreter and target is None:
         exists = Path(os.path.expandvars(interpreter)).exists()
-    st = AddinStatus(where.addin, where.conf, installed, interpreter, exists)
+    st = AddinStatus(where.addin, where.conf, installed, interpreter, exists,
+                     settings={k.upper(): v for k, v in read_conf(where.conf) if k.upper().startswith(SETTING_PREFIX)})
     if not installed:
         st.problems.append("加载项没有安装：请运行 xfsheets excel addin install")
     elif not is_xfsheets_output(where.addin):

@@ -596,12 +596,18 @@ _target_option = click.option("--target", type=click.Path(path_type=Path, file_o
 @_target_option
 @click.option("--interpreter", default=None,
               help="写进本机 xlwings 设置的 Python（默认：运行本命令的 Python 旁的 pythonw.exe）。")
-def excel_addin_install(target, interpreter):
+@click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="本机按钮读台账时用的台账配置文件 (TOML)；台账自己的 xlwings.conf 表另有指定时以台账为准。")
+@click.option("--policy", "--rules", "policy_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="本机按钮计算时限、生成交办单和报表时用的办理规则文件 (TOML)。")
+def excel_addin_install(target, interpreter, profile, policy_path):
     """把 xfsheets.xlam 放进 Excel 的启动文件夹（XLSTART），并把本机 Python 写进 %USERPROFILE%\\.xlwings\\xlwings.conf。"""
     from xfsheets.addin import install
 
-    path, conf, python = install(target, interpreter)
+    path, conf, python = install(target, interpreter, profile=profile, policy=policy_path)
     console.print(f"已安装 Excel 加载项「{path}」。")
+    if profile or policy_path:
+        console.print(f"本机按钮将使用：{'、'.join(str(p) for p in (profile, policy_path) if p)}（记在「{conf}」）。")
     if conf is not None:
         console.print(f"本机 Python「{python}」已写入「{conf}」。")
     else:
@@ -639,6 +645,8 @@ def excel_addin_status(target, as_json):
     console.print(f"加载项：{st.addin}（{'已安装' if st.installed else '未安装'}）")
     console.print(f"本机 xlwings 设置：{st.conf}")
     console.print(f"Python：{st.interpreter or '未设置'}" + ("" if st.interpreter_exists is not False else "（不存在）"))
+    for key, value in st.settings.items():
+        console.print(f"{key}：{value}")
     for p in st.problems:
         console.print(f"[yellow]问题：[/yellow]{escape(p)}")
     if st.problems:

@@ -85,14 +85,18 @@ def sheet_rows(sheet) -> list[list[Any]]:
 
 def book_settings(book) -> dict[str, str]:
     """Key -> value rows of the book's xlwings.conf sheet (where install records the profile and
-    policy the buttons use)."""
+    policy the buttons use), over this PC's (``excel addin install --profile/--policy``)."""
+    from xfsheets.addin import pc_settings
+
+    settings = pc_settings()
     names = [s.name for s in book.sheets]
     for name in CONF_SHEETS:
         if name in names:
             rows = book.sheets[name].used_range.options(ndim=2).value or []
-            return {str(r[0]).strip(): str(r[1]).strip() for r in rows
-                    if r and len(r) > 1 and r[0] not in (None, "") and r[1] not in (None, "")}
-    return {}
+            settings.update({str(r[0]).strip(): str(r[1]).strip() for r in rows
+                             if r and len(r) > 1 and r[0] not in (None, "") and r[1] not in (None, "")})
+            break
+    return settings
 
 
 def _setting_path(book, value: str) -> Path:

@@ -441,13 +441,15 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
 @as_of_option
 @click.option("--unit", default=None, help="只统计这个责任单位。")
 @click.option("--zero", is_flag=True, help="生成零报告 (每个责任单位一份；有集体访等情况则生成情况清单)。")
-@click.option("--reporter", default="", help="零报告的填报人。")
-@click.option("--signer", default="", help="零报告的审核签发人。")
+@click.option("--reporter", default="", help="填报人（写在情况报告和零报告的落款处）。")
+@click.option("--signer", default="", help="负责人/审核签发人（写在情况报告和零报告的落款处）。")
+@click.option("--reporting-unit", default="", help="填报单位（写在情况报告的落款处），如 XX县信访局。")
+@click.option("--phone", default="", help="联系电话（写在情况报告的落款处）。")
 @click.option("--include-personal-data", is_flag=True, help="报表中保留完整身份证号、联系电话 (默认脱敏)。")
 @policy_options
 @json_option
 def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of, unit, zero, reporter, signer,
-           include_personal_data, as_json, policy):
+           reporting_unit, phone, include_personal_data, as_json, policy):
     """生成上报用的汇总报表（比率、分类统计、超期清单、图表），或用 --zero 生成零报告。"""
     import datetime as dt
 
@@ -480,7 +482,8 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
     from xfsheets.report import build_report
 
     path, summary = build_report(ledger, output, date_from=date_from, date_to=date_to, as_of=as_of, unit=unit,
-                                 include_personal_data=include_personal_data, policy=policy)
+                                 include_personal_data=include_personal_data, policy=policy,
+                                 reporting_unit=reporting_unit, reporter=reporter, principal=signer, phone=phone)
     if as_json:
         emit_json({**summary.to_dict(), "file": str(path)})
     console.print(escape(summary.paragraph))

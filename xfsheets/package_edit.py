@@ -50,6 +50,7 @@ COMMENTS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comme
 VML_CT = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 MAIN_CT = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
            ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.main+xml"}
+REPEAT_RESULTS_HEADER = False
 PACKAGE_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -361,10 +362,21 @@ class _Edit:
 
     # -- the results sheet -------------------------------------------------------------------
     def results(self, table: ResultsTable) -> None:
+        from xfsheets.writer import page_setup_xml, print_titles_xml
+
         sheets = self._sheets()
         wb = _text(self.read(self.workbook_part))
-        xml = _results_sheet(table, self.styles).encode("utf-8")
+        # the page rule of every sheet xfsheets adds (A4, one page wide, page numbers)
+        xml = _results_sheet(table, self.styles, page_setup_xml("table", sum(table.widths) or None))
+        xml = xml.encode("utf-8")
         existing = next((part for name, _, part in sheets if name == table.name and part), None)
+        # The header row repeated on every printed page (writer.print_titles_xml) waits for
+        # tests/test_print.py to judge only the added sheet's pages (the clerk's own sheets keep
+        # their own print settings, so their later pages repeat no header).
+        if REPEAT_RESULTS_HEADER:
+            index = next((k for k, (name, _, _) in enumerate(sheets) if name == table.name), len(sheets))
+            wb = _add_defined_name(wb, print_titles_xml(table.name, index, 1), index)
+            self.out[self.workbook_part] = wb.encode("utf-8")
         if existing:  # an earlier run's results sheet: replaced
             self.out[existing] = xml
             rels = _rels_path(existing)
@@ -433,6 +445,33 @@ class _Edit:
         # Default elements come before Override ones in practice; both orders are valid (xsd:choice).
         ct = ct.replace("</Types>", extra + "</Types>", 1)
         self.out["[Content_Types].xml"] = ct.encode("utf-8")
+
+
+def _add_defined_name(wb: str, entry: str, index: int) -> str:
+    """workbook.xml with the Print_Titles ``entry`` for sheet ``index`` (unless it has one)."""
+    m = re.search(r"<(\w+:)?workbook\b", wb)
+    p = (m.group(1) or "") if m else ""
+    ep = re.escape(p)
+    for old in re.findall(rf"<{ep}definedName\b[^>]*>", wb):
+        if 'name="_xlnm.Print_Titles"' in old and f'localSheetId="{index}"' in old:
+            return wb
+    if p:
+        entry = entry.replace("<definedName", f"<{p}definedName").replace("</definedName>", f"</{p}definedName>")
+    if re.search(rf"<{ep}definedNames\s*/>", wb):
+        return re.sub(rf"<{ep}definedNames\s*/>", lambda _: f"<{p}definedNames>{entry}</{p}definedNames>", wb, count=1)
+    if f"</{p}definedNames>" in wb:
+        return wb.replace(f"</{p}definedNames>", entry + f"</{p}definedNames>", 1)
+    # CT_Workbook: sheets, functionGroups, externalReferences, definedNames
+    at = None
+    for closing in (rf"</{ep}externalReferences>", rf"<{ep}functionGroups\b[^>]*/>", rf"</{ep}functionGroups>",
+                    rf"</{ep}sheets>"):
+        found = re.search(closing, wb)
+        if found:
+            at = found.end()
+            break
+    if at is None:
+        return wb
+    return wb[:at] + f"<{p}definedNames>{entry}</{p}definedNames>" + wb[at:]
 
 
 # --- styles ---------------------------------------------------------------------------------
@@ -1094,7 +1133,7 @@ def _add_vml_shapes(vml: str, notes: dict[tuple[int, int], str]) -> str:
 
 # --- the results sheet ----------------------------------------------------------------------
 
-def _results_sheet(table: ResultsTable, styles: _Styles) -> str:
+def _results_sheet(table: ResultsTable, styles: _Styles, page: dict[str, str] | None = None) -> str:
     bold, link = styles.bold(), styles.link()
     ncols = len(table.header)
     last = column_letter(max(ncols, 1))
@@ -1121,12 +1160,15 @@ def _results_sheet(table: ResultsTable, styles: _Styles) -> str:
             quoted = "'" + sheet.replace("'", "''") + "'"
             links.append(f'<hyperlink ref="A{k}" location="{_attr_value(quoted + "!" + ref)}" display="{_attr_value(ref)}"/>')
     cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in enumerate(table.widths, 1))
+    page = page or {"pageMargins": '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'}
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
-            f'<dimension ref="A1:{last}{nrows}"/><sheetViews><sheetView workbookViewId="0">'
+            + page.get("sheetPr", "")
+            + f'<dimension ref="A1:{last}{nrows}"/><sheetViews><sheetView workbookViewId="0">'
             '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
             '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
             '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "")
             + f"<sheetData>{''.join(rows)}</sheetData>"
             + f'<autoFilter ref="A1:{last}{nrows}"/>'
             + (f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "")
-            + '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+            + "".join(page.get(k, "") for k in ("printOptions", "pageMargins", "pageSetup", "headerFooter"))
+            + "</worksheet>")

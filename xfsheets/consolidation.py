@@ -270,6 +270,8 @@ def _read_in_pool(args: list[tuple], jobs: int, progress: Callable[[FileResult],
     """
     from xfsheets.limits import worker_memory
 
+    import python_calamine  # noqa: F401  (imported once here, before the fork, not once per worker)
+
     budget = worker_memory(jobs)
     results: list[tuple[FileResult, Ledger | None] | None] = [None] * len(args)
     reported = 0

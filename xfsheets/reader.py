@@ -821,14 +821,19 @@ def read_ledger(path: str | Path, *, sheet: str | None = None, profile: Profile 
         found, skipped = choose_sheets(workbook, path, profile, sheet)
         ods = ods_merges(path) if path.suffix.lower() == ".ods" else {}
         parts = []
-        for name, loaded, _ in found:
-            merges = sheet_merges(loaded) or ods.get(name, [])
+        for name, loaded, found_header in found:
+            sheet_merged = sheet_merges(loaded)
+            merges = sheet_merged or ods.get(name, [])
             try:
                 rows = sheet_rows(loaded)
             except Exception as exc:
                 raise LedgerReadError("工作表内容已损坏，无法读取", file=path, sheet=name,
                                       hint="请用 Excel/WPS 打开确认能否正常显示，必要时重新保存") from exc
-            header = find_header(rows, profile.lookup(), merges, profile.header_rows)
+            # choose_sheets found this header from the same first rows and merges: reuse it (the
+            # header scan is a sixth of reading a 1,000-row file). Search again only where the
+            # merges differ (.ods) or the profile names header rows (they may lie past the scan).
+            same = merges == sheet_merged and not profile.header_rows
+            header = found_header if same else find_header(rows, profile.lookup(), merges, profile.header_rows)
             parts.append(ledger_from_rows(rows, file=str(path), sheet=name, profile=profile, merges=merges,
                                           header=header))
             parts[-1].sources[0].skipped.extend(getattr(workbook, "skipped", {}).get(name, []))  # far-away cells

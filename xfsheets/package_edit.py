@@ -50,7 +50,7 @@ COMMENTS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comme
 VML_CT = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 MAIN_CT = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
            ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.main+xml"}
-REPEAT_RESULTS_HEADER = False
+REPEAT_RESULTS_HEADER = True
 PACKAGE_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -370,9 +370,8 @@ class _Edit:
         xml = _results_sheet(table, self.styles, page_setup_xml("table", sum(table.widths) or None))
         xml = xml.encode("utf-8")
         existing = next((part for name, _, part in sheets if name == table.name and part), None)
-        # The header row repeated on every printed page (writer.print_titles_xml) waits for
-        # tests/test_print.py to judge only the added sheet's pages (the clerk's own sheets keep
-        # their own print settings, so their later pages repeat no header).
+        # The header row repeated on every printed page of the added sheet (the clerk's own
+        # sheets keep their own print settings).
         if REPEAT_RESULTS_HEADER:
             index = next((k for k, (name, _, _) in enumerate(sheets) if name == table.name), len(sheets))
             wb = _add_defined_name(wb, print_titles_xml(table.name, index, 1), index)

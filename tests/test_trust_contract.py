@@ -379,3 +379,24 @@ def test_text_excel_cannot_store_is_written_safely(tmp_path):
         clean = excel_text("工资\x01拖欠")
     assert len(cut) <= EXCEL_CELL_LIMIT and "40,000" in cut and clean == "工资\ufffd拖欠"
     assert len(changes) == 2
+
+
+def test_masking_a_users_workbook_keeps_their_formulas_and_our_text_as_text(tmp_path):
+    import openpyxl
+
+    from xfsheets.privacy import mask_workbook
+
+    src = tmp_path / "自己的表.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["A3"] = 1, 2, "=SUM(A1:A2)"  # the user's own formula
+    ws["B1"] = '=HYPERLINK("http://evil.example","点我")'
+    ws["B1"].data_type = "s"  # typed as text by the clerk
+    ws["C1"] = "电话 13812345678"
+    wb.save(src)
+    out = tmp_path / "脱敏.xlsx"
+    mask_workbook(src, out)
+    cells = formula_cells(out.read_bytes())
+    assert len(cells) == 1 and "SUM(A1:A2)" in cells[0], cells
+    back = openpyxl.load_workbook(out).active
+    assert back["B1"].data_type == "s" and "13812345678" not in str(back["C1"].value)

@@ -617,7 +617,7 @@ def mask_workbook(in_path: str | Path, out_path: str | Path) -> dict[str, int]:
     """
     from openpyxl import load_workbook
 
-    from xfsheets.writer import save_workbook
+    from xfsheets.writer import keep_user_formulas, save_workbook
 
     in_path = Path(in_path)
     out_path = Path(out_path)
@@ -632,6 +632,7 @@ def mask_workbook(in_path: str | Path, out_path: str | Path) -> dict[str, int]:
     except Exception as exc:  # openpyxl raises many types for a broken file
         raise XfsheetsError(f"无法打开工作簿：{exc}", file=in_path,
                             hint="请确认文件是完好的 .xlsx 工作簿且未加密") from exc
+    keep_user_formulas(wb)  # the user's own formulas stay formulas; masked text stays text
     changed = mask_book(wb)
     check_workbook(wb, what="脱敏后的工作簿", file=out_path)
     save_workbook(wb, out_path)

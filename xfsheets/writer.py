@@ -87,7 +87,7 @@ def save_workbook(workbook, path: str | Path, inputs: Iterable[str | Path] = ())
 # --- user text is written as text -----------------------------------------------------------
 # openpyxl makes any string that starts with "=" a formula. xfsheets writes no formula on
 # purpose, so the only formulas a saved workbook may hold are the user's own, recorded when
-# a copy of their ledger is loaded (load_copy). Everything else is turned back into text.
+# a workbook of theirs is loaded (keep_user_formulas). Everything else is turned back into text.
 
 EXCEL_CELL_LIMIT = 32767
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -146,56 +146,12 @@ def defuse_formulas(workbook) -> int:
     return fixed
 
 
-def merged_anchor(ws, ref: str):
-    """The cell that holds ``ref``'s value: the top-left cell of the merged range it lies in
-    (a merged range's other cells cannot take a value, fill or comment), else ``ref`` itself."""
-    from openpyxl.cell.cell import MergedCell
-
-    cell = ws[ref]
-    if isinstance(cell, MergedCell):
-        for rng in ws.merged_cells.ranges:
-            if cell.coordinate in rng:
-                return ws.cell(rng.min_row, rng.min_col)
-    return cell
-
-
-def _user_formulas(workbook) -> frozenset:
-    return frozenset((ws.title, c.row, c.column) for ws in workbook.worksheets
-                     for c in getattr(ws, "_cells", {}).values() if c.data_type == "f")
-
-
-def load_copy(path: str | Path, password: str | None = None, out_path: str | Path | None = None):
-    """Open a ledger with openpyxl to write an annotated *copy* of it (formatting kept).
-
-    The file itself is only read. ``.xlsm`` keeps its VBA project; an encrypted
-    workbook is decrypted in memory with ``password``; ``.xls`` cannot be edited by
-    openpyxl, so the user is told to save it as .xlsx first.
-    """
-    import io
-
-    import openpyxl
-
-    from xfsheets.errors import LedgerReadError
-    from xfsheets.reader import open_workbook, _decrypt_if_needed, _OLE_MAGIC
-
-    path = Path(path)
-    open_workbook(path, password).close()  # same checks and messages as reading
-    if path.suffix.lower() in (".xls", ".xlsb"):
-        raise LedgerReadError(f"{path.suffix} 格式无法在保留原有格式的前提下写出标注副本", file=path,
-                              hint="请先用 Excel/WPS 将该文件另存为 .xlsx，再对 .xlsx 运行本命令")
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    source = _decrypt_if_needed(path, password) if head == _OLE_MAGIC else io.BytesIO(path.read_bytes())
-    # Macros travel only into a macro-enabled copy: an .xlsx holding VBA does not open in Excel.
-    target = Path(out_path) if out_path is not None else path
-    keep_vba = path.suffix.lower() == ".xlsm" and target.suffix.lower() == ".xlsm"
-    try:
-        workbook = openpyxl.load_workbook(source, keep_vba=keep_vba, rich_text=True)
-        workbook._xfsheets_user_formulas = _user_formulas(workbook)
-        return workbook
-    except Exception as exc:
-        raise LedgerReadError("文件无法以可编辑方式打开（可能已损坏）", file=path,
-                              hint="请用 Excel/WPS 打开后另存为 .xlsx 再试") from exc
+def keep_user_formulas(workbook) -> None:
+    """Record the formulas a workbook loaded from the user's file already holds, so that
+    :func:`defuse_formulas` keeps them (and only them) when it is saved again."""
+    workbook._xfsheets_user_formulas = frozenset(
+        (ws.title, c.row, c.column) for ws in workbook.worksheets
+        for c in getattr(ws, "_cells", {}).values() if c.data_type == "f")
 
 
 # --- fast styled tables -------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import DATA
-from xfsheets.calendar import WorkCalendar, read_holiday_file
+from xfsheets.workdays import WorkCalendar, read_holiday_file
 from xfsheets.cli import main
 from xfsheets.deadlines import calendar_due, workday_due
 from xfsheets.errors import ConfigError
@@ -144,7 +144,7 @@ def test_calendar_cli_with_user_file():
 def test_estimate_rests_on_the_statutory_holidays(official):
     from lunardate import LunarDate
 
-    from xfsheets.calendar import statutory_days
+    from xfsheets.workdays import statutory_days
 
     year = UNCOVERED
     eve = LunarDate(year, 1, 1).to_solar_date() - dt.timedelta(days=1)  # 除夕, from the lunar library itself
@@ -213,7 +213,7 @@ def test_a_few_days_do_not_make_a_year_known_the_whole_year_row_does(tmp_path):
 
 
 def read_holiday_schedule_years(path) -> set[int]:
-    from xfsheets.calendar import read_holiday_schedule
+    from xfsheets.workdays import read_holiday_schedule
 
     return read_holiday_schedule(path).whole_years
 

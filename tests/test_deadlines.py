@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import DATA
-from xfsheets.calendar import WorkCalendar
+from xfsheets.workdays import WorkCalendar
 from xfsheets.cli import main
 from xfsheets.deadlines import compute_deadlines
 from xfsheets.errors import ConfigError

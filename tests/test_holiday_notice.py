@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import DATA
-from xfsheets.calendar import HOLIDAY_NAMES, WORK_SUFFIX, WorkCalendar, read_holiday_schedule
+from xfsheets.workdays import HOLIDAY_NAMES, WORK_SUFFIX, WorkCalendar, read_holiday_schedule
 from xfsheets.cli import main
 from xfsheets.errors import ConfigError
 from xfsheets.holiday_notice import parse_notice, read_notice

@@ -254,7 +254,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--rows", "first_rows", default=5, show_default=True, help="显示前几行数据。")
 def inspect(ledgers, sheet, profile, password, as_json, first_rows):
     """显示程序如何理解台账：工作表、表头行、每列对应的字段、未识别的列、行数和前几行。"""
-    from xfsheets.inspect import inspect_ledgers
+    from xfsheets.inspection import inspect_ledgers
 
     result = inspect_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile),
                              password=password, first_rows=first_rows)
@@ -753,7 +753,7 @@ def calendar_show(year, holidays, template, as_json):
     """列出某年的放假日和调休上班日，及其来源（官方或您的节假日文件）；未收录的年份另列预估依据的法定节假日。"""
     from rich.table import Table
 
-    from xfsheets.calendar import HOLIDAY_COLUMNS, WorkCalendar, write_holiday_file
+    from xfsheets.workdays import HOLIDAY_COLUMNS, WorkCalendar, write_holiday_file
 
     if template:
         import pandas as pd
@@ -802,7 +802,7 @@ def calendar_import(notice, output, year, as_json):
     """读取国务院办公厅《关于YYYY年部分节假日安排的通知》全文 (.txt 或 .docx)，写出节假日文件（含“YYYY年全年”一行）并列出供核对。"""
     from rich.table import Table
 
-    from xfsheets.calendar import WEEKDAYS, WorkCalendar, holiday_rows, write_holiday_file
+    from xfsheets.workdays import WEEKDAYS, WorkCalendar, holiday_rows, write_holiday_file
     from xfsheets.holiday_notice import read_notice
 
     schedule = read_notice(notice, year=year)

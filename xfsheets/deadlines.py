@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from xfsheets.calendar import ESTIMATE_MARK, WEEKDAYS, WorkCalendar, missing_year_hint
+from xfsheets.workdays import ESTIMATE_MARK, WEEKDAYS, WorkCalendar, missing_year_hint
 from xfsheets.ledger import Ledger
 from xfsheets.policy import Policy, resolve as resolve_policy
 from xfsheets.schema import FIELD_BY_NAME, LABELS

@@ -75,7 +75,7 @@ def run_demo(out: str | Path, echo: Callable[[str], None] = print) -> dict[str, 
 
 
 def _inspect(samples: list[Path], out: Path) -> list[Path]:
-    from xfsheets.inspect import inspect_ledgers
+    from xfsheets.inspection import inspect_ledgers
 
     result = inspect_ledgers(samples)
     path = out / "inspect.json"

@@ -4,7 +4,7 @@ The 国务院办公厅关于YYYY年部分节假日安排的通知 has a fixed sh
 holiday, e.g. ``一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。1月4日（周日）上班。``.
 :func:`read_notice` takes the text as published (a .txt in UTF-8 or GBK, or a .docx) and
 returns every rest day and make-up workday with its holiday's name, plus the year, so that
-:func:`xfsheets.calendar.write_holiday_file` can write the holiday file with its 全年 row.
+:func:`xfsheets.workdays.write_holiday_file` can write the holiday file with its 全年 row.
 
 Forms handled: ranges within a month (``1月1日至3日``) and across months (``1月28日（农历除夕、
 周二）至2月4日（农历正月初七、周二）``), explicit years (``2018年12月30日至2019年1月1日``: a
@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from xfsheets.calendar import (STATUTORY_HOLIDAYS, STATUTORY_SINCE, WEEKDAYS, WORK_SUFFIX, DayOverride, statutory_days)
+from xfsheets.workdays import (STATUTORY_HOLIDAYS, STATUTORY_SINCE, WEEKDAYS, WORK_SUFFIX, DayOverride, statutory_days)
 from xfsheets.errors import ConfigError
 
 HOLIDAY_ORDER = tuple(h.name for h in STATUTORY_HOLIDAYS)

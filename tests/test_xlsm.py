@@ -117,6 +117,9 @@ def test_refuses_what_it_must_not_do(tmp_path):
         install(DATA / "reader" / "legacy.xls")
     with pytest.raises(XfsheetsError, match="输出文件必须以 .xlsx 结尾"):
         install(LEDGER, tmp_path / "x.xlsm", buttons=False)
+    with pytest.raises(XfsheetsError):  # the reader says why there is no ledger to add drop-downs to
+        install(DATA / "reader" / "no_ledger.xlsx", tmp_path / "x.xlsx", buttons=False)
+    assert not (tmp_path / "x.xlsx").exists()
     with pytest.raises(XfsheetsError, match="不是有效的 .xlsx"):
         install(DATA / "reader" / "encrypted.xlsx", tmp_path / "x.xlsm")
 
@@ -176,3 +179,18 @@ def test_committed_ledger_template_has_buttons_and_validation():
     names = [name for _, _, name, _ in parser.extract_macros()]
     parser.close()
     assert any(n.startswith("xfsheets") for n in names) and any(n.startswith("xlwings") for n in names)
+
+
+def test_reinstall_on_our_own_xlsm_replaces_sheets_and_project(built, tmp_path):
+    from pkgcheck import problems
+
+    _, out = built
+    again = install(out, tmp_path / "再装.xlsm")
+    assert problems(again) == []
+    wb = openpyxl.load_workbook(again, keep_vba=True)
+    assert wb.sheetnames == ["台账", "下拉列表", "xfsheets", "xlwings.conf"]
+    with zipfile.ZipFile(again) as z:
+        names = z.namelist()
+    assert names.count("xl/vbaProject.bin") == 1 and len([n for n in names if n.endswith(".vml")]) == 1
+    first = openpyxl.load_workbook(out, keep_vba=True)["台账"].data_validations.dataValidation
+    assert len(wb["台账"].data_validations.dataValidation) == len(first)

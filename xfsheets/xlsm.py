@@ -203,13 +203,18 @@ class LedgerLayout:
     columns: dict[str, str]  # field -> column letter
 
 
-def _layouts(path: Path, profile: Profile | None, password: str | None) -> list[LedgerLayout]:
+def _layouts(path: Path, profile: Profile | None, password: str | None, *, strict: bool) -> list[LedgerLayout]:
+    """Where the ledger sheets' columns are. ``strict``: the reader's error (which says why no ledger
+    was found) goes to the user; otherwise a workbook without a recognisable ledger still gets the
+    buttons."""
     from xfsheets.reader import read_ledger
 
     try:
         ledger = read_ledger(path, profile=profile, password=password)
     except XfsheetsError:
-        return []  # a workbook without a recognisable ledger still gets the buttons
+        if strict:
+            raise
+        return []
     return [LedgerLayout(sheet=src.sheet, header_end=src.header_rows[-1],
                          columns={c.field: c.letter for c in src.columns if c.field})
             for src in ledger.sources if src.sheet not in OWN_SHEETS]
@@ -272,7 +277,10 @@ def install(ledger: str | Path, output: str | Path | None = None, *, buttons: bo
     package = Package(parts)
     if "xl/vbaProject.bin" in parts and not (buttons and BUTTONS_SHEET in package.sheet_names()):
         raise XfsheetsError("该工作簿已含有宏（VBA 工程）", file=ledger, hint="请对不含宏的 .xlsx 版本安装")
-    layouts = _layouts(ledger, profile, password)
+    layouts = _layouts(ledger, profile, password, strict=not buttons)
+    if not layouts and not buttons:
+        raise XfsheetsError("在该工作簿中找不到台账表头，没有可以加下拉列表的列", file=ledger,
+                            hint="表头应含有 信访件编号、登记日期、办理状态 等列名；列名不同请用 --profile 指定")
     vocab = _vocabularies(profile)
     settings = {}
     if buttons:

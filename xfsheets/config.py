@@ -57,7 +57,6 @@ PASSWORD_ENV = "XFSHEETS_SMTP_PASSWORD"
 CONFIG_ENV = "XFSHEETS_CONFIG"
 KEYRING_SERVICE = "xfsheets"
 SECURITIES = ("ssl", "starttls", "none")
-DEFAULT_PORTS = {"ssl": 465, "starttls": 587, None: 25, "none": 25}
 _SECRET_KEYS = {"password", "passwd", "pass", "pwd", "secret", "token", "密码", "授权码"}
 
 

@@ -103,8 +103,6 @@ def os_reason(exc: OSError) -> tuple[str, str]:
 def from_unexpected(exc: BaseException) -> XfsheetsError:
     """An exception no part of xfsheets turned into a message (an OS error, a reader's panic,
     a bug) as an error a clerk can read; the traceback stays behind ``-v``."""
-    import errno
-
     if isinstance(exc, XfsheetsError):
         return exc
     if isinstance(exc, OSError):

@@ -89,12 +89,6 @@ _ID_RUN = re.compile(rf"(?<![{_D}*])[{_D}]{{5,}}[{_D}XxＸｘ]?(?![{_D}*])")
 
 _ID_LABEL_FIELD = "id_number"
 _PHONE_LABEL_FIELD = "phone"
-_FALLBACK_LABELS = {
-    "id_number": "id_number", "身份证号": "id_number", "身份证号码": "id_number",
-    "公民身份号码": "id_number", "证件号码": "id_number", "身份证": "id_number",
-    "phone": "phone", "联系电话": "phone", "电话": "phone", "联系方式": "phone",
-    "手机号码": "phone", "手机": "phone", "电话号码": "phone",
-}
 KINDS_CN = {"id_number": "身份证号", "id_number_as_number": "以数字存储的身份证号", "mobile": "手机号码",
             "landline": "固定电话"}
 
@@ -322,12 +316,9 @@ def personal_field_of(label: Any) -> str | None:
     text = str(label).strip()
     if text in ("id_number", "phone"):
         return text
-    try:
-        from xfsheets.schema import match_label
+    from xfsheets.schema import match_label  # the one vocabulary of column labels
 
-        field = match_label(text)
-    except ImportError:  # pragma: no cover - schema is part of the package
-        field = _FALLBACK_LABELS.get(text)
+    field = match_label(text)
     return field if field in ("id_number", "phone") else None
 
 

@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 
 from xfsheets.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 
 @dataclass(frozen=True)
 class Field:
@@ -94,8 +87,6 @@ CATEGORIES: list[str] = [
     "组织人事", "交通能源环保", "民政", "农村农业", "国土资源水利林业", "城乡建设", "信息产业", "商贸旅游",
     "其他", "自然资源", "卫生健康",
 ]
-NATURES: list[str] = ["初信初访", "重信重访", "越级访", "集体访"]
-PURPOSES: list[str] = ["建议意见类", "检举控告类", "申诉求决类"]
 
 VOCABULARY: dict[str, list[str]] = {"status": STATUSES, "channel": CHANNELS, "category": CATEGORIES}
 

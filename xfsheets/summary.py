@@ -20,7 +20,7 @@ Every rate keeps its numerator and denominator; a rate over zero matters is None
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -73,7 +73,6 @@ class Summary:
     repeated: pd.DataFrame
     collective: pd.DataFrame
     definitions: pd.DataFrame
-    extra: dict[str, Any] = dc_field(default_factory=dict)
     policy_source: str = ""
     policy: Policy | None = None  # what the figures were judged by (thresholds, status sets)
 

@@ -42,3 +42,21 @@ def test_each_finding_names_the_column_letter_and_row_of_its_own_file(tmp_path: 
     for f in cells:
         assert f.column == letters[(f.file, f.field)]
         assert (f.file, f.row) in rows and type(f.row) is int
+
+
+def test_json_on_stdout_is_one_document_with_one_line_per_finding():
+    import json
+
+    from click.testing import CliRunner
+
+    from xfsheets.cli import main
+
+    path = DATA / "checks" / "defects.xlsx"
+    result = CliRunner().invoke(main, ["check", str(path), "--json"])
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    expected = check(read_ledgers([path])).to_dict()
+    assert doc == json.loads(json.dumps(expected, ensure_ascii=False))
+    lines = result.stdout.splitlines()
+    assert sum(1 for line in lines if line.startswith('    {"code": ')) == len(expected["findings"]) > 0
+    assert "\\u" not in result.stdout  # Chinese stays readable

@@ -209,8 +209,23 @@ def emit_json(document: Any) -> None:
             return str(obj)
         raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=default))
-    sys.stdout.write("\n")
+    # Keys of the document one per line, each item of a list (a finding, a case, a file) on a line
+    # of its own: json's C encoder serves only unindented output, and indent=2 on 100k cases spent
+    # 2.7 s in the pure-Python one. Streamed item by item: no second copy of the whole text.
+    encode = json.JSONEncoder(ensure_ascii=False, default=default).encode
+    out = sys.stdout
+    if not isinstance(document, dict) or not document:
+        out.write(encode(document) + "\n")
+        return
+    for k, (key, value) in enumerate(document.items()):
+        out.write(("{" if k == 0 else ",") + "\n  " + encode(str(key)) + ": ")
+        if isinstance(value, list) and value:
+            for j, item in enumerate(value):
+                out.write(("[" if j == 0 else ",") + "\n    " + encode(item))
+            out.write("\n  ]")
+        else:
+            out.write(encode(value))
+    out.write("\n}\n")
 
 
 def inputs_of(*groups: Any) -> list[Path]:

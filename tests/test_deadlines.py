@@ -206,7 +206,7 @@ def test_annotated_copy_added_then_refreshed_not_duplicated(tmp_path):
     assert src.read_bytes() == before
     ws = openpyxl.load_workbook(out1)["台账"]
     header = [c.value for c in ws[1]]
-    assert header[-6:] == ["当前阶段", "法定期限", "应办结日期", "剩余天数", "预警", "时限说明"]
+    assert header[-6:] == ["当前阶段", "法定期限", "应办结日期（按时限计算）", "剩余天数", "预警", "时限说明"]
     col = {h: i + 1 for i, h in enumerate(header)}
     a5 = 6
     assert ws.cell(a5, col["预警"]).value == "严重超期" and ws.cell(a5, col["剩余天数"]).value == -70
@@ -267,7 +267,7 @@ def test_annotated_copy_below_title_rows(tmp_path):
     ws = openpyxl.load_workbook(out)["信访台账"]
     assert ws["A1"].value.startswith("某县") and "A1:H1" in {str(m) for m in ws.merged_cells.ranges}
     header = [c.value for c in ws[3]]
-    assert header[8:14] == ["当前阶段", "法定期限", "应办结日期", "剩余天数", "预警", "时限说明"]
+    assert header[8:14] == ["当前阶段", "法定期限", "应办结日期（按时限计算）", "剩余天数", "预警", "时限说明"]
     assert [ws.cell(r, 13).value for r in range(4, 8)] == ["严重超期", "正常", "超期办结", "无法判断"]
     assert ws.cell(5, 10).value.date() == D(2026, 12, 8) and ws.cell(5, 11).value.date() == D(2026, 12, 8)
     assert ws.cell(5, 12).value == 13

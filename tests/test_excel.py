@@ -95,7 +95,7 @@ def test_compute_deadlines_adds_owned_columns_only(caller):
     x.compute_deadlines()
     writes = actions(book, "setValues")
     header = {a["start_column"]: a["values"][0][0] for a in writes if a["start_row"] == 0}
-    assert list(header.values()) == ["当前阶段", "法定期限", "应办结日期", "剩余天数", "预警", "时限说明"]
+    assert list(header.values()) == ["当前阶段", "法定期限", "应办结日期（按时限计算）", "剩余天数", "预警", "时限说明"]
     assert min(header) == 18  # right of the last used column (R)
     assert all(a["start_column"] >= 18 for a in writes)  # nothing else is written
     flag_col = [c for c, v in header.items() if v == "预警"][0]

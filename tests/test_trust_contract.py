@@ -400,3 +400,29 @@ def test_masking_a_users_workbook_keeps_their_formulas_and_our_text_as_text(tmp_
     assert len(cells) == 1 and "SUM(A1:A2)" in cells[0], cells
     back = openpyxl.load_workbook(out).active
     assert back["B1"].data_type == "s" and "13812345678" not in str(back["C1"].value)
+
+
+def test_a_deadlines_copy_never_overwrites_the_clerks_own_due_column_and_reads_back(tmp_path):
+    """A ledger whose 办理时限 column is labelled 应办结日期 keeps it in the -o copy, and the copy
+    is itself a ledger that deadlines can read again with the same results."""
+    import json
+
+    import openpyxl
+
+    src = tmp_path / "台账.xlsx"
+    wb = openpyxl.load_workbook(SAMPLE)
+    ws = wb.worksheets[0]
+    header_row = next(r for r in range(1, 8) if any(c.value == "办理时限" for c in ws[r]))
+    col = next(c.column for c in ws[header_row] if c.value == "办理时限")
+    ws.cell(header_row, col, "应办结日期")
+    wb.save(src)
+    before = [ws.cell(r, col).value for r in range(header_row + 1, ws.max_row + 1)]
+    out = tmp_path / "时限.xlsx"
+    code, first, err, _ = run(["deadlines", src, "-o", out, "--as-of", AS_OF, "--json"])
+    assert code in (0, 1), err
+    copy = openpyxl.load_workbook(out).worksheets[0]
+    assert [copy.cell(r, col).value for r in range(header_row + 1, ws.max_row + 1)] == before
+    code, again, err, _ = run(["deadlines", out, "--as-of", AS_OF, "--json"])
+    assert code in (0, 1), err
+    flags = lambda doc: [c["flag"] for c in json.loads(doc)["cases"]]  # noqa: E731
+    assert flags(again) == flags(first)

@@ -678,7 +678,7 @@ def excel_addin_status(target, as_json):
 @as_of_option
 @policy_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="写出加了 当前阶段/法定期限/应办结日期/剩余天数/预警/时限说明 列的台账副本 (.xlsx)。")
+              help="写出加了 当前阶段/法定期限/应办结日期（按时限计算）/剩余天数/预警/时限说明 列的台账副本 (.xlsx)。")
 @json_option
 def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json):
     """按《信访工作条例》分阶段计算法定时限，标出超期、临期（按法定节假日和调休计算）。"""

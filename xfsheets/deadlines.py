@@ -25,14 +25,14 @@ import pyarrow.compute as pc
 from xfsheets.workdays import ESTIMATE_MARK, WEEKDAYS, WorkCalendar, missing_year_hint
 from xfsheets.ledger import Ledger
 from xfsheets.policy import Policy, resolve as resolve_policy
-from xfsheets.schema import FIELD_BY_NAME, LABELS
+from xfsheets.schema import COMPUTED_COLUMNS, FIELD_BY_NAME, LABELS
 
 FLAG_LABELS = {
     "on_track": "正常", "due_soon": "临期", "overdue": "超期", "severely_overdue": "严重超期",
     "closed_on_time": "按期办结", "closed_late": "超期办结", "unknown": "无法判断",
 }
 # The columns a deadline run owns in a ledger (the -o copy and the 计算时限 button), and their colours.
-DEADLINE_COLUMNS = ["当前阶段", "法定期限", "应办结日期", "剩余天数", "预警", "时限说明"]
+DEADLINE_COLUMNS = list(COMPUTED_COLUMNS)  # labels written once, in the schema
 OVERDUE_FLAGS = ("overdue", "severely_overdue")
 FLAG_FILLS = {"overdue": "FFC7CE", "severely_overdue": "FF9999", "due_soon": "FFEB9C", "on_track": "C6EFCE"}
 RESULT_COLUMNS = ["stage", "stage_label", "start_field", "start_on", "limit", "legal_due_on", "due_on", "days_left",
@@ -552,7 +552,7 @@ def workday_due(start: dt.date, n: int, calendar: WorkCalendar | None = None) ->
 
 # Where each of DEADLINE_COLUMNS takes its values from (a column of compute_deadlines' result);
 # the 预警 column is coloured by flag (FLAG_FILLS), a date column shows as yyyy-mm-dd.
-COLUMN_SOURCES = {"当前阶段": "stage_label", "法定期限": "legal_due_on", "应办结日期": "due_on", "剩余天数": "days_left",
+COLUMN_SOURCES = {"当前阶段": "stage_label", "法定期限": "legal_due_on", "应办结日期（按时限计算）": "due_on", "剩余天数": "days_left",
                   "预警": "flag_label", "时限说明": "explain"}
 WIDE_SOURCES = {"explain": 80}
 

@@ -106,11 +106,20 @@ def _normalize_label(text: str) -> str:  # header scans meet the same few labels
     return _LABEL_STRIP.sub("", unicodedata.normalize("NFKC", text))
 
 
+# The columns `deadlines -o` (and the 计算时限 button) add to a copy of a ledger. They are
+# xfsheets' results, not the clerk's fields: read back, they map to nothing (so a copy can be
+# checked again), and none may equal a label a ledger uses for its own column (the computed
+# due date is not the clerk's 应办结日期, which would be overwritten in the copy).
+COMPUTED_COLUMNS = ("当前阶段", "法定期限", "应办结日期（按时限计算）", "剩余天数", "预警", "时限说明")
+
+
 def _build_lookup() -> dict[str, str]:
     table: dict[str, str] = {}
     for f in FIELDS:
         for label in (f.label, *f.synonyms):
             table.setdefault(normalize_label(label), f.name)
+    for label in COMPUTED_COLUMNS:
+        table[normalize_label(label)] = "-"
     return table
 
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from tests.conftest import digest
 from xfsheets.cli import main
-from xfsheets.config import load_config, smtp_password
+from xfsheets.settings import load_config, smtp_password
 from xfsheets.errors import ConfigError, XfsheetsError
 from xfsheets.mail import MailError, build_message, headline_table, send_message, write_eml
 from xfsheets.privacy import find_personal_data, mask_workbook

@@ -115,7 +115,7 @@ def user_conf_path() -> Path:
 
 
 def record_path() -> Path:
-    from xfsheets.config import user_config_dir
+    from xfsheets.settings import user_config_dir
 
     return user_config_dir() / RECORD_FILE
 

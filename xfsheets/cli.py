@@ -342,7 +342,7 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
                  sender: str | None, smtp: str | None, starttls: bool, use_ssl: bool, user: str | None,
                  eml: Path | None, include_personal_data: bool, config_path: Path | None) -> None:
     """把汇总报表作为附件发邮件（或写成 .eml），正文附主要数据表；个人信息默认脱敏。"""
-    from xfsheets.config import load_config, smtp_password
+    from xfsheets.settings import load_config, smtp_password
     from xfsheets.mail import build_message, send_message, write_eml
 
     from xfsheets.outputs import output_file
@@ -541,7 +541,7 @@ def slips(ledger, output, unit, overdue_only, template, number_format, date_from
 
     from xfsheets.outputs import output_folder
 
-    from xfsheets.config import load_config
+    from xfsheets.settings import load_config
 
     if date_from and date_to and date_from > date_to:
         raise CliError(f"--from {date_from} 晚于 --to {date_to}，请检查交办日期范围", 2)

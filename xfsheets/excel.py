@@ -293,7 +293,7 @@ def make_slips(book) -> str:
 
     _, _, ledger = read_caller_ledger(book)
     folder = output_folder(book, "交办单")
-    from xfsheets.config import load_config
+    from xfsheets.settings import load_config
 
     who = load_config(None).slips
     result = generate_slips(ledger, folder, as_of=dt.date.today(), policy=book_policy(book),
@@ -319,7 +319,7 @@ def make_report(book) -> str:
 
 @button
 def send_report(book) -> str:
-    from xfsheets.config import load_config, smtp_password
+    from xfsheets.settings import load_config, smtp_password
     from xfsheets.mail import build_message, send_message, write_eml
     from xfsheets.report import build_report
 

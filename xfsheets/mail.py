@@ -15,7 +15,7 @@
 - :func:`write_eml` writes it to an ``.eml`` file that Outlook/Foxmail open as a draft.
 
 The SMTP password is passed in by the caller (the CLI reads it from the environment or
-the system keyring, :func:`xfsheets.config.smtp_password`); it is never logged.
+the system keyring, :func:`xfsheets.settings.smtp_password`); it is never logged.
 """
 from __future__ import annotations
 

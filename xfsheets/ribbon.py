@@ -33,7 +33,7 @@ def _today() -> dt.date:
 @button
 def make_supervision_slips(book) -> str:
     """督办单 for the overdue cases (``slips --overdue-only``)."""
-    from xfsheets.config import load_config
+    from xfsheets.settings import load_config
     from xfsheets.slips import generate_slips
 
     _, _, ledger = read_caller_ledger(book)
@@ -53,7 +53,7 @@ def make_supervision_slips(book) -> str:
 @button
 def zero_report(book) -> str:
     """Today's 零报告 / 信访情况报告, one workbook per unit (``report --zero``)."""
-    from xfsheets.config import load_config
+    from xfsheets.settings import load_config
     from xfsheets.zero_report import build_zero_reports
 
     _, _, ledger = read_caller_ledger(book)
@@ -89,7 +89,7 @@ def merge_ledgers(book) -> str:
 def show_settings(book) -> str:
     """What this PC uses: Python, xfsheets, the per-PC xlwings settings, the config file."""
     from xfsheets.addin import user_conf_path
-    from xfsheets.config import find_config
+    from xfsheets.settings import find_config
     from xfsheets.outputs import _version
     from xfsheets.excel import PROFILE_KEY, POLICY_KEY, book_settings
 

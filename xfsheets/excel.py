@@ -287,22 +287,31 @@ def compute_deadlines(book) -> str:
 
 # --- 生成交办单 / 生成汇总表 / 发送报表 ---------------------------------------------------
 
-@button
-def make_slips(book) -> str:
+def issue_slips(book, *, overdue_only: bool = False) -> str:
+    """交办单 (or, with ``overdue_only``, 督办单) per unit from the caller's ledger, signed as the
+    office's settings file says: what the 生成交办单 and 生成督办单 buttons both do."""
+    from xfsheets.settings import load_config
     from xfsheets.slips import generate_slips
 
+    kind = "督办单" if overdue_only else "交办单"
     _, _, ledger = read_caller_ledger(book)
-    folder = output_folder(book, "交办单")
-    from xfsheets.settings import load_config
-
+    folder = output_folder(book, kind)
     who = load_config(None).slips
-    result = generate_slips(ledger, folder, as_of=dt.date.today(), policy=book_policy(book),
-                            issuing_unit=who.issuing_unit or "", signer=who.signer or "", contact=who.contact or "")
+    result = generate_slips(ledger, folder, as_of=dt.date.today(), overdue_only=overdue_only,
+                            policy=book_policy(book), issuing_unit=who.issuing_unit or "", signer=who.signer or "",
+                            contact=who.contact or "")
     _open(folder)
-    text = f"已生成 {result.slips} 份交办单（{len(result.files)} 个单位），保存在：\n{folder}"
+    if overdue_only and not result.slips:
+        return "没有超期未办结的事项，未生成督办单。"
+    text = f"已生成 {result.slips} 份{kind}（{len(result.files)} 个单位），保存在：\n{folder}"
     if result.skipped:
         text += f"\n{len(result.skipped)} 件因缺少必要信息未生成，见“{result.skipped_file.name}”。"
     return text
+
+
+@button
+def make_slips(book) -> str:
+    return issue_slips(book)
 
 
 @button

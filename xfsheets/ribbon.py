@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from xfsheets.excel import _open, book_policy, book_profile, button, output_folder, read_caller_ledger
+from xfsheets.excel import _open, book_policy, book_profile, button, issue_slips, output_folder, read_caller_ledger
 
 HELP = """信访台账 选项卡（xfsheets）
 
@@ -33,21 +33,7 @@ def _today() -> dt.date:
 @button
 def make_supervision_slips(book) -> str:
     """督办单 for the overdue cases (``slips --overdue-only``)."""
-    from xfsheets.settings import load_config
-    from xfsheets.slips import generate_slips
-
-    _, _, ledger = read_caller_ledger(book)
-    folder = output_folder(book, "督办单")
-    who = load_config(None).slips
-    result = generate_slips(ledger, folder, as_of=_today(), overdue_only=True, policy=book_policy(book),
-                            issuing_unit=who.issuing_unit or "", signer=who.signer or "", contact=who.contact or "")
-    _open(folder)
-    if not result.slips:
-        return "没有超期未办结的事项，未生成督办单。"
-    text = f"已生成 {result.slips} 份督办单（{len(result.files)} 个单位），保存在：\n{folder}"
-    if result.skipped:
-        text += f"\n{len(result.skipped)} 件因缺少必要信息未生成，见“{result.skipped_file.name}”。"
-    return text
+    return issue_slips(book, overdue_only=True)
 
 
 @button

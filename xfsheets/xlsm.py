@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 from lxml import etree
 
 from xfsheets.errors import XfsheetsError
+from xfsheets.package_edit import WORKSHEET_ORDER  # CT_Worksheet child order, written once
 from xfsheets.schema import DATE_FIELDS, Profile
 
 BUTTONS_SHEET = "xfsheets"
@@ -59,16 +60,6 @@ REL_SST = REL_NS + "/sharedStrings"
 SST_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 MAX_ROW = 1048576  # Excel's last row: validations and formats cover the whole column
 OWN_TITLE = "xfsheets："  # our validations' errorTitle starts with this (how a reinstall finds them)
-
-# ECMA-376 Part 1, CT_Worksheet: the order of a worksheet's children.
-WORKSHEET_ORDER = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
-                   "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate",
-                   "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations",
-                   "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks",
-                   "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing",
-                   "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
-                   "webPublishItems", "tableParts", "extLst")
-
 
 @dataclass(frozen=True)
 class Button:

@@ -196,7 +196,9 @@ def test_the_ledger_really_holds_every_planted_value(outputs):
 
 def test_every_command_ran(outputs):
     for result in outputs["results"]:
-        assert result is not None and result.exit_code == 0, result and result.output
+        # 1: a zero report for a ledger without a 风险等级 column says it cannot attest that part
+        assert result is not None and result.exit_code in (0, 1), result and result.output
+        assert result.exit_code == 0 or "零报告不能完全出具" in result.output, result.output
     assert outputs["report"].exists() and outputs["eml"].exists()
     names = [p.name for p in outputs["zero_dir"].glob("*.xlsx")]
     assert any(n.startswith("信访情况报告") for n in names), names  # the planted rows are events

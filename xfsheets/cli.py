@@ -481,7 +481,8 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
     if zero:
         from xfsheets.zero_report import build_zero_reports
 
-        reports = build_zero_reports(ledger, output, as_of=as_of, date_from=date_from, date_to=date_to, unit=unit,
+        reports = build_zero_reports(ledger, output, as_of=as_of, date_from=date_from, date_to=date_to,
+                                     unit=ledger.check_unit(unit),
                                      reporter=reporter, signer=signer, include_personal_data=include_personal_data,
                                      policy=policy)
         for r in reports:
@@ -493,10 +494,16 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
                               f"已生成情况清单 → 「{r.path}」")
         if as_json:
             emit_json({"as_of": as_of, "reports": [r.to_dict() for r in reports]})
+        if reports and reports[0].unattested:
+            from xfsheets.zero_report import unattested_text
+
+            console.print(f"[yellow]零报告不能完全出具[/yellow]：{escape(unattested_text(reports[0].unattested))}")
+            sys.exit(1)
         return
     from xfsheets.report import build_report
 
-    path, summary = build_report(ledger, output, date_from=date_from, date_to=date_to, as_of=as_of, unit=unit,
+    path, summary = build_report(ledger, output, date_from=date_from, date_to=date_to, as_of=as_of,
+                                 unit=ledger.check_unit(unit),
                                  include_personal_data=include_personal_data, policy=policy,
                                  reporting_unit=reporting_unit, reporter=reporter, principal=signer, phone=phone)
     if as_json:
@@ -548,7 +555,8 @@ def slips(ledger, output, unit, overdue_only, template, number_format, date_from
     settings = load_config(config_path).slips
     output_folder(output, inputs_of(ledger, profile, template, policy_inputs(policy), config_path))
     led = read_ledger(ledger, sheet=sheet, profile=load_profile_option(profile), password=password)
-    result = generate_slips(led, output, as_of=as_of, unit=unit, overdue_only=overdue_only, template=template,
+    result = generate_slips(led, output, as_of=as_of, unit=led.check_unit(unit), overdue_only=overdue_only,
+                            template=template,
                             number_format=number_format, signer=signer or settings.signer or "",
                             contact=contact or settings.contact or "",
                             issuing_unit=issuing_unit or settings.issuing_unit or "", policy=policy,

@@ -142,6 +142,26 @@ class Ledger:
     def has(self, field: str) -> bool:
         return any(field in s.fields for s in self.sources)
 
+    def check_unit(self, unit: str | None) -> str | None:
+        """``unit`` as the ledger spells it, or a Chinese error naming the closest units: a
+        ``--unit`` that matches nothing must not give an empty report that looks like a quiet week."""
+        if not unit:
+            return unit
+        units = sorted(self.frame["unit"].dropna().astype(str).unique()) if "unit" in self.frame else []
+        if unit in units:
+            return unit
+        import difflib
+
+        from xfsheets.errors import ConfigError
+
+        close = [u for u in units if unit in u or u in unit]
+        close += [u for u in difflib.get_close_matches(unit, units, n=5, cutoff=0.4) if u not in close]
+        hint = (f"台账中相近的单位：{'、'.join(close[:5])}；请按台账中的写法填写 --unit" if close
+                else f"台账中的单位有：{'、'.join(units[:12])}{'……' if len(units) > 12 else ''}")
+        err = ConfigError(f"台账中没有责任单位「{unit}」", hint=hint)
+        err.code = "unknown_unit"
+        raise err
+
     @property
     def extra_columns(self) -> list[str]:
         """Columns kept from the files that map to no canonical field."""

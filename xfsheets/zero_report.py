@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,12 @@ from xfsheets.summary import collective_mask
 from xfsheets.outputs import staged_folder, unique_names
 from xfsheets.writer import page_setup_openpyxl, row_height, save_workbook
 
-ZERO_TEXT = "经排查，{unit}{period}无集体访、无越级访、无进京赴省访、无重大信访事项。"
+ZERO_TEXT = "经排查，{unit}{period}{claims}。"
+# What a zero report attests, and the ledger columns that could show each: a claim no column
+# could show is not attested (the report says which columns are missing), never assumed.
+ZERO_CLAIMS = {"集体访": ("headcount", "nature"), "越级访": ("nature",), "进京赴省访": ("summary", "notes", "nature"),
+               "重大信访事项": ("risk_level",)}
+UNATTESTED_TEXT = "台账中没有{columns}列，无法据台账判断有无{claims}，请核实后另行报告。"
 _BEIJING = re.compile(r"进京|赴京|到京|赴省|到省|进省")
 _MAJOR = re.compile(r"重大|高风险|^高$|极高")
 EVENTS_TEXT = "{unit}{period}发生需报告的信访事项{n}件，逐件列明如下。"
@@ -45,11 +50,35 @@ _SIDE = Side(style="thin", color="000000")
 BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
 
 
+def unattested(ledger: Ledger) -> dict[str, list[str]]:
+    """{claim: the columns that could show it} for each claim of a zero report that the ledger
+    has no column to show."""
+    from xfsheets.schema import LABELS
+
+    return {claim: [LABELS[f] for f in fields] for claim, fields in ZERO_CLAIMS.items()
+            if not any(ledger.has(f) for f in fields)}
+
+
+def unattested_text(missing: dict[str, list[str]]) -> str:
+    """What a report cannot attest, and which columns it would need ('' when it can attest all)."""
+    if not missing:
+        return ""
+    columns = dict.fromkeys(c for cols in missing.values() for c in cols)
+    return UNATTESTED_TEXT.format(columns="、".join(f"“{c}”" for c in columns), claims="、".join(missing))
+
+
+def zero_text(unit: str, period: str, missing: dict[str, list[str]]) -> str:
+    attested = [c for c in ZERO_CLAIMS if c not in missing]
+    text = ZERO_TEXT.format(unit=unit, period=period, claims="、".join(f"无{c}" for c in attested)) if attested else ""
+    return text + unattested_text(missing)
+
+
 @dataclass
 class ZeroReport:
     unit: str
     path: Path
     events: pd.DataFrame  # empty for a true zero report
+    unattested: dict[str, list[str]] = dc_field(default_factory=dict)  # claims the ledger cannot show
 
     @property
     def is_zero(self) -> bool:
@@ -58,6 +87,7 @@ class ZeroReport:
     def to_dict(self) -> dict[str, Any]:
         ev = self.events
         return {"unit": self.unit, "file": str(self.path), "zero": self.is_zero,
+                "cannot_attest": {claim: cols for claim, cols in self.unattested.items()},
                 "events": ev["case_id"].tolist() if len(ev) else [],
                 "figures": {"open": int((ev["办理情况"] != "已办结").sum()) if len(ev) else 0,
                             "overdue": int((ev["办理情况"] == "超期未办结").sum()) if len(ev) else 0,
@@ -125,15 +155,17 @@ def build_zero_reports(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | 
     # One naming rule for every folder xfsheets writes: units that clash after cleaning get _2, _3...
     stems = [f"{stem}_{stamp}" for stem in unique_names([f"{kind}_{name}" for name, _, kind in planned])]
     reports = []
+    missing = unattested(ledger)
     with staged_folder(out_dir, frame["_file"].dropna().astype(str).unique()) as staging:
         for (name, events, _), stem in zip(planned, stems):
-            _write(staging / f"{stem}.xlsx", name, period, events, reporter, signer, as_of, include_personal_data)
-            reports.append(ZeroReport(unit=name, path=out_dir / f"{stem}.xlsx", events=events))
+            _write(staging / f"{stem}.xlsx", name, period, events, reporter, signer, as_of, include_personal_data,
+                   missing)
+            reports.append(ZeroReport(unit=name, path=out_dir / f"{stem}.xlsx", events=events, unattested=missing))
     return reports
 
 
 def _write(path: Path, unit: str, period: str, events: pd.DataFrame, reporter: str, signer: str,
-           as_of: dt.date, include_personal_data: bool = False) -> None:
+           as_of: dt.date, include_personal_data: bool = False, missing: dict[str, list[str]] | None = None) -> None:
     """The form offices file: bordered, 公文 fonts, labels beside what they label, the events
     (if any) in the form, 负责人/填报人/联系电话/报告日期 and the place for the unit's seal."""
     from openpyxl.utils import get_column_letter
@@ -165,8 +197,8 @@ def _write(path: Path, unit: str, period: str, events: pd.DataFrame, reporter: s
         put(r, 2, value, "value", last)
         ws.row_dimensions[r].height = row_height(value, span - FORM_COLUMNS[0], FORM_SIZE)
         r += 1
-    content = (ZERO_TEXT.format(unit=unit, period=period) if events.empty
-               else EVENTS_TEXT.format(unit=unit, period=period, n=len(events)))
+    content = (zero_text(unit, period, missing or {}) if events.empty
+               else EVENTS_TEXT.format(unit=unit, period=period, n=len(events)) + unattested_text(missing or {}))
     put(r, 1, "报告内容", "label")
     put(r, 2, content, "value", last)
     ws.row_dimensions[r].height = max(row_height(content, span - FORM_COLUMNS[0], FORM_SIZE), 60 if events.empty else 0)

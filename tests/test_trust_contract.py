@@ -38,7 +38,8 @@ COMMANDS = {
     "slips": (lambda L, o: ["slips", L, "-o", o / "交办单", "--as-of", AS_OF, "--json"], False),
     "supervise": (lambda L, o: ["slips", L, "-o", o / "督办单", "--overdue-only", "--as-of", AS_OF], False),
     "consolidate": (lambda L, o: ["consolidate", L, "-o", o / "汇总.xlsx", "--json"], False),
-    "excel": (lambda L, o: ["excel", "install", L, "-o", o / "按钮.xlsm"], False),
+    "excel": (lambda L, o: ["excel", "install", L, "-o", o / "下拉.xlsx"], False),
+    "excel-buttons": (lambda L, o: ["excel", "install", L, "--with-buttons", "-o", o / "按钮.xlsm"], False),
     "report": (lambda L, o: ["report", L, "-o", o / "月报.xlsx", "--as-of", AS_OF, "--from", "2026-01-01"], True),
     "zero": (lambda L, o: ["report", L, "--zero", "-o", o / "零报告", "--as-of", AS_OF, "--from", "2026-01-01",
                            "--to", AS_OF], True),
@@ -88,6 +89,28 @@ def inputs_before():
     return {p.name: digest(p) for p in HOSTILE.iterdir() if p.is_file() and p.suffix != ".py"}
 
 
+LAYOUTS = Path(__file__).resolve().parent / "data" / "layouts"
+LAYOUT_FILES = sorted(p.name for p in LAYOUTS.iterdir() if p.suffix != ".json")
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("ledger", LAYOUT_FILES)
+def test_every_command_keeps_the_contract_on_every_real_layout(ledger, command, tmp_path):
+    """Ledgers as counties keep them (tests/data/layouts): every command, not only the reader's."""
+    before = digest(LAYOUTS / ledger)
+    build, upward = COMMANDS[command]
+    code, out, err, exc = run(build(LAYOUTS / ledger, tmp_path))
+    assert exc is None, f"{command} on {ledger} raised {exc!r}"
+    assert code in (0, 1, 2) and "Traceback" not in out + err, (code, err)
+    if code == 2:
+        assert err.strip().startswith("错误：") and "程序内部错误" not in err, err  # an internal error is a bug
+    assert digest(LAYOUTS / ledger) == before
+    for p in tmp_path.rglob("*"):
+        if p.is_file() and p.suffix in (".xlsx", ".xlsm"):
+            assert not formula_cells(p.read_bytes()), f"{p.name} holds formulas made of user text"
+    assert not [p for p in tmp_path.rglob(".~xfsheets-*")]
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 @pytest.mark.parametrize("ledger", LEDGERS)
 def test_every_command_keeps_the_contract_on_every_hostile_ledger(ledger, command, tmp_path, inputs_before):
@@ -96,8 +119,8 @@ def test_every_command_keeps_the_contract_on_every_hostile_ledger(ledger, comman
     assert exc is None, f"{command} on {ledger} raised {exc!r}"
     assert code in (0, 1, 2), (code, err)
     assert "Traceback" not in out + err
-    if code == 2:
-        assert err.strip().startswith("错误："), err  # a Chinese message, not a stack
+    if code == 2:  # a Chinese message, not a stack; and never an internal error (that is a bug)
+        assert err.strip().startswith("错误：") and "程序内部错误" not in err, err
     # every input byte-identical
     assert {p.name: digest(p) for p in HOSTILE.iterdir() if p.is_file() and p.suffix != ".py"} == inputs_before
     written = [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -132,7 +132,7 @@ def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None
     data = frame.join(deadlines[["stage_label", "limit", "due_on", "days_left", "flag", "flag_label", "explain", "closed"]]
                       .rename(columns={"due_on": "legal_due_on"}))
     data["slip_no"] = slip_numbers(frame, fmt) if not overdue_only else numbers.map(
-        lambda n: None if n is None else _supervision_no(n, fmt))
+        lambda n: _supervision_no(n, fmt) if isinstance(n, str) else None)  # no date, no number: NaN
     data["original_no"] = numbers
     open_ = ~data["closed"].astype(bool)
     wanted = open_ & data["flag"].isin(OVERDUE) if overdue_only else open_

@@ -5,7 +5,7 @@
                                                         # run with this interpreter
 
 Counts, per command and in all: runs; crashes (killed by a signal, or an exit code outside
-0/1/2); tracebacks shown to the user; inputs altered; formula cells made of user text in
+0/1/2); tracebacks shown to the user; internal errors (said in Chinese, but a bug all the same); inputs altered; formula cells made of user text in
 any workbook written; planted ID numbers and phones found in anything sent upward; rows lost
 (a consolidation whose rows out + listed skipped rows fall short of the rows in).
 The bombs come from make_bombs.py and are made in a temporary folder, never committed.
@@ -129,6 +129,7 @@ def main() -> None:
                 row["runs"] += 1
                 row["crashes"] += code not in (0, 1, 2)
                 row["tracebacks"] += "Traceback" in stdout + stderr
+                row["internal errors"] += "程序内部错误" in stderr  # said in Chinese, but still a bug
                 after = {p.name: digest(p) for p in inputs.iterdir() if p.name in before}
                 row["inputs altered"] += sum(before[k] != v for k, v in after.items()) + len(before) - len(after)
                 new = [p for p in out.rglob("*") if p.is_file() and p not in written_before]
@@ -144,7 +145,7 @@ def main() -> None:
                         row["rows lost"] += max(0, doc.get("rows_in", 0) - doc.get("rows_out", 0) - listed)
                     except (ValueError, TypeError):
                         row["rows lost"] += 1
-    cols = ["runs", "crashes", "tracebacks", "inputs altered", "formula cells", "leaks", "rows lost"]
+    cols = ["runs", "crashes", "tracebacks", "internal errors", "inputs altered", "formula cells", "leaks", "rows lost"]
     print(f"trust table: {len(ledgers)} inputs ({len(TEXT_INPUTS)} hostile ledgers, {len(bombs)} bombs), "
           f"{'source ' + str(args.source) if args.source else 'this checkout'}, {time.time() - started:.0f} s")
     print("| command | " + " | ".join(cols) + " |")

@@ -4,6 +4,8 @@
     python bench/run.py --quick    # small sizes, a smoke run
     python bench/run.py read check # only these benchmarks
     python bench/run.py cli        # whole-process times of the commands, start-up included
+                                   # (2,000 rows; the full run adds 100,000 rows with ratios to a raw read)
+    python bench/run.py consolidate  # whole processes vs the naive loop, and where the time goes
 
 Timings are printed, never asserted: tests do not depend on the machine's speed.
 """

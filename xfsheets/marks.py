@@ -17,6 +17,8 @@ import functools
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Iterable, Sequence
 
+from xfsheets.reader import column_letter as _reader_column_letter
+
 AUTHOR = "xfsheets"
 
 
@@ -67,13 +69,8 @@ class MarkPlan:
         return next((s for s in self.sheets if s.sheet == name), None)
 
 
-@functools.lru_cache(maxsize=4096)
-def column_letter(index: int) -> str:
-    out = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+# The reader's one column-letter rule, cached: the package editor asks for it cell by cell.
+column_letter = functools.lru_cache(maxsize=4096)(_reader_column_letter)
 
 
 def column_index(letter: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -177,7 +178,7 @@ def test_a_units_own_column_named_like_ours_is_kept_beside_it(tmp_path):
     rows = _values(out)["汇总台账"]
     record = dict(zip(rows[0], rows[1]))
     assert record["来源文件（原表）"] == "县信访局转来"
-    assert record["来源文件"] == str(tmp_path / "青山乡.xlsx")
+    assert record["来源文件"] == "青山乡.xlsx"  # the file people look for, not the clerk's local path
     assert record["来源行号"] == 2
 
 
@@ -187,3 +188,11 @@ def test_package_level_call_works_whatever_was_imported_first():
 
     ledger, report = xfsheets.consolidate([FOLDER / "城关镇.xlsx"], jobs=1)
     assert report.rows_out == len(ledger) == 5
+
+
+def test_source_files_are_shown_relative_to_the_folder_they_share(tmp_path):
+    from xfsheets.consolidation import shown_paths
+
+    a, b = tmp_path / "乡镇" / "城关镇.xlsx", tmp_path / "部门" / "城关镇.xlsx"
+    assert shown_paths([str(a), str(b)]) == {str(a): str(Path("乡镇") / "城关镇.xlsx"),
+                                             str(b): str(Path("部门") / "城关镇.xlsx")}

@@ -429,13 +429,31 @@ def consolidated_frame(ledger: Ledger) -> pd.DataFrame:
         out[name] = frame[col]
     for col, label in PROVENANCE_LABELS.items():
         out[label] = frame[col]
+    out[PROVENANCE_LABELS["_file"]] = frame["_file"].map(shown_paths(frame["_file"].dropna().unique()))
     return pd.DataFrame(out, index=frame.index)
 
 
+def shown_paths(paths: Iterable[str]) -> dict[str, str]:
+    """How a workbook people read names each source file: relative to the folder all of them
+    share (so 乡镇/城关镇.xlsx and 部门/城关镇.xlsx stay apart), never the clerk's full local path.
+    --json keeps the full paths for programs."""
+    import os
+
+    paths = [str(p) for p in paths]
+    if not paths:
+        return {}
+    try:
+        base = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in paths])
+    except ValueError:  # different drives on Windows
+        return {p: Path(p).name for p in paths}
+    return {p: os.path.relpath(os.path.abspath(p), base) for p in paths}
+
+
 def import_frame(report: ImportReport) -> pd.DataFrame:
-    rows = [{"来源文件": f.file, "工作表": f.sheet, "读取行数": f.rows, "跳过的空行/合计行": f.skipped,
+    shown = shown_paths([f.file for f in report.files] + [p for p, _ in report.ignored])
+    rows = [{"来源文件": shown.get(f.file, f.file), "工作表": f.sheet, "读取行数": f.rows, "跳过的空行/合计行": f.skipped,
              "状态": STATUS_WORDS.get(f.status, f.status), "原因": f.message} for f in report.files]
-    rows += [{"来源文件": p, "工作表": None, "读取行数": 0, "跳过的空行/合计行": 0, "状态": "已忽略", "原因": why}
+    rows += [{"来源文件": shown.get(p, p), "工作表": None, "读取行数": 0, "跳过的空行/合计行": 0, "状态": "已忽略", "原因": why}
              for p, why in report.ignored]
     return pd.DataFrame(rows, columns=["来源文件", "工作表", "读取行数", "跳过的空行/合计行", "状态", "原因"])
 

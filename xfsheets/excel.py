@@ -197,6 +197,18 @@ def _note_text(note) -> str | None:
         return None
 
 
+def _runs(rows: list[int], colours: dict[int, str]) -> list[tuple[int, int, str | None]]:
+    """Consecutive rows of one colour as (first, last, colour): Excel gets one write per run."""
+    out: list[tuple[int, int, str | None]] = []
+    for r in rows:
+        colour = colours.get(r)
+        if out and out[-1][1] == r - 1 and out[-1][2] == colour:
+            out[-1] = (out[-1][0], r, colour)
+        else:
+            out.append((r, r, colour))
+    return out
+
+
 def apply_plan(book, sheet, rows: list[list[Any]], plan) -> dict[str, int]:
     """Apply a :class:`xfsheets.marks.MarkPlan` to the live book: fills, notes (a clerk's own note
     keeps its text, ours follows it), the added columns (placed by :func:`xfsheets.marks.place_columns`
@@ -234,9 +246,8 @@ def apply_plan(book, sheet, rows: list[list[Any]], plan) -> dict[str, int]:
                     block[r - first] = v.isoformat() if isinstance(v, dt.date) else v
                 sheet.range((first, col)).options(transpose=True).value = block
                 if column.fills:  # a coloured column: every data cell gets its colour (or loses an old one)
-                    for r in data_rows:
-                        colour = column.fills.get(r)
-                        sheet.range((r, col)).color = f"#{colour}" if colour else None
+                    for start, end, colour in _runs(data_rows, column.fills):  # one write per run, not per cell
+                        sheet.range((start, col), (end, col)).color = f"#{colour}" if colour else None
     table = plan.results
     if table is not None:
         results = book.sheets.add(table.name, after=book.sheets[len(book.sheets) - 1])

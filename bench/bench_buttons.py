@@ -73,7 +73,7 @@ def _press(x, xw, write_sample_ledger, tmp: Path, rows_list: list[int]) -> list[
             actions = book.json()["actions"]
             kinds = Counter(a["func"] for a in actions)
             out.append({"benchmark": f"button press {rows:,} rows", "case": name, "seconds": seconds,
-                        "rows/s": rows / seconds,
+                        "rows_per_s": rows / seconds,
                         "note": f"{len(actions)} actions for Excel: " + ", ".join(
                             f"{k} {v}" for k, v in kinds.most_common(4))})
     return out
@@ -81,4 +81,4 @@ def _press(x, xw, write_sample_ledger, tmp: Path, rows_list: list[int]) -> list[
 
 if __name__ == "__main__":
     for row in run("--quick" in sys.argv):
-        print(f"| {row['benchmark']} | {row['case']} | {row['seconds']:.2f} | {row['rows/s']:,.0f} | {row['note']} |")
+        print(f"| {row['benchmark']} | {row['case']} | {row['seconds']:.2f} | {row['rows_per_s']:,.0f} | {row['note']} |")

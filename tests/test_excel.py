@@ -133,3 +133,22 @@ def test_errors_show_as_a_message_box_not_a_traceback(caller):
     text, mode = alert_text(book)
     assert mode == "critical" and "找不到台账表头" in text
     assert actions(book, "setRangeColor") == [] and actions(book, "addSheet") == []
+
+
+def test_a_press_shows_progress_in_excels_status_bar_and_gives_it_back(monkeypatch):
+    """The remote engine has no status bar; a stand-in book records what Excel's would show."""
+    seen = []
+
+    class App:
+        def __setattr__(self, name, value):
+            seen.append((name, value))
+
+        def alert(self, *a, **k):
+            pass
+
+    class Book:
+        app = App()
+
+    monkeypatch.setattr(x, "_xw", lambda: type("xw", (), {"Book": type("B", (), {"caller": staticmethod(Book)})}))
+    x.button(lambda book: "完成")()
+    assert seen[0][0] == "status_bar" and "正在处理" in seen[0][1] and seen[-1] == ("status_bar", False)

@@ -49,6 +49,7 @@ def button(func: Callable[[Any], str | None]) -> Callable[[], None]:
     @functools.wraps(func)
     def entry() -> None:
         book = _xw().Book.caller()
+        _status(book, "xfsheets 正在处理，请稍候……")  # Excel's status bar while the press runs
         try:
             message = func(book)
         except XfsheetsError as exc:
@@ -59,10 +60,20 @@ def button(func: Callable[[Any], str | None]) -> Callable[[], None]:
             _alert(book, f"处理时发生意外错误，台账数据未被修改。\n请把以下信息发给技术人员：\n{detail}", mode="critical")
             print(traceback.format_exc(), file=sys.stderr)
             return
+        finally:
+            _status(book, False)
         if message:
             _alert(book, message, mode="info")
 
     return entry
+
+
+def _status(book, text: str | bool) -> None:
+    """Excel's status bar (False gives it back to Excel); engines without one are skipped."""
+    try:
+        book.app.status_bar = text
+    except Exception:  # the remote engine has no status bar
+        pass
 
 
 def _alert(book, text: str, mode: str = "info") -> None:

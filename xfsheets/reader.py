@@ -261,18 +261,13 @@ class CsvWorkbook:
     def __init__(self, path: Path):
         import csv
 
-        data = path.read_bytes()
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = data.decode("utf-16")
-        else:
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                try:
-                    text = data.decode("gb18030")
-                except UnicodeDecodeError as exc:
-                    raise LedgerReadError("CSV 文件的文字编码无法识别（不是 UTF-8，也不是 GBK/GB18030）", file=path,
-                                          hint="请用 Excel/WPS 打开后另存为 .xlsx") from exc
+        from xfsheets.textfiles import decode_text  # the one rule for text an office saved
+
+        text = decode_text(path.read_bytes())
+        if text is None:
+            # Not "open it in Excel and save as .xlsx": Excel turns 18-digit IDs in a CSV into numbers.
+            raise LedgerReadError("CSV 文件的文字编码无法识别（不是 UTF-8，也不是 GBK/GB18030）", file=path,
+                                  hint="请用记事本打开该文件，“另存为”时编码选 UTF-8，再运行本命令")
         sample = text[:8192]
         try:
             dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")

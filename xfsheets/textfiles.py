@@ -16,6 +16,20 @@ from xfsheets.errors import ConfigError
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
+def decode_text(data: bytes) -> str | None:
+    """Bytes a Chinese office saved as text: a BOM decides, else UTF-8, else GB18030 (a superset
+    of GBK); None when it is none of these."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def read_text(path: str | Path, what: str = "文件") -> str:
     """The text of ``path``: a BOM decides, else UTF-8, else GB18030 (a superset of GBK)."""
     path = Path(path)
@@ -27,14 +41,9 @@ def read_text(path: str | Path, what: str = "文件") -> str:
         raise ConfigError(f"{what}「{path}」是一个文件夹", file=path, hint="请写出文件名") from None
     except OSError as exc:
         raise ConfigError(f"无法读取{what}：{exc.strerror or exc}", file=path, hint="请检查文件权限") from exc
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data.decode(encoding)
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    text = decode_text(data)
+    if text is not None:
+        return text
     raise ConfigError(f"{what}的文字编码无法识别（既不是 UTF-8 也不是 GBK）", file=path,
                       hint="请用记事本打开后“另存为”，编码选 UTF-8")
 

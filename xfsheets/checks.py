@@ -165,15 +165,21 @@ def required_missing(ctx: Context) -> Iterator[Hit]:
                 yield field, mask, "办理状态为“" + f.loc[mask, "status"].astype(str) + f"”，需填写“{LABELS[field]}”"
 
 
+def _unreadable(ctx: Context, field: str) -> tuple[pd.Series, pd.Series]:
+    """Cells where something was typed that could not be read as the field's kind, and what
+    was typed there (an empty mask when the ledger has no such column)."""
+    if field not in ctx.raw.columns:
+        return pd.Series(False, index=ctx.frame.index), pd.Series(dtype=object)
+    mask = ~_raw_blank(ctx, field) & ctx.frame[field].isna()
+    return mask, ctx.raw.loc[mask, field].map(display_value)
+
+
 def bad_date(ctx: Context) -> Iterator[Hit]:
     from xfsheets.schema import DATE_FIELDS
 
     for field in DATE_FIELDS:
-        if field not in ctx.raw.columns:
-            continue
-        mask = ~_raw_blank(ctx, field) & ctx.frame[field].isna()
+        mask, typed = _unreadable(ctx, field)
         if mask.any():
-            typed = ctx.raw.loc[mask, field].map(display_value)
             no_year = typed.str.match(MONTH_DAY_RE.pattern)
             yield field, mask, (f"“{LABELS[field]}”填写的「" + typed + "」" + no_year.map({
                 True: "没有年份，无法确定是哪一年：请写成 2026-03-05 这样带年份的日期，"
@@ -205,11 +211,8 @@ def bad_number(ctx: Context) -> Iterator[Hit]:
     from xfsheets.schema import INT_FIELDS
 
     for field in INT_FIELDS:
-        if field not in ctx.raw.columns:
-            continue
-        mask = ~_raw_blank(ctx, field) & ctx.frame[field].isna()
+        mask, typed = _unreadable(ctx, field)
         if mask.any():
-            typed = ctx.raw.loc[mask, field].map(display_value)
             unit = "天数" if field == "extension_days" else "数量"
             example = "30（或“30天”）" if field == "extension_days" else "3"
             yield field, mask, (f"“{LABELS[field]}”填写的「" + typed + f"」无法识别为{unit}，请填写数字，如 {example}")

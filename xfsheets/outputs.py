@@ -195,8 +195,8 @@ def staged_folder(dest: str | Path, inputs: Iterable[str | Path] = ()) -> Iterat
     files into ``dest`` (created if needed). Before anything moves, every target is checked:
     none may be an input or a file xfsheets may not replace, so a refused or failed run
     leaves ``dest`` exactly as it was."""
+    inputs = [Path(p) for p in inputs if p is not None]  # read once: a generator would be spent by the check
     dest = output_folder(dest, inputs)
-    inputs = [Path(p) for p in inputs if p is not None]
     parent = dest.parent if str(dest.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)

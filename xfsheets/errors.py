@@ -30,7 +30,7 @@ class XfsheetsError(Exception):
         hint: str | None = None,
     ) -> None:
         self.message = message
-        self.file = str(file) if file is not None else None
+        self.file = printable_path(file) if file is not None else None
         self.sheet = sheet
         self.row = row
         self.column = column
@@ -72,6 +72,56 @@ class EncryptedWorkbookError(LedgerReadError):
     """The workbook is password-protected and no (or a wrong) password was given."""
 
     code = "workbook_encrypted"
+
+
+class FileNameError(LedgerReadError):
+    """A file whose name is not in the encoding this system uses (GBK bytes unpacked on a UTF-8 desktop)."""
+
+    code = "bad_file_name"
+
+
+def printable_path(path: str | Path) -> str:
+    """``path`` as text that can be printed, written to JSON and to a workbook: a name that is not
+    valid in this system's encoding (undecodable bytes, kept by Python as surrogates) shows each
+    such part's bytes as ``\\xb3\\xc7``, the rest of the path as it is."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        import os
+        import re
+
+        def shown(part: str) -> str:
+            try:
+                part.encode("utf-8")
+                return part
+            except UnicodeEncodeError:
+                return os.fsencode(part).decode("ascii", "backslashreplace")
+
+        return "".join(shown(part) for part in re.split(r"([\\/])", text))
+
+
+def file_name_problem(path: str | Path) -> FileNameError | None:
+    """The error to give for a file whose name this system cannot spell, else None. A Windows zip
+    unpacked on a Linux desktop leaves names as GBK bytes: say what the name probably reads as."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        pass
+    import os
+
+    raw = os.fsencode(Path(text).name)
+    try:
+        guess = raw.decode("gb18030")
+        probably = f"按 GBK 编码解读应为「{guess}」，"
+    except UnicodeDecodeError:
+        probably = ""
+    return FileNameError(f"文件名不是本系统使用的编码（多为在 Windows 上压缩、在本机解压的文件），{probably}"
+                         "无法可靠地读取和显示它", file=path,
+                         hint="请把文件改成正常的中文或英文名字后重新运行（内容没有问题时无需重新索取）")
 
 
 class ConfigError(XfsheetsError):

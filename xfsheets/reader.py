@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from xfsheets import normalize as nz
-from xfsheets.errors import EncryptedWorkbookError, LedgerReadError
+from xfsheets.errors import EncryptedWorkbookError, LedgerReadError, file_name_problem
 from xfsheets.ledger import PROVENANCE, Column, Ledger, SkippedSheet, Source
 from xfsheets.schema import (
     DEFAULT_PROFILE,
@@ -85,6 +85,9 @@ def open_workbook(path: str | Path, password: str | None = None):
     from python_calamine import CalamineWorkbook
 
     path = Path(path)
+    bad_name = file_name_problem(path)  # before anything tries to print, open or pass on the name
+    if bad_name:
+        raise bad_name
     if not path.exists():
         raise LedgerReadError("找不到文件", file=path, hint="请检查文件名和路径是否正确")
     if path.is_dir():

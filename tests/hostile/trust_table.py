@@ -3,6 +3,7 @@
     python tests/hostile/trust_table.py                 # this checkout
     python tests/hostile/trust_table.py --source DIR    # another checkout (e.g. an older commit),
                                                         # run with this interpreter
+    python tests/hostile/trust_table.py --attacks       # round 2 (issue 20): one attack a class (attacks.py)
 
 Counts, per command and in all: runs; crashes (killed by a signal, or an exit code outside
 0/1/2); tracebacks shown to the user; internal errors (said in Chinese, but a bug all the same); inputs altered; formula cells made of user text in
@@ -101,7 +102,12 @@ def upward_leaks(paths: list[Path]) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=None, help="run the xfsheets package found in this folder")
+    parser.add_argument("--attacks", action="store_true", help="print only the round-2 attack table")
     args = parser.parse_args()
+    import attacks
+    if args.attacks:
+        attacks.print_table(args.source)
+        return
     import make_bombs
 
     rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -156,6 +162,8 @@ def main() -> None:
         for c in cols:
             total[c] += row[c]
     print("| **all** | " + " | ".join(f"**{total[c]}**" for c in cols) + " |")
+    print()
+    attacks.print_table(args.source)
 
 
 if __name__ == "__main__":

@@ -282,8 +282,8 @@ def test_explanation_shows_the_typed_start_date_never_a_fallback():
             ["A", dt.datetime(2062, 3, 2), "张三", "问题", "待受理"], ["B", dt.datetime(1990, 3, 2), "李四", "问题", "待受理"]]
     result = compute_deadlines(ledger_from_rows(rows, file="x.xlsx", sheet="s"), as_of=dt.date(2026, 4, 20))
     assert result["flag"].tolist() == ["unknown", "unknown"]
-    assert "2062-03-02" in result["explain"].iloc[0] and "1990-03-02" in result["explain"].iloc[1]
-    assert not any("2000-01-01" in e for e in result["explain"])
+    assert "2062年3月2日" in result["explain"].iloc[0] and "1990年3月2日" in result["explain"].iloc[1]
+    assert not any("2000年1月1日" in e for e in result["explain"])
 
 
 @pytest.mark.parametrize("source,target,matters", [

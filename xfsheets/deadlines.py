@@ -9,6 +9,13 @@ legal one and the ledger's 办理时限, which a 交办单 may set shorter but n
 an approved extension the 办理时限 does not carry is named), days left, a flag, whether the
 matter is closed (the policy's one rule) and a Chinese explanation of how the date was
 worked out. Vectorised over day arrays.
+
+The ledger is judged as it stood on the as-of day (:func:`ledger_as_of`, the policy's one
+point-in-time rule): later 交办/受理/办结/复查/复核 dates have not happened yet. A status that ends
+the duty (the policy's ``[statuses.ended]``) gives no deadline at all (flag ``ended``). 临期 counts
+working days in a stage that counts working days. The explanation is one or two sentences a
+clerk reads aloud, dates written 2026年3月5日; what to do about a year without a holiday
+schedule is said once per run (:meth:`DeadlineReport.notes`), not in every row.
 """
 from __future__ import annotations
 
@@ -30,6 +37,7 @@ from xfsheets.schema import COMPUTED_COLUMNS, FIELD_BY_NAME, LABELS
 FLAG_LABELS = {
     "on_track": "正常", "due_soon": "临期", "overdue": "超期", "severely_overdue": "严重超期",
     "closed_on_time": "按期办结", "closed_late": "超期办结", "unknown": "无法判断",
+    "ended": "不计时限",  # a status that ends the duty (不予受理, 不再受理, 终结, 撤回, 已转送（出本单位）)
 }
 # The columns a deadline run owns in a ledger (the -o copy and the 计算时限 button), and their colours.
 DEADLINE_COLUMNS = list(COMPUTED_COLUMNS)  # labels written once, in the schema
@@ -37,7 +45,7 @@ OVERDUE_FLAGS = ("overdue", "severely_overdue")
 FLAG_FILLS = {"overdue": "FFC7CE", "severely_overdue": "FF9999", "due_soon": "FFEB9C", "on_track": "C6EFCE"}
 RESULT_COLUMNS = ["stage", "stage_label", "start_field", "start_on", "limit", "legal_due_on", "due_on", "days_left",
                   "working_days_left", "flag", "flag_label", "explain", "closed", "due_source", "due_beyond_legal_limit",
-                  "extension_not_in_ledger_due", "estimated"]
+                  "extension_not_in_ledger_due", "estimated", "ended", "ended_status", "missing_year"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -55,27 +63,49 @@ def _calendar_tables(cal: WorkCalendar) -> dict[str, np.ndarray]:
     nxt = np.searchsorted(work_pos, np.arange(n))
     nxt = np.where(nxt < len(work_pos), work_pos[np.minimum(nxt, len(work_pos) - 1)], n - 1)
     iso = np.datetime_as_string(cal.days, unit="D").astype(object)
+    cn = np.array([f"{int(t[:4])}年{int(t[5:7])}月{int(t[8:])}日" for t in iso], dtype=object)
     roll = np.full(n, "", dtype=object)
     for i in np.flatnonzero(~cal.is_work):
         j = nxt[i]
-        span = [k for k in range(i, j)]
-        names = [cal.names[k] for k in span if cal.names[k]]
+        names = [cal.names[k] for k in range(i, j) if cal.names[k]]
         reason = f"{names[0]}放假" if names else "周末"
-        last = iso[j - 1][5:] if j - 1 > i else ""
-        rng = f"{iso[i]} 至 {last}" if last else f"{iso[i]}"
-        roll[i] = f"；{rng} {reason}，顺延至实际期满日 {iso[j]}"
+        roll[i] = f"，期满日{cn[i]}逢{reason}，顺延至{cn[j]}"
     weekday = (cal.days.astype("int64") - 4) % 7  # 0 = Monday
     mark = np.full(n, "", dtype=object)
     for i in np.flatnonzero(cal.is_work & (weekday >= 5)):
         mark[i] = f"（星期{WEEKDAYS[weekday[i]]}，调休上班）"
-    cal._tables = {"next_work": nxt, "iso": iso, "roll": roll,
+    cal._tables = {"next_work": nxt, "iso": iso, "roll": roll, "cn": cn,
                    "iso_arrow": pa.array(iso.tolist(), pa.string()), "roll_arrow": pa.array(roll.tolist(), pa.string()),
+                   "cn_arrow": pa.array(cn.tolist(), pa.string()),
                    "mark_arrow": pa.array(mark.tolist(), pa.string())}
     return cal._tables
 
 
 def _frame(ledger: Ledger | pd.DataFrame) -> pd.DataFrame:
     return ledger.frame if isinstance(ledger, Ledger) else ledger
+
+
+def ledger_as_of(ledger: Ledger | pd.DataFrame, as_of: dt.date, policy: Policy | None = None) -> Ledger | pd.DataFrame:
+    """The ledger as it stood on ``as_of`` (:meth:`Policy.as_it_stood`): a 交办/受理/办结/复查/复核
+    date after it had not happened, so it is blank (in ``frame`` and ``raw`` alike), and a status
+    implying it is set aside. Rows, order, index and provenance are kept; the same object comes
+    back when nothing is later. Deadlines, the report, the zero report and the slips all judge
+    this ledger (compute_deadlines applies it; a caller counting from ``frame`` applies it too)."""
+    policy = resolve_policy(policy)
+    f = _frame(ledger)
+    g = policy.as_it_stood(f, as_of)
+    if g is f or not isinstance(ledger, Ledger):
+        return g if not isinstance(ledger, Ledger) else ledger
+    raw = ledger.raw
+    blanked = [c for c in policy.event_fields if c in f and c in raw.columns and (f[c].notna() & g[c].isna()).any()]
+    if blanked:
+        raw = raw.copy()
+        for c in blanked:
+            raw.loc[(f[c].notna() & g[c].isna()).to_numpy(), c] = None
+    if "status" in raw.columns and (f["status"].notna() & g["status"].isna()).any():
+        raw = raw.copy() if not blanked else raw
+        raw.loc[(f["status"].notna() & g["status"].isna()).to_numpy(), "status"] = None
+    return Ledger(frame=g, raw=raw, sources=ledger.sources, skipped_sheets=ledger.skipped_sheets)
 
 
 def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = None, policy: Policy | None = None,
@@ -86,14 +116,15 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
 
     ``policy`` (or its old name ``rules``) gives the stages, thresholds, status sets and
     calendar; the other keywords are command-line choices that override the policy's."""
-    f = _frame(ledger)
     policy = resolve_policy(policy or rules).with_options(holidays=holidays, assume_weekends=assume_weekends,
                                                           warn_days=warn_days, severe_days=severe_days)
+    as_of = as_of or dt.date.today()
+    ledger = ledger_as_of(ledger, as_of, policy)  # only what had happened by the as-of day counts
+    f = _frame(ledger)
     assume_weekends = policy.assume_weekends
     warn_days, severe_days = policy.thresholds.warn_days, policy.thresholds.severe_days
     cal = calendar or policy.calendar()
     tables = _calendar_tables(cal)
-    as_of = as_of or dt.date.today()
     n = len(f)
     index = f.index
     order = policy.order
@@ -144,16 +175,44 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
     binds = np.array([s.ledger_due_binds for s in stages] + [False])[code]
     has_ledger = binds & ~np.isnat(ledger_due)
     stale = has_ledger & (ext > 0) & ~np.isnat(plain_due) & (ledger_due <= plain_due)
-    binding = has_ledger & ~stale & (np.isnat(legal_due) | (ledger_due <= legal_due))
+    # Without a legal end (a year no schedule covers) the 办理时限 binds only if it is no later than
+    # the earliest the legal end could be (start + the days, calendar days: rest days only push an
+    # end later); a later 办理时限 might lengthen the statutory period, so the deadline is unknown.
+    earliest = np.where(has_start, start + total.astype("timedelta64[D]"), np.datetime64("NaT")).astype("datetime64[D]")
+    sure_earlier = ~np.isnat(earliest) & (ledger_due <= earliest)
+    binding = has_ledger & ~stale & ((np.isnat(legal_due) & sure_earlier) | (ledger_due <= legal_due))
     beyond = has_ledger & ~stale & ~np.isnat(legal_due) & (ledger_due > legal_due)
+    unbounded = has_ledger & ~stale & np.isnat(legal_due) & has_start & ~sure_earlier
     due = np.where(binding, ledger_due, legal_due)
 
     # Never invent a deadline: a date or 延期天数 the matter's stage needs that is missing
     # (column absent, cell blank, or typed unreadably) makes the flag unknown, with the reason.
     reasons = _cannot_tell(ledger, f, policy, code)
+    if isinstance(ledger, Ledger):  # a 积案/稳控台账 starts no handling stage: no deadline is invented
+        reasons.update(ledger.unsupported("deadlines", "不计算办理时限，也不判断是否超期"))
+    years = cal.year_of[np.minimum(raw_idx, len(cal.days) - 1)]
+    missing_year = np.where(cal.known[si], years, cal.year_of[si])  # the first year the period needs and lacks
+    for pos in np.flatnonzero(unbounded):
+        if pos not in reasons:
+            why = (f"{missing_year[pos]}年放假安排尚未收录，算不出法定期满日" if ok[pos]
+                   else "起算日期超出日历范围（2000—2040年），算不出法定期满日")
+            reasons[int(pos)] = (f"{why}；台账{LABELS['due_on']}{_cn(ledger_due[pos])}可能晚于法定期满日（最早为"
+                                 f"{_cn(earliest[pos])}），交办单指定的期限不能延长法定期限，不能以它为准")
+    # A matter registered after the as-of day was not a matter yet on that day.
+    registered_later = f["received_on"].notna().to_numpy() & (f["received_on"] > pd.Timestamp(as_of)).to_numpy() \
+        if "received_on" in f else np.zeros(n, dtype=bool)
+    for pos in np.flatnonzero(registered_later):
+        reasons[int(pos)] = (f"登记日期为{_cn(f['received_on'].iat[pos])}，在{_cn(as_of)}之后，"
+                             f"截至{_cn(as_of)}尚未登记")
+    # A status that ends the duty: no deadline, no 超期, no 督办单, counted under its own heading.
+    ended_word = policy.ended_status(f)
+    ended = ended_word.notna().to_numpy() & ~registered_later
+    for pos in np.flatnonzero(ended):
+        reasons.pop(int(pos), None)
     blocked = np.zeros(n, dtype=bool)
-    if reasons:
+    if reasons or ended.any():
         blocked[list(reasons)] = True
+        blocked |= ended
         legal_due = np.where(blocked, np.datetime64("NaT"), legal_due).astype("datetime64[D]")
         due = np.where(blocked, np.datetime64("NaT"), due).astype("datetime64[D]")
         binding &= ~blocked
@@ -163,32 +222,37 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
     # Flags: the one open/closed rule of the policy.
     as_of64 = np.datetime64(as_of, "D")
     stage_names = np.array(list(order) + [""], dtype=object)
-    closed = policy.closed_mask(f, stage_names[code])
-    closed_no_date = closed & np.isnat(end)
+    closed = policy.closed_mask(f, stage_names[code]) | ended
+    closed_no_date = closed & np.isnat(end) & ~ended
     has_due = ~np.isnat(due)
     days_left = np.where(has_due, (due - as_of64).astype("int64"), 0)
+    ai = int((as_of64 - cal.origin).astype("int64"))
+    a_i = min(max(ai, 0), len(cal.days) - 1)
+    due_i = np.where(has_due, (due - cal.origin).astype("int64"), 0).clip(0, len(cal.days) - 1)
+    wd_known = has_due & (cal.known[due_i] & cal.known[a_i] | assume_weekends)
+    working_left = cal.cum_work[due_i] - cal.cum_work[a_i]
+    # 临期 counts the days the stage counts: working days in a 工作日 stage (8 calendar days over
+    # 国庆节 may be one working day), calendar days otherwise.
+    left_for_warning = np.where(workday & wd_known & (days_left > 0), working_left, days_left)
     F = {name: k for k, name in enumerate(FLAG_LABELS)}
     fcode = np.full(n, F["unknown"], dtype="int64")
     open_ = ~closed & has_due
     fcode[open_] = F["on_track"]
-    fcode[open_ & (days_left <= warn_days)] = F["due_soon"]
+    fcode[open_ & (left_for_warning <= warn_days)] = F["due_soon"]
     fcode[open_ & (days_left < 0)] = F["overdue"]
     fcode[open_ & (days_left < -severe_days)] = F["severely_overdue"]
     done = closed & has_due & ~np.isnat(end)
     fcode[done & (end <= due)] = F["closed_on_time"]
     fcode[done & (end > due)] = F["closed_late"]
+    fcode[ended] = F["ended"]
     flag_names = np.array(list(FLAG_LABELS), dtype=object)
-
-    ai = int((as_of64 - cal.origin).astype("int64"))
-    due_i = np.where(has_due, (due - cal.origin).astype("int64"), 0).clip(0, len(cal.days) - 1)
-    wd_known = has_due & (cal.known[due_i] & cal.known[min(max(ai, 0), len(cal.days) - 1)] | assume_weekends)
-    working_left = cal.cum_work[due_i] - cal.cum_work[min(max(ai, 0), len(cal.days) - 1)]
 
     # Rows that share every input of the explanation share its text: build each distinct one once.
     per_row = dict(stage=code, start=start, si=si, raw_idx=raw_idx, due_idx=due_idx, total=total, ext=ext,
                    ext_over=ext_over, max_ext=max_ext, workday=workday, ok=ok, known=known, legal_due=legal_due,
                    ledger_due=ledger_due, plain_due=plain_due, binding=binding, beyond=beyond, stale=stale, due=due,
                    end=end, closed=closed, closed_no_date=closed_no_date, flag=fcode, days_left=days_left,
+                   working_left=np.where(wd_known, working_left, -10**6), earliest=earliest,
                    # the status is quoted only where it closed a matter without its date: elsewhere it
                    # must not split rows that share every other input of the explanation
                    status=np.where(closed_no_date, status_values.to_numpy(dtype=object), None))
@@ -197,10 +261,13 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
     distinct["stage"], distinct["flag"] = stage_names[distinct["stage"]], flag_names[distinct["flag"]]
     explain = pc.take(_explain(policy=policy, order=order, cal=cal, tables=tables, assume_weekends=assume_weekends,
                                as_of=as_of, **distinct), pa.array(inverse))
-    if reasons:
+    if reasons or ended.any():
         texts = explain.to_numpy(zero_copy_only=False).astype(object)
         for pos, why in reasons.items():
-            texts[pos] = "无法判断：" + why
+            texts[pos] = "无法判断：" + why + "。"
+        for pos in np.flatnonzero(ended):
+            word = ended_word.iat[pos]
+            texts[pos] = f"办理状态为“{word}”：{policy.ended[word]}。"
         explain = pa.array(texts.tolist(), pa.string())
 
     def by_stage(values: list) -> pd.Series:
@@ -231,6 +298,12 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
         "extension_not_in_ledger_due": stale,
         # 预估: a date rests on the estimate of a year no schedule covers (--assume-weekends)
         "estimated": ok & ~known & ~blocked & bool(assume_weekends),
+        "ended": ended,  # the duty ended (policy [statuses.ended]): counted under its own heading
+        "ended_status": pd.Series(ended_word.to_numpy(dtype=object), index=index, dtype=object),
+        # the year whose holiday schedule the deadline needs and lacks (said once per run, not per row)
+        "missing_year": pd.arrays.IntegerArray(missing_year.astype("int64"),
+                                               ~np.asarray(has_start & ok & ~known & ~bool(assume_weekends) & ~ended
+                                                           & ~registered_later & (code != none), dtype=bool)),
     }, index=index)
     return out[RESULT_COLUMNS]
 
@@ -268,9 +341,26 @@ class DeadlineReport:
         overdue = self.result["flag"].isin(OVERDUE_FLAGS).to_numpy()
         return {"open": int((~closed).sum()), "overdue": int((overdue & ~closed).sum()), "closed": int(closed.sum())}
 
+    def notes(self) -> list[str]:
+        """What the clerk is told once per run, not in every row: for each year whose holiday
+        schedule some deadline needs and lacks, how many matters it leaves undecided and the one
+        way to add the year (or to estimate it)."""
+        return deadline_notes(self.result, self.policy)
+
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "policy": self.policy.source, "figures": self.figures(),
-                "cases": case_records(self.ledger, self.result)}
+                "notes": self.notes(), "cases": case_records(self.ledger, self.result)}
+
+
+def deadline_notes(result: pd.DataFrame, policy: Policy, calendar: WorkCalendar | None = None) -> list[str]:
+    """The once-per-run remedies for a deadline result (see :meth:`DeadlineReport.notes`)."""
+    if "missing_year" not in result:
+        return []
+    cal = calendar or policy.calendar()
+    counts = result["missing_year"].dropna().astype(int).value_counts().sort_index()
+    return [f"有 {int(k)} 件事项的期满日落在{year}年，{cal.missing_year_reason(int(year))}，这些事项标为“无法判断”。"
+            f"{missing_year_hint(int(year))}；或加 --assume-weekends 按周末和法定节假日估算（结果标“{ESTIMATE_MARK}”）"
+            for year, k in counts.items()]
 
 
 def deadline_report(ledger: Ledger, *, as_of: dt.date | None = None, policy: Policy | None = None,
@@ -310,6 +400,8 @@ def case_records(ledger: Ledger, result: pd.DataFrame) -> list[dict[str, Any]]:
         "due_beyond_legal_limit": result["due_beyond_legal_limit"].fillna(False).astype(bool),
         "extension_not_in_ledger_due": result["extension_not_in_ledger_due"].fillna(False).astype(bool),
         "estimated": result["estimated"].fillna(False).astype(bool) if "estimated" in result else False,
+        "ended": result["ended"].fillna(False).astype(bool) if "ended" in result else False,
+        "ended_status": text(result["ended_status"]) if "ended_status" in result else None,
     }, index=result.index)
     columns = list(table.columns)  # zip of plain lists: ~10x faster than to_dict("records") at 100k rows
     return [dict(zip(columns, row)) for row in zip(*(table[c].tolist() for c in columns))]
@@ -356,7 +448,7 @@ def _cannot_tell(ledger: Ledger | pd.DataFrame, f: pd.DataFrame, policy: Policy,
                     continue
                 kind = "天数" if FIELD_BY_NAME[field].kind == "int" else "日期"
                 out[pos] = (f"“{LABELS[field]}”{where(field, pos)}填写的「{display_value(v)}」无法识别为{kind}，"
-                            f"无法计算时限：请改成{'数字，如 30' if kind == '天数' else ' 2026-03-05 这样的日期'}")
+                            f"无法计算时限：请改成{'数字，如 30' if kind == '天数' else ' 2026年3月5日 这样的日期'}")
     if "status" not in f.columns or not order:
         return out
     # 2. The status says the matter reached a stage whose start date is missing.
@@ -411,15 +503,25 @@ def _distinct_rows(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarra
     return first, inverse
 
 
+def _cn(value: Any) -> str:
+    """A date as a clerk reads it aloud: 2026年3月5日 ('' for none)."""
+    if value is None or (isinstance(value, (np.datetime64, float)) and pd.isna(value)) or value is pd.NaT:
+        return ""
+    day = pd.Timestamp(value)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def _explain(*, policy, order, cal, tables, stage, start, si, raw_idx, due_idx, total, ext, ext_over, max_ext, workday,
              ok, known, assume_weekends, legal_due, ledger_due, plain_due, binding, beyond, stale, due, end, closed,
-             closed_no_date, flag, days_left, status, as_of) -> pa.Array:
-    """The Chinese explanation of every row, assembled column-wise with Arrow string kernels
-    from per-day lookup tables (a Python loop or object-array concatenation costs seconds
-    on a million rows)."""
+             closed_no_date, flag, days_left, working_left, earliest, status, as_of) -> pa.Array:
+    """The explanation of every row: one sentence on how the due day was worked out (stage, from
+    which date, the limit and what it rests on, the due day, why it moved, which date binds) and
+    one on where the matter stands on the as-of day; dates as 2026年3月5日, no commands. Assembled
+    column-wise with Arrow string kernels from per-day lookup tables (a Python loop or
+    object-array concatenation costs seconds on a million rows)."""
     n = len(stage)
     last = len(cal.days) - 1
-    iso = tables["iso_arrow"]
+    cn = tables["cn_arrow"]
     blank = pa.scalar("", pa.string())
 
     def when(mask: np.ndarray, *parts) -> pa.Array:
@@ -430,7 +532,7 @@ def _explain(*, policy, order, cal, tables, stage, start, si, raw_idx, due_idx, 
         return pc.if_else(pa.array(mask), joined, blank)
 
     def day(idx: np.ndarray) -> pa.Array:
-        return pc.take(iso, pa.array(np.clip(idx, 0, last)))
+        return pc.take(cn, pa.array(np.clip(idx, 0, last)))
 
     def mark(idx: np.ndarray) -> pa.Array:  # （星期日，调休上班） on a make-up workday
         return pc.take(tables["mark_arrow"], pa.array(np.clip(idx, 0, last)))
@@ -441,7 +543,7 @@ def _explain(*, policy, order, cal, tables, stage, start, si, raw_idx, due_idx, 
     def date_text(values: np.ndarray, mask: np.ndarray) -> pa.Array:
         # a ledger date may lie outside the calendar's span (a typo such as 2206): format it directly
         out = np.full(n, "", dtype=object)
-        out[mask] = np.datetime_as_string(values[mask], unit="D")
+        out[mask] = [_cn(v) for v in values[mask]]
         return pa.array(out, pa.string())
 
     def index_of(values: np.ndarray) -> np.ndarray:
@@ -451,11 +553,11 @@ def _explain(*, policy, order, cal, tables, stage, start, si, raw_idx, due_idx, 
     for k, key in enumerate(order):
         code[stage == key] = k
     stages = [policy[k] for k in order]
-    prefix = pa.array([f"{s.label}阶段：自{LABELS[s.start]} " for s in stages] + [""])
-    article = pa.array([f" 起算（当日不计），依{s.article or '本地规定'}，时限{s.limit_text}" for s in stages] + [""])
+    prefix = pa.array([f"{s.label}阶段自{LABELS[s.start]}" for s in stages] + [""])
+    article = pa.array([f"起算，依{s.cites}，时限{s.limit_text}" for s in stages] + [""])
     codes = pa.array(code)
     has = stage != ""
-    as_of_text = f"；截至 {as_of.isoformat()} "
+    as_of_text = f"截至{_cn(as_of)}"
     unknown_year = has & ok & ~known
     years = cal.year_of[np.minimum(raw_idx, last)]
     missing = np.where(cal.known[np.clip(si, 0, last)], years, cal.year_of[np.clip(si, 0, last)])
@@ -465,50 +567,48 @@ def _explain(*, policy, order, cal, tables, stage, start, si, raw_idx, due_idx, 
     rolled = counted & ~workday & (raw_idx != due_idx)
     open_known = ~closed & np.isin(flag, ("on_track", "due_soon", "overdue", "severely_overdue"))
     done = np.isin(flag, ("closed_on_time", "closed_late"))
+    late_by = np.where(done & ~np.isnat(end) & ~np.isnat(due), (end - due).astype("int64"), 0)
+    both = open_known & workday & (days_left > 0) & (working_left >= 0) & (working_left != days_left)
     segments = [
+        # 1. how the due day was worked out
         pc.take(prefix, codes),
         when(has & ok, day(si)),
-        when(has & ~ok, pa.array(np.datetime_as_string(start, unit="D").astype(object), pa.string())),  # as typed, never a fallback
+        when(has & ~ok, date_text(start, has & ~ok)),  # as typed, never a fallback
         pc.take(article, codes),
-        when(has & (ext > 0), "，延期", num(ext), "日"),
+        when(has & (ext > 0), "，含延期", num(ext), "日"),
         when(ext_over, "（延期超过", num(max_ext), "日上限，按", num(max_ext), "日计）"),
-        # an unknown year's end date is given only as an estimate that was asked for
-        when(has & ok & ~workday & ~rolled, "，期满日 ", day(raw_idx)),
-        when(has & ok & ~workday & ~rolled & counted, mark(raw_idx)),
-        when(rolled, "，名义期满日 ", day(raw_idx), pc.take(tables["roll_arrow"], pa.array(raw_idx)), mark(due_idx)),
-        when(counted & workday, "，第", num(total), "个工作日为 ", day(due_idx), mark(due_idx)),
-        when(unknown_year, "（", num(missing), "年放假安排未收录，按周末和法定节假日估算，结果为", ESTIMATE_MARK, "）")
+        when(counted & ~workday & ~rolled, "，期满日", day(raw_idx), mark(raw_idx)),
+        when(rolled, pc.take(tables["roll_arrow"], pa.array(raw_idx)), mark(due_idx)),
+        when(counted & workday, "，第", num(total), "个工作日是", day(due_idx), mark(due_idx)),
+        # an unknown year's end is given only as an estimate that was asked for, and called one
+        when(unknown_year, "（", num(missing), "年放假安排尚未公布，按周末和法定节假日估算，为", ESTIMATE_MARK, "）")
         if assume_weekends else
-        when(unknown_year, "；但", _by_year(cal, missing, cal.missing_year_reason), "，无法确定期满日：",
-             _by_year(cal, missing, missing_year_hint), "；或加 --assume-weekends 按周末和法定节假日估算（", ESTIMATE_MARK, "）"),
+        when(unknown_year, "，", num(missing), "年放假安排尚未收录，算不出期满日"),
         # which date binds: the legal one, or the 交办单's earlier 办理时限
-        when(binding & ~np.isnat(legal_due) & (ledger_due < legal_due), "；台账“办理时限”为 ", ledger_text,
-             "，早于法定期满日，以办理时限为准"),
-        when(binding & ~np.isnat(legal_due) & (ledger_due == legal_due), "；台账“办理时限”为 ", ledger_text,
-             "，与法定期满日相同"),
-        when(binding & np.isnat(legal_due), "；台账“办理时限”为 ", ledger_text, "，以此为准"),
-        when(beyond, "；台账“办理时限”为 ", ledger_text, "，晚于法定期满日 ", day(index_of(legal_due)),
-             "：交办单指定的期限只能缩短、不能延长法定期限，以法定期满日为准，请核对办理时限"),
-        when(stale, "；已批准延期 ", num(ext), " 日，但台账“办理时限”仍为延期前的 ", ledger_text,
-             "，未随延期更新：按延期后的 ", day(index_of(legal_due)), " 计算，请把办理时限改为该日"),
+        when(binding & ~np.isnat(legal_due) & (ledger_due < legal_due), "；台账办理时限", ledger_text,
+             "早于法定期满日，以办理时限为准"),
+        when(binding & ~np.isnat(legal_due) & (ledger_due == legal_due), "，与台账办理时限相同"),
+        when(binding & np.isnat(legal_due), "；台账办理时限", ledger_text, "不晚于法定期满日（最早为",
+             date_text(earliest, binding & np.isnat(legal_due)), "），以办理时限为准"),
+        when(beyond, "；台账办理时限", ledger_text, "晚于法定期满日，交办单只能缩短、不能延长法定期限，"
+             "以法定期满日为准，请核对办理时限"),
+        when(stale, "；已批准延期", num(ext), "日，台账办理时限仍是延期前的", ledger_text,
+             "，以延期后的", day(index_of(legal_due)), "为准，请更新办理时限"),
+        when(has & ~ok, "，起算日期超出日历范围（2000—2040年），无法计算"),
+        when(has, "。"),
+        # 2. where the matter stands on the as-of day
         when(open_known & (days_left > 0), as_of_text, "剩余 ", num(days_left), " 天"),
-        when(open_known & (days_left == 0), as_of_text, "今日到期"),
-        when(open_known & (days_left < 0), as_of_text, "已超期 ", num(-days_left), " 天"),
-        when(done & (flag == "closed_on_time"), "；已于 ", day(index_of(end)), " 按期办结"),
-        when(done & (flag == "closed_late"), "；已于 ", day(index_of(end)), " 办结，已超期"),
-        when(closed_no_date, "；办理状态为“", status_text, "”，但未填写", pa.array(
-            [LABELS[s.end] for s in stages] + ["办结日期"]).take(codes), "，无法判断是否按期"),
-        when(has & ~ok, "；起算日期超出日历范围（2000-2040年），无法计算"),
+        when(both, "，其中工作日 ", num(np.maximum(working_left, 0)), " 天"),
+        when(open_known & (days_left > 0), "。"),
+        when(open_known & (days_left == 0), "今日（", _cn(as_of), "）到期。"),
+        when(open_known & (days_left < 0), as_of_text, "已超期 ", num(-days_left), " 天。"),
+        when(done & (flag == "closed_on_time"), "已于", date_text(end, done), "按期办结。"),
+        when(done & (flag == "closed_late"), "已于", date_text(end, done), "办结，超期 ", num(late_by), " 天。"),
+        when(closed_no_date, "办理状态为“", status_text, "”，但未填写", pa.array(
+            [LABELS[s.end] for s in stages] + ["办结日期"]).take(codes), "，无法判断是否按期。"),
     ]
     text = pc.binary_join_element_wise(*segments, "")
-    return pc.if_else(pa.array(~has), pa.scalar("缺少登记日期（或日期无法识别），无法确定时限：请填写“登记日期”"), text)
-
-
-def _by_year(cal: WorkCalendar, years: np.ndarray, text) -> pa.Array:
-    """``text(year)`` for each of ``years`` (each distinct year's text made once)."""
-    lo, hi = cal.span_years
-    table = pa.array([text(y) for y in range(lo, hi + 1)], pa.string())
-    return pc.take(table, pa.array(np.clip(years, lo, hi) - lo))
+    return pc.if_else(pa.array(~has), pa.scalar("缺少登记日期（或日期无法识别），无法确定时限：请填写“登记日期”。"), text)
 
 
 def stage_due(starts: pd.Series, stage: Any, policy: Policy | None = None,

@@ -1,8 +1,10 @@
 """The bureau's policy as data, defined once: the stages of a petition matter (start and end
 field, limit, 日/工作日 counting, article, order, whether the ledger's 办理时限 may bind,
 whether a closed status ends it, maximum extension), the thresholds (临期, 严重超期, 集体访
-headcount, units too small to rank), the status sets (closed, resolved, satisfied) and the
-calendar choice (holiday file, estimate mode).
+headcount, units too small to rank), the status sets (closed, resolved, satisfied, and the
+statuses that end the duty with what each ends) and the calendar choice (holiday file, estimate
+mode). Every number is bounded (:data:`BOUNDS`): a 6,000-day stage is refused with the reason,
+never turned into a date past the calendar.
 
 The default is ``policy.toml`` shipped in the package (the 2022 regulation). A user's TOML
 (``--policy F``, old name ``--rules``) overrides any part of it: a key it writes replaces the
@@ -11,12 +13,19 @@ needs one of these facts takes a :class:`Policy`; nothing else writes them down.
 
 The one open/closed rule (:meth:`Policy.closed`): a matter is closed when the stage it is in
 has its end date, or when its status is a closed one and that stage ends with a closed status
-(a 复查 pending after 已办结 keeps the matter open).
+(a 复查 pending after 已办结 keeps the matter open). A status that ends the duty (不予受理, 不再受理,
+终结, 撤回, 已转送（出本单位）: ``[statuses.ended]``) closes it with no deadline at all.
+
+The one point-in-time rule (:meth:`Policy.as_it_stood`): on a day D only what had happened by D
+counts; later event dates are blanked and statuses they imply are set aside.
 """
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import re
 import sys
+import unicodedata
 from dataclasses import dataclass, field as dc_field, replace
 from importlib import resources
 from pathlib import Path
@@ -38,6 +47,30 @@ DEFAULT_SOURCE = "内置规则（《信访工作条例》2022）"
 COUNTING = {"日": "calendar", "calendar": "calendar", "自然日": "calendar",
             "工作日": "workday", "workday": "workday"}
 HINT = "请按内置 policy.toml 的格式书写（xfsheets 安装目录下，README“时限预警”一节有示例）"
+LOCAL_RULE = "本单位规定"  # what a stage cites when the office's own policy set its limit without an article
+# Keys of a stage that change its rule: a user policy that sets one of them without its own
+# article no longer follows the regulation's article, so the stage cites LOCAL_RULE.
+RULE_KEYS = ("start", "end", "days", "counting", "extension_field", "max_extension")
+
+# Every number a policy holds, with the range it must lie in and why (said when refused).
+_STAGE_WHY = "信访事项各阶段时限最长为 60 日（延期不超过 30 日），本地规定也不会超过一年；更长的时限算出的日期超出日历范围"
+BOUNDS: dict[str, tuple[int, int, str]] = {
+    "days": (1, 365, _STAGE_WHY),
+    "max_extension": (0, 365, _STAGE_WHY),
+    "order": (-1000, 1000, "order 只用来排先后，写 -1000 到 1000 之间的整数即可"),
+    "warn_days": (0, 60, "临期是期满前的几天，超过 60 天就不再是预警"),
+    "severe_days": (0, 365, "严重超期按超期天数分档，超过一年无从区分"),
+    "collective_headcount": (2, 1000, "集体访按人数认定（《信访工作条例》为 5 人以上），至少 2 人"),
+    "min_unit_matters": (0, 100000, "参加排名的最少件数"),
+    "feedback_workdays": (1, 60, "督办单的反馈时限按工作日计，超过 60 个工作日失去督办意义"),
+}
+
+
+def fold_status(value: Any) -> Any:
+    """A status as compared with the policy's words: NFKC (full-width brackets), no spaces."""
+    if not isinstance(value, str):
+        return value
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value))
 
 
 @dataclass(frozen=True)
@@ -62,6 +95,11 @@ class Stage:
     def limit_text(self) -> str:
         return f"{self.days}{'个工作日' if self.counting == 'workday' else '日'}"
 
+    @property
+    def cites(self) -> str:
+        """What the stage's limit rests on, as a clerk says it: the article, else 本单位规定."""
+        return self.article or LOCAL_RULE
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -79,6 +117,7 @@ class Policy:
     closed_statuses: frozenset[str]
     resolved_statuses: frozenset[str]
     satisfied: frozenset[str]
+    ended: dict[str, str] = dc_field(default_factory=dict)  # status ending the duty -> what it ends (Chinese)
     holidays: str | None = None
     assume_weekends: bool = False
     source: str = DEFAULT_SOURCE
@@ -109,7 +148,58 @@ class Policy:
     def known_statuses(self) -> list[str]:
         """Every status the policy names (they are words a ledger may use)."""
         names = [s for k in self.order for s in self.stages[k].statuses]
-        return list(dict.fromkeys([*names, *sorted(self.closed_statuses)]))
+        return list(dict.fromkeys([*names, *sorted(self.closed_statuses), *self.ended]))
+
+    # -- statuses that end the duty ---------------------------------------------------------
+    def ended_status(self, frame: pd.DataFrame) -> pd.Series:
+        """For each matter, the policy's word for the status that ended its duty (None if none):
+        compared after folding full-width brackets and spaces (已转送(出本单位) is 已转送（出本单位）)."""
+        if "status" not in frame or not self.ended:
+            return pd.Series(None, index=frame.index, dtype=object)
+        words = {fold_status(w): w for w in self.ended}
+        return frame["status"].map(lambda v: words.get(fold_status(v)) if isinstance(v, str) else None).astype(object)
+
+    def ended_mask(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.ended_status(frame).notna().to_numpy()
+
+    # -- the one point-in-time rule ------------------------------------------------------------
+    @property
+    def event_fields(self) -> tuple[str, ...]:
+        """The dates that record something happening to a matter after it was registered (every
+        stage's start and end except the registration itself): what ``as_it_stood`` looks at."""
+        fields = [f for k in self.order for f in (self.stages[k].start, self.stages[k].end)]
+        return tuple(f for f in dict.fromkeys([*fields, "closed_on"]) if f != "received_on")
+
+    def as_it_stood(self, frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+        """The ledger as it stood on ``day``: an event dated after it (交办, 受理, 办结, 复查/复核
+        申请 or 意见) had not happened, so its date is blanked; a status that says such an event
+        happened (a closed or duty-ending status whose end date is later, a stage's status whose
+        start date is later) is set aside (None), the stage then follows the dates. Rows and
+        index are kept; the frame is copied only when something changes. Applying it twice
+        changes nothing more."""
+        limit = pd.Timestamp(day)
+        later = {f: frame[f].notna() & (frame[f] > limit) for f in self.event_fields if f in frame}
+        later = {f: m for f, m in later.items() if m.any()}
+        if not later:
+            return frame
+        out = frame.copy()
+        for f, m in later.items():
+            out.loc[m, f] = pd.NaT
+        if "status" in out:
+            status = out["status"]
+            drop = pd.Series(False, index=out.index)
+            ended_ = status.isin(self.closed_statuses) | self.ended_status(out).notna()
+            for key in self.order:
+                s = self.stages[key]
+                if s.end in later:
+                    drop |= later[s.end] & ended_
+                if s.start in later and s.statuses:
+                    drop |= later[s.start] & status.isin(s.statuses)
+            if "closed_on" in later:
+                drop |= later["closed_on"] & ended_
+            if drop.any():
+                out.loc[drop, "status"] = None
+        return out
 
     # -- the one open/closed rule --------------------------------------------------------
     def closed_mask(self, frame: pd.DataFrame, stage: np.ndarray | pd.Series) -> np.ndarray:
@@ -121,6 +211,7 @@ class Policy:
         no_stage = ~np.isin(stage, list(self.stages))
         closed_on = frame["closed_on"].notna().to_numpy() if "closed_on" in frame else np.zeros(len(frame), bool)
         out |= no_stage & (closed_on | status_closed)
+        out |= self.ended_mask(frame)  # the duty ended: nothing is pending, whatever the stage
         for key, s in self.stages.items():
             m = stage == key
             if not m.any():
@@ -155,7 +246,7 @@ class Policy:
                 "stages": {k: {**self.stages[k].__dict__, "statuses": list(self.stages[k].statuses)} for k in self.order},
                 "thresholds": dict(self.thresholds.__dict__),
                 "statuses": {"closed": sorted(self.closed_statuses), "resolved": sorted(self.resolved_statuses),
-                             "satisfied": sorted(self.satisfied)},
+                             "satisfied": sorted(self.satisfied), "ended": dict(self.ended)},
                 "calendar": {"holidays": self.holidays, "assume_weekends": self.assume_weekends}}
 
 
@@ -212,12 +303,17 @@ def _user_data(path: Path) -> dict[str, Any]:
     return data
 
 
-def _int(item: dict, key: str, where: str, source: str, default: int | None = None, minimum: int = 0) -> int:
+def _int(item: dict, key: str, where: str, source: str, default: int | None = None) -> int:
+    """An integer within :data:`BOUNDS`; refused in Chinese naming the file, the key, the range and why."""
     value = item.get(key, default)
+    low, high, why = BOUNDS[key]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where} 的 {key} 应为整数，现为「{value}」", file=source, hint=f"例如 {key} = 30")
-    if value < minimum:
-        raise ConfigError(f"{where} 的 {key} 应不小于 {minimum}，现为 {value}", file=source)
+        raise ConfigError(f"{where} 的 {key} 应为 {low} 到 {high} 之间的整数，现为「{value}」", file=source,
+                          hint=f"例如 {key} = {default if default is not None else 30}")
+    if not low <= value <= high:
+        shown = value if abs(value) < 10**9 else f"{str(value)[:6]}……（{len(str(abs(value)))} 位数）"
+        raise ConfigError(f"{where} 的 {key} = {shown} 超出允许范围 {low} 到 {high}：{why}", file=source,
+                          hint=f"请把 {where} 的 {key} 改为 {low} 到 {high} 之间的整数")
     return value
 
 
@@ -261,8 +357,8 @@ def _stage(key: str, item: dict, source: str) -> Stage:
         raise ConfigError(f"{where} 的 extension_field「{ext_field}」不存在", file=source, hint="一般写 extension_days（延期天数）")
     stage = Stage(
         key=key, label=str(item.get("label", key)), start=item["start"], end=item.get("end", "closed_on"),
-        days=_int(item, "days", where, source, minimum=1), counting=counting, article=str(item.get("article", "")),
-        order=_int(item, "order", where, source, default=0, minimum=-10**6),
+        days=_int(item, "days", where, source), counting=counting, article=str(item.get("article", "")),
+        order=_int(item, "order", where, source, default=0),
         statuses=_words(item.get("statuses", []), f"{where} 的 statuses", source),
         only_with_status=_flag(item, "only_with_status", where, source),
         ledger_due_binds=_flag(item, "ledger_due_binds", where, source),
@@ -270,6 +366,10 @@ def _stage(key: str, item: dict, source: str) -> Stage:
         extension_field=ext_field, extension_status=item.get("extension_status") or None,
         max_extension=_int(item, "max_extension", where, source, default=0),
     )
+    if stage.days + stage.max_extension > BOUNDS["days"][1]:
+        raise ConfigError(f"{where} 的 days + max_extension = {stage.days + stage.max_extension} 超出允许范围 "
+                          f"1 到 {BOUNDS['days'][1]}：{_STAGE_WHY}", file=source,
+                          hint=f"请减小 {where} 的 days 或 max_extension")
     if stage.only_with_status and not stage.statuses:
         raise ConfigError(f"{where} 写了 only_with_status = true，但没有写 statuses", file=source,
                           hint='例如 statuses = ["简易办理中"]')
@@ -292,9 +392,15 @@ def build_policy(data: dict[str, Any], source: str = DEFAULT_SOURCE, paths: tupl
     thresholds = Thresholds(**{k: _int(th, k, "[thresholds]", source, default=getattr(Thresholds, k))
                                for k in Thresholds.__dataclass_fields__})
     st = data.get("statuses", {})
-    unknown = sorted(set(st) - {"closed", "resolved", "satisfied"})
+    unknown = sorted(set(st) - {"closed", "resolved", "satisfied", "ended"})
     if unknown:
-        raise ConfigError(f"[statuses] 中有不认识的项：{'、'.join(unknown)}", file=source, hint="可写：closed、resolved、satisfied")
+        raise ConfigError(f"[statuses] 中有不认识的项：{'、'.join(unknown)}", file=source,
+                          hint="可写：closed、resolved、satisfied、[statuses.ended]")
+    ended = st.get("ended", {})
+    if not isinstance(ended, dict) or not all(isinstance(k, str) and k.strip() and isinstance(v, str)
+                                              for k, v in ended.items()):
+        raise ConfigError("[statuses.ended] 应为“状态 = 它结束什么”的一组文字", file=source,
+                          hint='例如 "撤回" = "信访人已撤回信访事项，办理责任结束"')
     cal = data.get("calendar", {})
     holidays = cal.get("holidays") or None
     if holidays is not None and not isinstance(holidays, str):
@@ -306,7 +412,7 @@ def build_policy(data: dict[str, Any], source: str = DEFAULT_SOURCE, paths: tupl
                   closed_statuses=frozenset(_words(st.get("closed", []), "[statuses] closed", source)),
                   resolved_statuses=frozenset(_words(st.get("resolved", []), "[statuses] resolved", source)),
                   satisfied=frozenset(_words(st.get("satisfied", []), "[statuses] satisfied", source)),
-                  holidays=holidays, assume_weekends=assume, source=source, paths=paths)
+                  ended={k.strip(): v.strip() for k, v in ended.items()}, holidays=holidays, assume_weekends=assume, source=source, paths=paths)
 
 
 _DEFAULT: Policy | None = None
@@ -321,7 +427,13 @@ def load_policy(path: str | Path | None = None) -> Policy:
             _DEFAULT = build_policy(_default_data())
         return _DEFAULT
     path = Path(path)
-    data = _merge(_default_data(), _user_data(path))
+    user = _user_data(path)
+    data = _merge(_default_data(), user)
+    # A stage whose rule the office's file changes without giving its own article follows 本单位规定,
+    # not the regulation's article the default cites.
+    for key, item in user.get("stages", {}).items():
+        if any(k in item for k in RULE_KEYS) and "article" not in item and isinstance(data["stages"].get(key), dict):
+            data["stages"][key]["article"] = ""
     return build_policy(data, source=str(path), paths=(str(path),))
 
 

@@ -253,7 +253,8 @@ def _values(row: pd.Series, kind: str, as_of: dt.date, extra: dict[str, str]) ->
         "limit": row["limit"] or "", "explain": row["explain"] or "",
         "days_left": "" if pd.isna(days_left) else str(int(days_left)),
         "days_overdue": "" if pd.isna(days_left) else f"{max(0, -int(days_left))}天",
-        "reason": "超期未办结" if row["flag"] in OVERDUE else "未报送办理结果",
+        # 督办事由: the degree (超期 / 严重超期) then the 时限说明's two sentences, as a clerk reads them
+        "reason": f"{row['flag_label']}未办结" if row["flag"] in OVERDUE else "未报送办理结果",
     })
     if not values.get("assigning_unit"):  # 交办单位: the ledger's, else the unit issuing the slips
         values["assigning_unit"] = extra.get("issuing_unit", "")

@@ -2,8 +2,10 @@ Attribute VB_Name = "xfsheetsRibbon"
 ' The xin fang tai zhang ribbon tab of xfsheets.xlam: each Sub is one line that hands the active
 ' workbook to Python (xfsheets/excel.py, named explicitly: a workbook's Chinese file name
 ' never becomes a module name). xlwings' RunPython passes ActiveWorkbook to Python; the
-' interpreter comes from this PC's %USERPROFILE%\.xlwings\xlwings.conf
-' (written by `xfsheets excel addin install`). ASCII only: VBA stores module text in the
+' interpreter and every other setting come only from this PC's %USERPROFILE%\.xlwings\xlwings.conf
+' (written by `xfsheets excel addin install`): the xlwings module is narrowed at build time
+' (xfsheets/addin.py) so that no config sheet of the workbook, no file in its folder and
+' nothing of its folder on sys.path can steer it. ASCII only: VBA stores module text in the
 ' project's code page.
 
 Sub CheckLedger(control As IRibbonControl)

@@ -1,8 +1,9 @@
 Attribute VB_Name = "xfsheets"
 ' xfsheets buttons: each Sub is one line that hands the workbook to Python.
 ' The Python side is xfsheets/excel.py, named explicitly: a workbook's (Chinese) file
-' name never becomes a Python module name. Needs the xlwings module in this project and
-' the xlwings.conf sheet (Interpreter_Win = the python that has xfsheets installed).
+' name never becomes a Python module name. Needs the xlwings module in this project, narrowed
+' at build time to read every setting (the interpreter too) only from this PC's
+' %USERPROFILE%\.xlwings\xlwings.conf: nothing in the workbook or its folder is a setting.
 ' ASCII only: VBA stores module text in the project's code page.
 
 ' button: jian cha tai zhang

@@ -194,7 +194,7 @@ def test_merge_needs_a_saved_workbook(caller):
     assert mode == "critical" and "保存" in text
 
 
-def test_pc_profile_and_policy_reach_the_buttons_unless_the_book_names_its_own(windows, caller, tmp_path):
+def test_pc_profile_and_policy_reach_the_buttons_whatever_the_book_names(windows, caller, tmp_path):
     profile = tmp_path / "本县配置.toml"
     profile.write_text('[labels]\n"来件时间" = "received_on"\n', encoding="utf-8")
     policy = tmp_path / "本县规则.toml"
@@ -210,6 +210,6 @@ def test_pc_profile_and_policy_reach_the_buttons_unless_the_book_names_its_own(w
     assert x.book_settings(book)["XFSHEETS_POLICY"] == str(policy.resolve())
     assert x.book_profile(book).labels.get("来件时间") == "received_on"
     own = caller(payload(DATA / "summary" / "rates.xlsx", [("xlwings.conf", [["XFSHEETS_POLICY", "台账自己的.toml"]])]))
-    assert x.book_settings(own)["XFSHEETS_POLICY"] == "台账自己的.toml"
+    assert x.book_settings(own)["XFSHEETS_POLICY"] == str(policy.resolve())  # a book's own sheet is no setting
     assert CliRunner().invoke(main, ["excel", "addin", "uninstall"]).exit_code == 0
     assert addin.pc_settings() == {}

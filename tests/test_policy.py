@@ -171,31 +171,28 @@ def test_policy_mistakes_are_named(tmp_path):
 
 
 def test_buttons_use_the_policy_recorded_at_install(files, monkeypatch, tmp_path):
+    """The policy this PC's ``excel addin install --policy`` recorded; a book's own xlwings.conf sheet is no setting."""
     import xlwings as xw
 
     import xfsheets.excel as x
     from test_excel import payload
-    from xfsheets.xlsm import install
+    from xfsheets import addin
 
     ledger, policy = files
-    xlsm = install(ledger, tmp_path / "台账.xlsm", interpreter="python", policy=policy)
-    conf = openpyxl.load_workbook(xlsm)["xlwings.conf"]
-    recorded = {r[0].value: r[1].value for r in conf.iter_rows() if r[0].value}
-    assert recorded["XFSHEETS_POLICY"] == str(policy.resolve())
-
     monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(x.dt, "date", type("FrozenDate", (dt.date,), {"today": classmethod(lambda cls: AS_OF)}))
     flags = {}
-    for conf_rows in ([], [["XFSHEETS_POLICY", str(policy)]]):
-        book = xw.Book(json=payload(ledger, [("xlwings.conf", conf_rows)] if conf_rows else []))
+    for on_this_pc in (False, True):
+        monkeypatch.setattr(addin, "pc_settings", lambda on=on_this_pc: {"XFSHEETS_POLICY": str(policy)} if on else {})
+        book = xw.Book(json=payload(ledger, [] if on_this_pc else [("xlwings.conf", [["XFSHEETS_POLICY", str(policy)]])]))
         monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls, book=book: book))
         x.compute_deadlines()
         writes = [a for a in book.json()["actions"] if a["func"] == "setValues"]
         header = {a["start_column"]: a["values"][0][0] for a in writes if a["start_row"] == 0}
         col = next(c for c, v in header.items() if v == "当前阶段")
         stages = next(a for a in writes if a["start_column"] == col and a["start_row"] == 1)["values"]
-        flags[bool(conf_rows)] = [r[0] for r in stages]
+        flags[on_this_pc] = [r[0] for r in stages]
     assert flags[False][4] == "办理" and flags[True][4] == "简易办理"
 
 
@@ -215,7 +212,7 @@ def test_the_policy_names_its_holiday_file_and_estimate_mode(tmp_path):
     shutil.copy(DATA / "deadlines" / "holidays_2027.xlsx", tmp_path / "2027节假日.xlsx")
     ledger = DATA / "deadlines" / "title_rows.xlsx"
     cases = lambda text: {c["case_id"]: c for c in json.loads(CliRunner().invoke(main, [
-        "deadlines", str(ledger), "--as-of", "2026-11-25", "--policy", str(write(text)), "--json"]).stdout)["cases"]}
+        "deadlines", str(ledger), "--as-of", "2026-12-25", "--policy", str(write(text)), "--json"]).stdout)["cases"]}
 
     def write(text):
         path = tmp_path / "p.toml"
@@ -246,7 +243,7 @@ def test_deadlines_says_which_date_binds(tmp_path):
     assert cases["B1"]["due_beyond_legal_limit"] and cases["B1"]["flag"] == "overdue"
     # an approved extension the 办理时限 does not carry: the extended date, with the reason
     assert cases["B2"]["due_on"] == "2026-06-01" and cases["B2"]["extension_not_in_ledger_due"]
-    assert "仍为延期前的 2026-05-06" in cases["B2"]["explain"] and cases["B2"]["flag"] == "on_track"
+    assert "仍是延期前的2026年5月6日" in cases["B2"]["explain"] and cases["B2"]["flag"] == "on_track"
     # an earlier 办理时限 binds
     assert (cases["B3"]["due_on"], cases["B3"]["due_source"]) == ("2026-04-30", "ledger")
     assert "早于法定期满日，以办理时限为准" in cases["B3"]["explain"]

@@ -4,8 +4,11 @@ Built without Excel from xlwings' own ribbon add-in template of the pinned xlwin
 (``quickstart_addin_ribbon.xlam``, shipped inside the xlwings package): its sample module
 ``RibbonMyAddin`` gives way to ``macros/ribbon.bas`` (one ``RunPython`` line per button, into
 ``xfsheets.excel``) and its ``customUI/customUI.xml`` to ``macros/customUI.xml``. Its
-``xlwings`` VBA module (the one that starts Python) stays exactly as xlwings ships it, so it
-matches the Python package.
+``xlwings`` VBA module (the one that starts Python) is xlwings' own of the same version, so it
+matches the Python package, with its settings lookup narrowed (:func:`pc_only_xlwings_module`):
+as shipped it takes the interpreter and PYTHONPATH from the *active* workbook (a config sheet,
+a config file in its folder) and puts that workbook's folder first on ``sys.path``, so a ledger
+sent by a unit could choose what Python runs. Ours reads only this PC's settings file.
 
 ``install()`` puts the add-in where Excel opens it for the current user at start-up
 (``%APPDATA%\\Microsoft\\Excel\\XLSTART``) and writes this PC's interpreter into xlwings' user
@@ -40,6 +43,80 @@ RECORD_FILE = "addin.json"  # what install wrote, so uninstall removes only that
 
 class NoExcel(XfsheetsError):
     code = "no_excel"
+
+
+# --- xlwings' VBA module, reading only this PC's settings ----------------------------------------
+
+XLWINGS_MODULE = "xlwings"
+# GetConfigFilePath() is %USERPROFILE%\.<PROJECT_NAME>\<PROJECT_NAME>.conf: with "xlwings" it is the
+# file install writes and status checks (user_conf_path); the template's "myaddin" pointed elsewhere.
+CONF_PROJECT_NAME = "xlwings"
+
+_PC_ONLY_GETCONFIG = """Function GetConfig(configKey As String, Optional default As String = "", Optional source As String = "") As Variant
+    ' xfsheets: only this PC's settings file (GetConfigFilePath, written by `xfsheets excel addin install`).
+    ' Never the active workbook's config sheet nor a config file in its folder: a ledger sent by a unit
+    ' must not choose the interpreter, PYTHONPATH or any other setting.
+    Dim configValue As String
+    If FileExists(GetConfigFilePath()) = True Then
+        If GetConfigFromFile(GetConfigFilePath(), configKey, configValue) Then
+            GetConfig = ExpandEnvironmentStrings(configValue)
+            Exit Function
+        End If
+    End If
+    GetConfig = ExpandEnvironmentStrings(default)
+End Function
+"""
+
+_NO_EMBEDDED_CODE = """    ' xfsheets: no code embedded in a workbook's sheets is ever run, and nothing of the workbook's
+    ' folder goes on sys.path.
+    uses_embedded_code = False
+    AddExcelDir = "false"
+"""
+
+_PC_ONLY_PYTHONPATH = """    ' xfsheets: prepare_sys_path gets no workbook (args 1-2 empty, arg 0 false) and, after its six
+    ' fixed fields, only the PYTHONPATH of this PC's settings file (an empty field would put '' on sys.path).
+    PYTHONPATH = "false;;;;;"
+    If GetConfig("PYTHONPATH") <> "" Then PYTHONPATH = PYTHONPATH & ";" & GetConfig("PYTHONPATH")
+"""
+
+# (what, pattern, replacement): each pattern must match exactly once in the pinned xlwings' module.
+_VBA_PATCHES = [
+    ("PROJECT_NAME", r'Public Const PROJECT_NAME As String = "\w+"\n',
+     f'Public Const PROJECT_NAME As String = "{CONF_PROJECT_NAME}"\n'),
+    ("RunPython: embedded code, workbook folder",
+     r"    ' Check for embedded Python code\n.*?"
+     r'AddExcelDir = GetConfig\("ADD_WORKBOOK_TO_PYTHONPATH", "true"\)\n    End If\n', _NO_EMBEDDED_CODE),
+    ("RunPython: PYTHONPATH", r"    ' The first 5 args are not technically.*?"
+     r'GetConfig\("SHAREPOINT_WIN"\) & ";" & GetConfig\("PYTHONPATH"\)\n    #End If\n', _PC_ONLY_PYTHONPATH),
+    ("ExecuteWindows: -P", r'" -B -c ""import xlwings\.utils;', '" -B -P -c ""import xlwings.utils;'),
+    ("XLPyCommand: workbook folder", r'AddExcelDir = GetConfig\("ADD_WORKBOOK_TO_PYTHONPATH", "true"\)\n',
+     'AddExcelDir = "false"  \' xfsheets: nothing of the workbook\'s folder on sys.path\n'),
+    ("GetConfig", r"Function GetConfig\(configKey As String.*?\nEnd Function\n", _PC_ONLY_GETCONFIG),
+    ("GetDirectoryConfigFilePath", r"Function GetDirectoryConfigFilePath\(\) As String\n.*?\nEnd Function\n", ""),
+    ("GetConfigFromSheet", r'#If App = "Microsoft Excel" Then\nFunction GetConfigFromSheet\(wb As Workbook\)\n'
+                           r".*?\nEnd Function\n#End If\n", ""),
+]
+
+
+def pc_only_xlwings_module(source: str) -> str:
+    """xlwings' VBA module with every setting read from this PC's settings file only
+    (``%USERPROFILE%\\.xlwings\\xlwings.conf``, what :func:`install` writes), nothing of the active
+    workbook's folder on ``sys.path``, no code from a workbook's sheets, and Python started with
+    ``-P`` (no current folder on ``sys.path``). Fails loudly if the pinned module's text moved."""
+    crlf = "\r\n" in source
+    text = source.replace("\r\n", "\n")
+    for what, pattern, replacement in _VBA_PATCHES:
+        text, n = re.subn(pattern, lambda _m: replacement, text, flags=re.S)
+        if n != 1:
+            raise AssertionError(f"xlwings' VBA module changed: {what} matched {n} times")
+    return text.replace("\n", "\r\n") if crlf else text
+
+
+def narrow_xlwings_module(project) -> None:
+    """Swap the ``xlwings`` module of a pyopenvba project for :func:`pc_only_xlwings_module` of it."""
+    source = project.get_module(XLWINGS_MODULE).source
+    project.delete_module(XLWINGS_MODULE)
+    project.add_module(XLWINGS_MODULE, pc_only_xlwings_module(source))
 
 
 def ribbon_source() -> str:
@@ -78,6 +155,7 @@ def build_addin(path: str | Path) -> Path:
             if TEMPLATE_MODULE in project.module_names():
                 project.delete_module(TEMPLATE_MODULE)
             project.add_module(RIBBON_MODULE, ribbon_source())
+            narrow_xlwings_module(project)
             book.save()
         final = Path(tmp) / "final.xlam"
         with zipfile.ZipFile(work) as zin, zipfile.ZipFile(final, "w", zipfile.ZIP_DEFLATED) as zout:

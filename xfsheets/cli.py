@@ -586,12 +586,11 @@ def excel():
 @click.option("--with-buttons", is_flag=True, default=False,
               help="另存为带按钮和宏的 .xlsm（只在需要把按钮放进台账的单位使用；一般请用 excel addin install）。")
 @click.option("--interpreter", default=None,
-              help="仅与 --with-buttons 一起用：写进台账的 Python 路径，须在每台电脑上都相同"
-                   "（如 %LOCALAPPDATA%\\Programs\\Python\\Python312\\pythonw.exe）；默认不写，用各电脑自己的设置。")
+              help="不再使用：台账里不记 Python 的位置，请在每台电脑上运行 excel addin install --interpreter。")
 @click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="台账配置文件 (TOML)：下拉列表的扩充词表、工作表、表头行；按钮读台账时也用它。")
+              help="台账配置文件 (TOML)：下拉列表的扩充词表、工作表、表头行（按钮读台账用本机的：excel addin install --profile）。")
 @click.option("--policy", "--rules", "policy_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="办理规则文件 (TOML)：仅与 --with-buttons 一起用，按钮计算时限、生成交办单和汇总表时使用。")
+              help="不再使用：台账里不记办理规则，按钮用本机的（excel addin install --policy）。")
 def excel_install(ledger, output, with_buttons, interpreter, profile, policy_path):
     """另存一份台账：办理状态、信访形式、问题类别加下拉列表，日期列只能填日期，身份证号、电话列设为文本（整列）；原文件不变。"""
     from xfsheets.xlsm import install
@@ -623,7 +622,7 @@ _target_option = click.option("--target", type=click.Path(path_type=Path, file_o
 @click.option("--interpreter", default=None,
               help="写进本机 xlwings 设置的 Python（默认：运行本命令的 Python 旁的 pythonw.exe）。")
 @click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="本机按钮读台账时用的台账配置文件 (TOML)；台账自己的 xlwings.conf 表另有指定时以台账为准。")
+              help="本机按钮读台账时用的台账配置文件 (TOML)；台账里的 xlwings.conf 表和台账所在文件夹中的文件都不起作用。")
 @click.option("--policy", "--rules", "policy_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="本机按钮计算时限、生成交办单和报表时用的办理规则文件 (TOML)。")
 def excel_addin_install(target, interpreter, profile, policy_path):

@@ -5,10 +5,11 @@ same core function the CLI calls -> write back only what the button owns (highli
 notes on bad cells and the 检查结果 sheet; the deadline columns; files in a folder beside
 the ledger). Errors show as a Chinese message box, never a traceback window.
 
-The buttons follow the bureau's own ledger profile and policy: ``xfsheets excel install
---profile P --policy R`` records their paths in the workbook's ``xlwings.conf`` sheet (rows
-``XFSHEETS_PROFILE`` and ``XFSHEETS_POLICY``, a relative path meaning the workbook's folder);
-a clerk may also type them there by hand. Without them, the built-in ones apply.
+The buttons follow the office's own ledger profile and policy as set on this PC: ``xfsheets excel
+addin install --profile P --policy R`` records them in this PC's settings file (rows
+``XFSHEETS_PROFILE`` and ``XFSHEETS_POLICY`` of ``%USERPROFILE%\\.xlwings\\xlwings.conf``). Nothing
+in the workbook (an ``xlwings.conf`` sheet, a file in its folder) is a setting: a ledger sent by a
+unit must not change the county's deadlines or what runs. Without them, the built-in ones apply.
 
 Debug from plain Python::
 
@@ -32,7 +33,6 @@ RESULTS_SHEET = "检查结果"
 OWN_SHEETS = {RESULTS_SHEET, "xfsheets", "xlwings.conf", "_xlwings.conf", "下拉列表"}
 OUTPUT_FOLDER = "xfsheets输出"
 TITLE = "xfsheets"
-CONF_SHEETS = ("xlwings.conf", "_xlwings.conf")
 PROFILE_KEY = "XFSHEETS_PROFILE"
 POLICY_KEY = "XFSHEETS_POLICY"
 
@@ -49,6 +49,7 @@ def button(func: Callable[[Any], str | None]) -> Callable[[], None]:
     @functools.wraps(func)
     def entry() -> None:
         book = _xw().Book.caller()
+        forget_book_folder(book)
         _status(book, "xfsheets 正在处理，请稍候……")  # Excel's status bar while the press runs
         try:
             message = func(book)
@@ -94,27 +95,27 @@ def sheet_rows(sheet) -> list[list[Any]]:
     return [[] for _ in range(r0 - 1)] + [pad + list(row) for row in values]
 
 
+def forget_book_folder(book) -> list[str]:
+    """Take the workbook's folder (and xlwings' ``<book>.zip`` beside it) off ``sys.path``: xlwings'
+    stock VBA puts them first, so a module planted beside a unit's ledger would shadow ours. Our
+    add-in's VBA never adds them; this holds for any other caller too. Returns what was removed."""
+    try:
+        fullname = os.path.abspath(book.fullname)
+    except Exception:  # an engine that cannot tell where the book is: xlwings put nothing of it on sys.path
+        return []
+    folder = os.path.normcase(os.path.dirname(fullname))
+    zipped = os.path.normcase(os.path.splitext(fullname)[0] + ".zip")
+    removed = [p for p in sys.path if os.path.normcase(os.path.abspath(p or os.curdir)) in (folder, zipped)]
+    sys.path[:] = [p for p in sys.path if p not in removed]
+    return removed
+
+
 def book_settings(book) -> dict[str, str]:
-    """Key -> value rows of the book's xlwings.conf sheet (where install records the profile and
-    policy the buttons use), over this PC's (``excel addin install --profile/--policy``)."""
+    """The settings the buttons use: this PC's (``excel addin install --profile/--policy``), never
+    anything in ``book`` (its sheets) or its folder."""
     from xfsheets.addin import pc_settings
 
-    settings = pc_settings()
-    names = [s.name for s in book.sheets]
-    for name in CONF_SHEETS:
-        if name in names:
-            rows = book.sheets[name].used_range.options(ndim=2).value or []
-            settings.update({str(r[0]).strip(): str(r[1]).strip() for r in rows
-                             if r and len(r) > 1 and r[0] not in (None, "") and r[1] not in (None, "")})
-            break
-    return settings
-
-
-def _setting_path(book, value: str) -> Path:
-    path = Path(value)
-    if not path.is_absolute() and os.path.isabs(book.fullname):
-        path = Path(book.fullname).parent / path
-    return path
+    return pc_settings()
 
 
 def book_profile(book):
@@ -122,7 +123,7 @@ def book_profile(book):
     from xfsheets.schema import load_profile
 
     value = book_settings(book).get(PROFILE_KEY)
-    return load_profile(_setting_path(book, value)) if value else None
+    return load_profile(Path(value)) if value else None
 
 
 def book_policy(book):
@@ -130,7 +131,7 @@ def book_policy(book):
     from xfsheets.policy import load_policy
 
     value = book_settings(book).get(POLICY_KEY)
-    return load_policy(_setting_path(book, value) if value else None)
+    return load_policy(Path(value) if value else None)
 
 
 def read_caller_ledger(book, profile=None):

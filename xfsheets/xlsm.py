@@ -13,9 +13,11 @@ every part of the user's workbook copied untouched except where it must differ, 
 - ``xl/vbaProject.bin``: xlwings' own standalone VBA project of the pinned xlwings version
   with our ``macros/xfsheets.bas`` in place of its sample module;
 - a ``xfsheets`` sheet with labelled form-control buttons bound to the macros, and an
-  ``xlwings.conf`` sheet with the ledger's own settings (XFSHEETS_PROFILE / XFSHEETS_POLICY);
-  never an interpreter path: xlwings reads that from this PC's
-  ``%USERPROFILE%\\.xlwings\\xlwings.conf`` (written by ``xfsheets excel addin install``).
+  ``xlwings.conf`` sheet that only switches off what xlwings' stock VBA would take from a workbook
+  (its folder on sys.path); never an interpreter path, a profile or a policy. The project's
+  ``xlwings`` module is narrowed as in the add-in (:func:`xfsheets.addin.pc_only_xlwings_module`):
+  every setting comes from this PC's ``%USERPROFILE%\\.xlwings\\xlwings.conf`` (written by
+  ``xfsheets excel addin install``), nothing from the workbook, its sheets or its folder.
 
 Installing again on a workbook that already has our sheets and validations replaces them
 (no second pair of sheets, no doubled rules). Sheet XML is edited only around ``<sheetData>``
@@ -92,6 +94,8 @@ def vba_project_bin() -> bytes:
     import pyopenvba
     import xlwings
 
+    from xfsheets.addin import narrow_xlwings_module
+
     standalone = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "project.xlsm"
@@ -101,6 +105,7 @@ def vba_project_bin() -> bytes:
             if "Module1" in project.module_names():
                 project.delete_module("Module1")
             project.add_module("xfsheets", bas_source())
+            narrow_xlwings_module(project)
             book.save()
         with zipfile.ZipFile(work) as z:
             return z.read("xl/vbaProject.bin")
@@ -153,10 +158,9 @@ def lists_part(lists: dict[str, list[str]]) -> bytes:
     return _scratch(build)["xl/worksheets/sheet1.xml"].replace(b' tabSelected="1"', b"")
 
 
-def scratch_parts(interpreter: str | None, settings: dict[str, str] | None = None) -> dict[str, bytes]:
-    """The buttons sheet (+ its VML) and the xlwings.conf sheet. ``settings`` (XFSHEETS_PROFILE,
-    XFSHEETS_POLICY) are rows of the xlwings.conf sheet, read by :mod:`xfsheets.excel`; an
-    interpreter row only when one is given explicitly (the default: this PC's settings)."""
+def scratch_parts() -> dict[str, bytes]:
+    """The buttons sheet (+ its VML) and the xlwings.conf sheet (no interpreter, profile or policy:
+    those are this PC's settings)."""
     def build(wb):
         ws = wb.add_worksheet(BUTTONS_SHEET)
         ws.write_string(0, 0, "xfsheets 按钮：点一下即可在本工作簿中运行（本机需已安装 Python 和 xfsheets，"
@@ -170,9 +174,7 @@ def scratch_parts(interpreter: str | None, settings: dict[str, str] | None = Non
         ws.set_column(3, 3, 70)
         conf = wb.add_worksheet(CONF_SHEET)
         rows = [("Show Console", "False"), ("ADD_WORKBOOK_TO_PYTHONPATH", "False")]
-        if interpreter:
-            rows.insert(0, ("Interpreter_Win", interpreter))
-        for r, (key, value) in enumerate([*rows, *(settings or {}).items()]):
+        for r, (key, value) in enumerate(rows):
             conf.write_string(r, 0, key)
             conf.write_string(r, 1, value)
 
@@ -232,14 +234,19 @@ def install(ledger: str | Path, output: str | Path | None = None, *, buttons: bo
     the xfsheets buttons (``buttons=True``), or ``<ledger>_带下拉.xlsx`` without macros. Never touches
     the input.
 
-    With buttons, the profile's file and ``policy`` are recorded in the xlwings.conf sheet
-    (XFSHEETS_PROFILE, XFSHEETS_POLICY, absolute paths; a clerk may make them relative to the
-    workbook's folder): the buttons read the ledger and judge deadlines with them. ``interpreter`` is written
-    only when given (e.g. ``%LOCALAPPDATA%\\Programs\\Python\\Python312\\pythonw.exe``, the same on
-    every PC); by default xlwings takes this PC's interpreter from its user settings."""
+    ``profile`` shapes the drop-downs. Nothing about running is written into the ledger: the buttons
+    take the interpreter, profile and policy from this PC's settings (``xfsheets excel addin install
+    --interpreter/--profile/--policy``), so ``interpreter`` and ``policy`` are refused here with
+    where to set them."""
     from xfsheets.writer import atomic_path
 
     ledger = Path(ledger)
+    if interpreter is not None:
+        raise XfsheetsError("台账里不记 Python 的位置：按钮用每台电脑自己的设置",
+                            hint="请在每台使用按钮的电脑上运行 xfsheets excel addin install --interpreter Python路径")
+    if policy is not None:
+        raise XfsheetsError("台账里不记办理规则：按钮用本机设置的办理规则，台账里写的不起作用",
+                            hint="请在每台使用按钮的电脑上运行 xfsheets excel addin install --policy 办理规则文件")
     if not ledger.exists():
         raise XfsheetsError("找不到文件", file=ledger, hint="请检查文件名和路径")
     suffix = ledger.suffix.lower()
@@ -273,21 +280,12 @@ def install(ledger: str | Path, output: str | Path | None = None, *, buttons: bo
         raise XfsheetsError("在该工作簿中找不到台账表头，没有可以加下拉列表的列", file=ledger,
                             hint="表头应含有 信访件编号、登记日期、办理状态 等列名；列名不同请用 --profile 指定")
     vocab = _vocabularies(profile)
-    settings = {}
-    if buttons:
-        if profile is not None and getattr(profile, "path", None):
-            settings["XFSHEETS_PROFILE"] = str(Path(profile.path).resolve())
-        if policy is not None:
-            from xfsheets.policy import load_policy
-
-            load_policy(policy)  # a broken policy is refused now, not at the first button press
-            settings["XFSHEETS_POLICY"] = str(Path(policy).resolve())
 
     for name in OWN_SHEETS:  # a reinstall replaces what an earlier install added
         package.remove_sheet(name)
     lists_name = package.add_sheet(LISTS_SHEET, lists_part(vocab), hidden=True)
     if buttons:
-        scratch = scratch_parts(interpreter, settings)
+        scratch = scratch_parts()
         package.add_buttons(scratch, vba_project_bin())
     for layout in layouts:
         package.add_validation(layout, vocab, lists_name)

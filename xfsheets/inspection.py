@@ -8,9 +8,24 @@ from typing import Any, Iterable
 from rich.markup import escape
 
 from xfsheets.errors import XfsheetsError
-from xfsheets.ledger import Ledger
+from xfsheets.ledger import Ledger, Source, ledger_kind
 from xfsheets.normalize import display_value
-from xfsheets.schema import LABELS, Profile
+from xfsheets.schema import LABELS, ROW_NUMBER_LABELS, Profile, normalize_label, profile_line, suggest_field
+
+
+def suggestions(source: Source) -> list[dict[str, str]]:
+    """For each header no table maps: the field it most resembles and the profile line that maps it."""
+    out = []
+    taken = set(source.fields)  # a field another column holds would make the two collide
+    row_numbers = {normalize_label(x) for x in ROW_NUMBER_LABELS}  # 序号 is a row count: nothing to map
+    for c in source.unmapped:
+        label = c.label.split("/")[-1]
+        guess = suggest_field(label) if label and normalize_label(label) not in row_numbers else None
+        if guess and guess[0] not in taken:
+            field, like = guess
+            out.append({"column": c.letter, "label": c.label, "field": field, "field_label": LABELS[field],
+                        "like": like, "profile_line": profile_line(label, field)})
+    return out
 
 
 @dataclass
@@ -26,6 +41,8 @@ class Inspection:
             skipped_sheets += [s.to_dict() for s in ledger.skipped_sheets]
             for k, source in enumerate(ledger.sources):
                 doc = source.to_dict()
+                doc["kind"] = ledger_kind(source).to_dict()
+                doc["suggestions"] = suggestions(source)
                 for col in doc["columns"]:
                     col["field_label"] = LABELS.get(col["field"]) if col["field"] else None
                 mine = ledger.frame.index[ledger.frame["_source"].to_numpy() == k][:n]
@@ -55,6 +72,10 @@ class Inspection:
         console.print(f"[bold]{escape(s.file)}[/bold]  工作表「{escape(s.sheet)}」  表头在第 {header} 行  数据 {s.rows} 行")
         if s.meta:
             console.print("  表头上方：" + "；".join(f"{k}：{v}" for k, v in s.meta.items()))
+        kind = ledger_kind(s)
+        if kind.key != "handling":
+            console.print(f"  台账类型：{kind.label}（{escape(kind.reason)}）：只统计化解情况、包案领导、集体访，"
+                          "不计算办理时限、不判断超期、不算及时受理率")
         table = Table(title=None, show_lines=False)
         for col in ("列", "表头文字", "识别为", "字段"):
             table.add_column(col)
@@ -62,6 +83,10 @@ class Inspection:
             table.add_row(c.letter, c.label or "（空）", LABELS.get(c.field, "—") if c.field else "[yellow]未识别（保留原样）[/yellow]",
                           c.field or "")
         console.print(table)
+        for hint in suggestions(s):
+            console.print(f"  {hint['column']} 列「{escape(hint['label'])}」未识别，可能是“{hint['field_label']}”"
+                          f"（与“{escape(hint['like'])}”相近）；如果是，在配置文件（--profile）中加这一行："
+                          f"{escape(hint['profile_line'])}", soft_wrap=True)
         if s.filled:
             console.print(f"  合并单元格（其值已填入所跨的每一行）{len(s.filled)} 处：" + "；".join(
                 f"{m.ref}「{escape(m.value)}」" for m in s.filled[:12]) + ("等" if len(s.filled) > 12 else ""))

@@ -8,11 +8,12 @@ columns ``_file``, ``_sheet``, ``_row`` (the Excel row number the user sees) and
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
+from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
 
-from xfsheets.schema import FIELD_NAMES
+from xfsheets.schema import FIELD_NAMES, LABELS
 
 PROVENANCE = ["_file", "_sheet", "_row", "_source"]
 
@@ -112,6 +113,59 @@ class Source:
         }
 
 
+# --- what kind of ledger a sheet is (one place; deadlines, report and inspect ask it) -----------
+
+# A 办理台账 follows each matter through 交办 -> 受理 -> 办结: these columns show it.
+HANDLING_FIELDS = ("assigned_on", "accepted_on", "status")
+# What a ledger without them (a 积案台账 or 稳控台账: matters carried for months, 包案领导, 化解情况)
+# can support, and what it cannot: no handling stage starts in it, so no 超期, no 及时受理率
+# and no ranking of units by 按期办结率.
+CAPABILITIES = ("deadlines", "timely_acceptance", "unit_ranking", "resolution", "leader_load", "collective")
+
+
+@dataclass(frozen=True)
+class LedgerKind:
+    key: str  # handling | backlog | stability
+    label: str  # 办理台账 | 积案台账 | 稳控台账
+    reason: str  # why, in Chinese (which columns showed it)
+    supported: frozenset[str] = frozenset(CAPABILITIES)
+    required: tuple[str, ...] | None = None  # the fields every row must fill (None: check's own list)
+
+    def supports(self, capability: str) -> bool:
+        if capability not in CAPABILITIES:
+            raise ValueError(f"unknown capability {capability!r}")
+        return capability in self.supported
+
+    def cannot(self, what: str) -> str:
+        """The sentence a result says instead of a figure it cannot support (Chinese)."""
+        return f"这是{self.label}（{self.reason}），{what}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.key, "label": self.label, "reason": self.reason, "supports": sorted(self.supported)}
+
+
+def ledger_kind(source: "Source") -> LedgerKind:
+    """The kind of ledger a sheet is, from its columns (and its title or sheet name for which
+    of 积案/稳控): a sheet with 交办日期, 受理日期 or 办理状态 is a 办理台账; one with none of them
+    but 化解情况 or 包案领导 (or a title saying 积案/稳控) is a 积案台账 or 稳控台账."""
+    fields = set(source.fields)
+    if fields & set(HANDLING_FIELDS):
+        return LedgerKind("handling", "办理台账", "有交办日期、受理日期或办理状态列")
+    words = f"{source.meta.get('标题', '')} {source.sheet} {Path(source.file).stem}"
+    if not ({"resolution", "leader"} & fields or "积案" in words or "稳控" in words):
+        return LedgerKind("handling", "办理台账", "没有化解情况、包案领导列，按办理台账读取")
+    missing = "、".join(LABELS[f] for f in HANDLING_FIELDS)
+    required = ("petitioner", "summary", "unit")  # who, about what, who carries it: no case id or status
+    keep = set(CAPABILITIES) - {"deadlines", "timely_acceptance", "unit_ranking"}
+    if "resolution" not in fields:
+        keep.discard("resolution")
+    if "leader" not in fields:
+        keep.discard("leader_load")
+    if "稳控" in words and "积案" not in words:
+        return LedgerKind("stability", "稳控台账", f"没有{missing}列", frozenset(keep), required)
+    return LedgerKind("backlog", "积案台账", f"没有{missing}列", frozenset(keep), required)
+
+
 @dataclass
 class SkippedSheet:
     """A sheet of a workbook that was not read as a ledger, and why (Chinese)."""
@@ -141,6 +195,35 @@ class Ledger:
 
     def has(self, field: str) -> bool:
         return any(field in s.fields for s in self.sources)
+
+    @property
+    def kinds(self) -> list[LedgerKind]:
+        """The kind of each source (sheet), in the order of ``sources``."""
+        return [ledger_kind(s) for s in self.sources]
+
+    @property
+    def kind(self) -> LedgerKind:
+        """The ledger's kind: a 办理台账 as soon as one sheet is one (its matters get deadlines
+        and rates), else the 积案/稳控 kind of its sheets."""
+        kinds = self.kinds
+        if not kinds:
+            return LedgerKind("handling", "办理台账", "空台账")
+        return next((k for k in kinds if k.key == "handling"), kinds[0])
+
+    def supports(self, capability: str) -> pd.Series:
+        """For each row: does its sheet's kind support ``capability`` (e.g. "deadlines")?"""
+        per_source = {i: k.supports(capability) for i, k in enumerate(self.kinds)}
+        return self.frame["_source"].map(per_source).fillna(True).astype(bool)
+
+    def unsupported(self, capability: str, what: str) -> dict[int, str]:
+        """Row position -> the Chinese reason, for every row whose sheet's kind cannot support
+        ``capability`` (``what``: what is therefore not done, e.g. "不计算办理时限")."""
+        kinds = self.kinds
+        if all(k.supports(capability) for k in kinds):
+            return {}
+        texts = {i: k.cannot(what) for i, k in enumerate(kinds) if not k.supports(capability)}
+        codes = self.frame["_source"].to_numpy()
+        return {pos: texts[int(c)] for pos, c in enumerate(codes.tolist()) if int(c) in texts}
 
     def check_unit(self, unit: str | None) -> str | None:
         """``unit`` as the ledger spells it, or a Chinese error naming the closest units: a

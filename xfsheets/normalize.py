@@ -21,17 +21,41 @@ EXCEL_EPOCH = np.datetime64("1899-12-30")
 # Serial numbers Excel shows as dates 1950-01-01 .. 2100-12-31 (General-formatted date cells).
 _SERIAL_MIN, _SERIAL_MAX = 18264, 73415
 
-# 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日(号), 2026-03-05 10:30(:00), with spaces tolerated.
+# 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日(号), 2026-03-05 10:30(:00), with spaces tolerated;
+# "2026年6月30日前" (a deadline: by that day) is that day.
 _DATE_RE = re.compile(
-    r"^\s*(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"
+    r"^\s*(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?\s*(?:之前|以前|前)?"
     r"(?:[\sT]+\d{1,2}[:：]\d{1,2}(?:[:：]\d{1,2}(?:\.\d+)?)?)?\s*$"
 )
+# 二〇二六年三月五日 (documents write dates in Chinese numerals): turned into digits, then read as above.
+_CN_NUMERAL = "〇○零一二三四五六七八九十"
+_CN_DATE_RE = re.compile(rf"^\s*(?P<y>[{_CN_NUMERAL}\d]{{4}})\s*年\s*(?P<m>[{_CN_NUMERAL}]{{1,3}}|\d{{1,2}})\s*月"
+                         rf"\s*(?P<d>[{_CN_NUMERAL}]{{1,3}}|\d{{1,2}})\s*(?P<rest>[日号].*)?$")
+_CN_YEAR_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
 _COMPACT_RE = re.compile(r"^\s*(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})\s*$")
 # 3月5日 / 3月5号: a date without its year (the year comes from the sheet, else it is unreadable).
 MONTH_DAY_RE = re.compile(r"^\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?\s*$")
 # Marks people type for "not applicable / nothing": read as blank, never as a bad value.
 _NA_RE = re.compile(r"^[\s/／\\\-－—–_~～、.。]*$|^\s*(无|暂无|不适用|未定|N/?A)\s*$", re.I)
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+def cn_numeral_date(text: str) -> str:
+    """``二〇二六年三月十五日`` -> ``2026年3月15日`` (text that is not such a date is returned as is)."""
+    m = _CN_DATE_RE.match(text)
+    if not m or not any(c in _CN_NUMERAL for c in text):
+        return text
+    month, day = _cn_number(m["m"]), _cn_number(m["d"])
+    if month is None or day is None:
+        return text
+    return f"{m['y'].translate(_CN_YEAR_DIGITS)}年{month}月{day}{m['rest'] or '日'}"
+
+
+def is_date_state(value: Any) -> bool:
+    """A word in a date column that is a state, not a date: 长期稳控, 长期, 待定 (schema.DATE_STATES)."""
+    from xfsheets.schema import DATE_STATES
+
+    return type(value) is str and re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)) in DATE_STATES
 
 
 def is_na_mark(value: Any) -> bool:
@@ -92,7 +116,7 @@ def parse_date(value: Any) -> dt.date | None:
             n = int(number)
             return _valid(n // 10000, n // 100 % 100, n % 100)
         return None
-    text = unicodedata.normalize("NFKC", str(value))
+    text = cn_numeral_date(unicodedata.normalize("NFKC", str(value)))
     match = _DATE_RE.match(text) or _COMPACT_RE.match(text)
     if not match:
         return None
@@ -135,6 +159,9 @@ def parse_dates(values: pd.Series, year: int | None = None) -> pd.Series:
     mask = kind == "s"
     if mask.any():
         text = obj[mask].astype(str).str.normalize("NFKC")
+        chinese = text.str.contains(f"[{_CN_NUMERAL}]", regex=True)
+        if chinese.any():
+            text[chinese] = text[chinese].map(cn_numeral_date)
         parts = text.str.extract(_DATE_RE)
         compact = text.str.extract(_COMPACT_RE)
         parts = parts.fillna(compact)

@@ -28,6 +28,7 @@ from xfsheets.errors import EncryptedWorkbookError, LedgerReadError, file_name_p
 from xfsheets.ledger import PROVENANCE, Column, Ledger, SkippedSheet, Source
 from xfsheets.schema import (
     DEFAULT_PROFILE,
+    FALLBACK_LOOKUP,
     FIELD_BY_NAME,
     FIELD_NAMES,
     LABELS,
@@ -48,7 +49,18 @@ MIN_HEADER_FIELDS = 3
 GENERIC_CHILDREN = {"姓名", "名称", "单位", "单位名称"}
 _TOTAL_RE = re.compile(r"^(合\s*计|小\s*计|总\s*计|总\s*数)")
 _COUNT_RE = re.compile(r"^[共计]?\s*\d+\s*(件|人次|人|起|批|条|户)$")  # "6件" in a 合计 row is a count
-_FOOTER_RE = re.compile(r"^(填表人|制表人|填报人|审核人|审核|负责人|联系人|单位负责人|注[:：]|说明[:：]|备注[:：]|填表说明)")
+_FOOTER_RE = re.compile(r"^(填表人|制表人|填报人|审核人|审核|审批人|负责人|联系人|单位负责人|分管领导|主要领导|"
+                        r"联系电话|制表日期|填表日期|填报日期|报送日期|制表时间|填表时间|"
+                        r"注[:：]|说明[:：]|备注[:：]|填表说明)")
+# A sign line's label cell: 填表人： (its value may be the next cell: 填表人： | 王五 | 审核人： | 赵六).
+_SIGN_LABEL_RE = re.compile(_FOOTER_RE.pattern + r".{0,6}[:：]?\s*$")
+# Numbered notes below a table: 1、本表…  2.…  （一）…  一、…  注1：…  (a long text, not a row number).
+_NOTE_RE = re.compile(r"^\s*(?:\d{1,2}\s*[、.．]|[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[）)]|[一二三四五六七八九十]{1,3}\s*、|"
+                      r"注\s*\d{0,2}\s*[:：、.．])\s*\S.{3,}")
+# A 合计 row's first cell: 合计 / 合 计 / 合计： / 合计12件 / 合计（共12件） / 总计
+_TOTAL_CELL_RE = re.compile(r"^(合\s*计|小\s*计|总\s*计)\s*[:：]?\s*(?:[（(]?\s*[共计]?\s*\d*\s*(件|人次|人|起|批)?\s*[）)]?)?$")
+# What the first cells of a row below the table start with (the vectorised pre-filter).
+_BELOW_RE = re.compile("|".join(f"(?:{r.pattern})" for r in (_TOTAL_RE, _FOOTER_RE, _NOTE_RE)))
 _META_RE = re.compile(r"(填报单位|填表单位|报送单位|填报日期|填表日期|报送日期|统计时间|统计日期)\s*[:：]\s*([^\s:：]+(?:\s*[至到-]\s*[^\s:：]+)?)")
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -58,6 +70,9 @@ SKIP_BLANK = "空行"
 SKIP_TOTAL = "合计行"
 SKIP_FOOTER = "表尾说明"
 SKIP_REPEATED_HEADER = "重复的表头行"
+# Rows the reader leaves out because they are not matters; any other skipped row (a far-away
+# cell the limits skipped) is something that was not read, and check says so.
+BELOW_TABLE_REASONS = frozenset({SKIP_BLANK, SKIP_TOTAL, SKIP_FOOTER, SKIP_REPEATED_HEADER})
 
 
 def column_letter(index: int) -> str:
@@ -392,6 +407,14 @@ def _map_columns(labels: list[tuple[str, str]], lookup: dict[str, str]) -> list[
         if field == "-":  # the profile says: keep this column, map it to nothing
             field = None
         columns.append(Column(index=index, letter=column_letter(index + 1), label=label, field=field))
+    taken = {c.field for c in columns if c.field}
+    for col in columns:  # 牵头单位 is the 责任单位 only where no column is one
+        if col.field is None and col.label:
+            key = normalize_label(col.label.split("/")[-1])
+            field = FALLBACK_LOOKUP.get(key) if normalize_label(col.label) not in lookup else None
+            if field and field not in taken:
+                col.field = field
+                taken.add(field)
     return columns
 
 
@@ -463,15 +486,32 @@ def _has_key(row: Sequence[Any], key_cols: list[int]) -> bool:
     for c in key_cols:
         if c < len(row):
             t = _cell_text(row[c])
-            if t and not _TOTAL_RE.match(t) and not _FOOTER_RE.match(t) and not _COUNT_RE.match(t):
+            if t and not (_TOTAL_RE.match(t) or _FOOTER_RE.match(t) or _COUNT_RE.match(t) or _NOTE_RE.match(t)):
                 return True
     return False
+
+
+def _sign_line(texts: list[str]) -> bool:
+    """填表人：王五  审核人：赵六  联系电话：… : every cell a sign label, or the value right after one."""
+    if not _FOOTER_RE.match(texts[0]):
+        return False
+    open_label = False
+    for t in texts:
+        if _FOOTER_RE.match(t):
+            open_label = bool(_SIGN_LABEL_RE.match(t))
+        elif open_label:
+            open_label = False
+        else:
+            return False
+    return True
 
 
 def _row_kind(row: Sequence[Any], header_keys: list[str], field_cols: dict[str, int]) -> str | None:
     """Why a data row is not a ledger row (None when it is one).
 
-    A row with a case id, petitioner or date is a matter even when a text cell starts
+    Below the table: a 合计 row (its first cell 合计, with text or typed totals), a numbered
+    note (1、… （一）…), a sign line (填表人/审核人/联系电话/制表日期, values in the next cells).
+    Otherwise a row with a case id, petitioner or date is a matter even when a text cell starts
     with 合计/小计/注：（"合计拖欠工资3万元" is a complaint, not a total).
     """
     texts = [t for t in (_cell_text(v) for v in row) if t]
@@ -479,7 +519,12 @@ def _row_kind(row: Sequence[Any], header_keys: list[str], field_cols: dict[str, 
         return SKIP_BLANK
     if len(texts) >= 3 and [normalize_label(_cell_text(v)) for v in row[:len(header_keys)]] == header_keys:
         return SKIP_REPEATED_HEADER
-    if _has_key(row, [field_cols[f] for f in KEY_FIELDS if f in field_cols]):
+    key_cols = [field_cols[f] for f in KEY_FIELDS if f in field_cols]
+    if _sign_line(texts) or (len(texts) <= 2 and _NOTE_RE.match(texts[0])):
+        return SKIP_FOOTER
+    if _TOTAL_CELL_RE.match(texts[0]):  # a first cell that is just 合计: what follows is its text or totals
+        return SKIP_TOTAL
+    if _has_key(row, key_cols):
         return None
     if any(_TOTAL_RE.match(t) for t in texts[:3]):
         return SKIP_TOTAL
@@ -513,26 +558,27 @@ def _classify_rows(body: list[Sequence[Any]], columns: list[np.ndarray], empty: 
     filled = np.zeros(n, dtype=np.int32)
     for e in empty:
         filled += ~e
-    total = np.zeros(n, dtype=bool)
+    below = np.zeros(n, dtype=bool)  # a first cell saying 合计 / 填表人 / 1、… : looked at one by one
     for col in columns[:3]:
         is_str = np.fromiter((type(v) is str for v in col), dtype=bool, count=n)
         if is_str.any():
-            total[is_str] = pd.Series(col[is_str]).str.strip().str.match(_TOTAL_RE.pattern).to_numpy(dtype=bool)
+            below[is_str] |= pd.Series(col[is_str]).str.strip().str.match(_BELOW_RE.pattern).to_numpy(dtype=bool)
     repeated = np.zeros(n, dtype=bool)
     keys = [c for f, c in field_cols.items() if f in ("case_id", "received_on", "petitioner", "summary", "unit")]
     if keys:
         hits = sum((columns[c] == header_texts[c]).astype(np.int32) for c in keys)
         repeated = hits >= min(2, len(keys))
-    if total.any():  # a 合计-looking text in a row that names a matter is part of the matter
-        key_cols = [field_cols[f] for f in KEY_FIELDS if f in field_cols]
-        for i in np.flatnonzero(total):
-            if _has_key(body[i], key_cols):
-                total[i] = False
     why = np.full(n, None, dtype=object)
-    why[total] = SKIP_TOTAL
-    why[repeated & ~total] = SKIP_REPEATED_HEADER
-    for i in np.flatnonzero(filled <= 4):
+    why[repeated] = SKIP_REPEATED_HEADER
+    for i in np.flatnonzero((filled <= 4) | below):
         why[i] = _row_kind(body[i], header_keys, field_cols)
+    # Below a 合计 row or the first note, a line or two of text without a key is more of the notes.
+    ends = np.flatnonzero((why == SKIP_TOTAL) | (why == SKIP_FOOTER))
+    if len(ends):
+        key_cols = [field_cols[f] for f in KEY_FIELDS if f in field_cols]
+        for i in np.flatnonzero((np.arange(n) > ends[0]) & (why == None) & (filled <= 2)):  # noqa: E711
+            if not _has_key(body[i], key_cols):
+                why[i] = SKIP_FOOTER
     for i in np.flatnonzero(why != None):  # noqa: E711 (elementwise)
         source.skipped.append((first_excel_row + int(i), why[i]))
     return np.flatnonzero(why == None)  # noqa: E711

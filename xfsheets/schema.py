@@ -20,13 +20,16 @@ class Field:
     label: str
     kind: str  # text | date | int | id_number | phone | status | channel | category
     synonyms: tuple[str, ...] = ()
+    # Labels that name this field only when no other column of the sheet does (牵头单位 is the
+    # 责任单位 of a 积案台账; beside a 责任单位 column it is a different unit and stays unmapped).
+    fallbacks: tuple[str, ...] = ()
 
 
 FIELDS: list[Field] = [
     Field("case_id", "信访件编号", "text", ("编号", "信访编号", "件号", "登记编号", "案件编号", "信访件号", "登记号", "事项编号")),
     Field("received_on", "登记日期", "date", ("来信来访日期", "信访日期", "来访日期", "来信日期", "接件时间", "登记时间", "收件日期", "受理登记日期", "信访时间")),
     Field("channel", "信访形式", "channel", ("来源", "信访方式", "信访渠道", "信访来源", "形式")),
-    Field("petitioner", "信访人", "text", ("信访人姓名", "姓名", "反映人", "来访人", "来信人", "信访人员", "当事人")),
+    Field("petitioner", "信访人", "text", ("信访人姓名", "姓名", "反映人", "来访人", "来信人", "来信来访人", "信访人员", "当事人")),
     Field("id_number", "身份证号", "id_number", ("身份证号码", "公民身份号码", "证件号码", "身份证", "信访人身份证号")),
     Field("phone", "联系电话", "phone", ("电话", "联系方式", "手机号码", "手机", "电话号码", "联系电话号码")),
     Field("address", "住址", "text", ("地址", "家庭住址", "户籍地", "现住址", "通讯地址")),
@@ -36,17 +39,19 @@ FIELDS: list[Field] = [
     Field("nature", "信访性质", "text", ("信访类型",)),
     Field("summary", "反映问题", "text", ("主要诉求", "信访事项", "诉求内容", "反映问题及诉求", "主要问题", "反映内容", "信访内容", "问题摘要", "反映的主要问题")),
     Field("assigning_unit", "交办单位", "text", ("转送单位",)),
-    Field("unit", "责任单位", "text", ("承办单位", "主办单位", "办理单位")),
+    Field("unit", "责任单位", "text", ("承办单位", "主办单位", "办理单位", "责任科室"), ("牵头单位",)),
     Field("co_units", "协办单位", "text", ("配合单位",)),
     Field("handler", "责任人", "text", ("承办人", "经办人")),
     Field("leader", "包案领导", "text", ("包保领导", "责任领导")),
     Field("assigned_on", "交办日期", "date", ("交办时间", "转送日期", "转交日期")),
     Field("accepted_on", "受理日期", "date", ("受理时间",)),
-    Field("due_on", "办理时限", "date", ("办结时限", "限办日期", "应办结日期", "办理期限", "限办时间")),
+    Field("due_on", "办理时限", "date", ("办结时限", "限办日期", "应办结日期", "办理期限", "限办时间", "要求办结时间", "要求办结日期")),
     Field("extension_days", "延期天数", "int", ("延期", "延长天数")),
     Field("status", "办理状态", "status", ("状态", "办理进度", "办理情况", "办结情况")),
     Field("closed_on", "办结日期", "date", ("实际办结日期", "办结时间")),
-    Field("reply", "办理结果", "text", ("答复意见", "处理结果", "化解情况", "办理结果及答复")),
+    Field("reply", "办理结果", "text", ("答复意见", "处理结果", "办理结果及答复", "办理答复情况")),
+    # 化解 progress in a 积案/稳控台账 (已化解/未化解/稳控中; 是/否): evidence of the state, not a reply.
+    Field("resolution", "化解情况", "text", ("是否息诉息访", "是否化解", "稳控情况", "化解进度", "息诉息访情况")),
     Field("satisfaction", "满意度", "text", ("群众满意度", "评价结果", "满意度评价")),
     Field("review_requested_on", "复查申请日期", "date", ("申请复查日期",)),
     Field("review_opinion_on", "复查意见日期", "date", ("复查意见出具日期",)),
@@ -88,6 +93,10 @@ CATEGORIES: list[str] = [
     "其他", "自然资源", "卫生健康",
 ]
 
+# Words a date column holds in a 稳控/积案台账 that are states, not dates (and not typos):
+# "长期稳控" in 办结时限 says there is no date yet. Read as no date, never reported as bad_date.
+DATE_STATES: tuple[str, ...] = ("长期稳控", "长期", "待定", "稳控中", "持续稳控", "长期跟踪", "未定期限")
+
 VOCABULARY: dict[str, list[str]] = {"status": STATUSES, "channel": CHANNELS, "category": CATEGORIES}
 
 _LABEL_STRIP = re.compile(r"[\s\u3000*＊:：]+")
@@ -124,6 +133,33 @@ def _build_lookup() -> dict[str, str]:
 
 
 _BUILTIN_LOOKUP = _build_lookup()
+FALLBACK_LOOKUP: dict[str, str] = {normalize_label(label): f.name for f in FIELDS for label in f.fallbacks}
+
+
+def suggest_field(label: object, lookup: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(field, the known label it resembles) for a header no table maps, or None.
+
+    A known label inside the header wins (信访人联系电话 holds 联系电话), the longest first;
+    else the closest known label by difflib's ratio (at least 0.5)."""
+    import difflib
+
+    table = lookup if lookup is not None else _BUILTIN_LOOKUP
+    key = _BRACKETS.sub("", normalize_label(label)) or normalize_label(label)
+    if not key:
+        return None
+    known = {k: v for k, v in {**FALLBACK_LOOKUP, **table}.items() if v != "-" and len(k) >= 2}
+    inside = sorted((k for k in known if k in key), key=len, reverse=True)
+    if inside:
+        return known[inside[0]], inside[0]
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.5)
+    return (known[close[0]], close[0]) if close else None
+
+
+def profile_line(label: str, field: str) -> str:
+    """The one line of a profile (TOML) that maps ``label`` to ``field``."""
+    import json
+
+    return f"labels.{json.dumps(label, ensure_ascii=False)} = \"{field}\""
 
 
 @dataclass

@@ -32,12 +32,13 @@ from openpyxl.styles import Alignment, Font
 
 OUT = Path(__file__).resolve().parent / "county_deadlines"
 D = dt.datetime
-HEADER = ["序号", "信访件编号", "登记日期", "姓名", "承办单位", "交办日期", "受理日期", "限办日期", "办理进度", "办结时间",
+HEADER = ["序号", "信访件编号", "登记日期", "姓名", "承办单位", "反映问题", "交办日期", "受理日期", "限办日期", "办理进度", "办结时间",
           "复查申请日期"]
 
 
 def county_ledger(path: Path, title: str, rows: list[list]) -> None:
-    """A title row merged across the table, the header in row 2, one matter a row (序号 first)."""
+    """A title row merged across the table, the header in row 2, one matter a row (序号 first; each row
+    lists 编号, 登记日期, 姓名, 承办单位, then the dates and 办理进度: 反映问题 is filled in here)."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "2026年"
@@ -47,6 +48,7 @@ def county_ledger(path: Path, title: str, rows: list[list]) -> None:
     ws["A1"].alignment = Alignment(horizontal="center")
     ws.append(HEADER)
     for k, row in enumerate(rows, 1):
+        row = [*row[:4], f"反映{row[3]}的问题", *row[4:]]
         ws.append([k, *row, *[None] * (len(HEADER) - 1 - len(row))])
     for cells in ws.iter_rows(min_row=3):
         for cell in cells:

@@ -175,7 +175,7 @@ def test_estimated_deadlines_are_marked_and_skip_new_years_day(official):
     for f in DATE_FIELDS:
         frame[f] = pd.Series(pd.to_datetime([row.get(f) for row in rows]), dtype="datetime64[ns]")
     frame["extension_days"] = pd.array([None] * len(rows), dtype="Int64")
-    r = compute_deadlines(frame, as_of=D(2026, 11, 25), calendar=official, assume_weekends=True)
+    r = compute_deadlines(frame, as_of=D(2027, 1, 25), calendar=official, assume_weekends=True)  # after every event
     # 60日 from 2026-11-02 and 15日 from 2026-12-17 both end on Friday 2027-01-01 (元旦): weekends-only
     # counting kept that day; the estimate moves it to Monday 01-04 and says 预估
     assert r["due_on"].dt.date.tolist()[:2] == [D(2027, 1, 4), D(2027, 1, 4)]
@@ -183,10 +183,15 @@ def test_estimated_deadlines_are_marked_and_skip_new_years_day(official):
     assert all("预估" in e and "元旦（预估）放假" in e for e in r["explain"][:2])
     # 60日 from 2027-01-21 ends 2027-03-22, a Monday:春节 (02-05..08) does not move it, still an estimate
     assert r["due_on"].dt.date.iloc[2] == D(2027, 3, 22) and r["estimated"].iloc[2]
-    plain = compute_deadlines(frame, as_of=D(2026, 11, 25), calendar=official)
+    plain = compute_deadlines(frame, as_of=D(2027, 1, 25), calendar=official)
     assert plain["flag"].eq("unknown").all() and not plain["estimated"].any()
-    assert "xfsheets calendar import 通知.txt -o 2027节假日.xlsx" in plain["explain"].iloc[0]
-    assert "预估" in plain["explain"].iloc[0] and "--assume-weekends" in plain["explain"].iloc[0]
+    # the row says what is missing; the remedy (import the notice, or estimate) is said once per run
+    assert "2027年放假安排尚未收录" in plain["explain"].iloc[0] and "--assume-weekends" not in plain["explain"].iloc[0]
+    from xfsheets.deadlines import deadline_notes
+    from xfsheets.policy import default_policy
+
+    (note,) = deadline_notes(plain, default_policy(), official)
+    assert "有 3 件" in note and "xfsheets calendar import 通知.txt -o 2027节假日.xlsx" in note and "--assume-weekends" in note
 
 
 def test_a_few_days_do_not_make_a_year_known_the_whole_year_row_does(tmp_path):

@@ -732,6 +732,8 @@ def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json)
         console.print(f"[yellow]注意[/yellow]：{beyond} 件台账“办理时限”晚于法定期满日，已按法定期满日计算，请核对办理时限（见时限说明）")
     if stale:
         console.print(f"[yellow]注意[/yellow]：{stale} 件已批准延期，但“办理时限”仍是延期前的日期，已按延期后的日期计算，请更新办理时限")
+    for note in found.notes():  # a missing year's remedy: once per run, not in every 时限说明
+        console.print(f"[yellow]注意[/yellow]：{escape(note)}")
 
 
 def pd_isna(value) -> bool:

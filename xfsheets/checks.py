@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from xfsheets.ledger import Ledger
-from xfsheets.normalize import MONTH_DAY_RE, display_value, is_na_mark
+from xfsheets.normalize import MONTH_DAY_RE, display_value, is_date_state, is_na_mark
 from xfsheets.policy import Policy, resolve as resolve_policy
-from xfsheets.schema import LABELS, Profile
+from xfsheets.schema import FIELD_BY_NAME, LABELS, Profile
 
 ERROR, WARNING = "error", "warning"
 FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C"}  # red / yellow, in the annotated copy and the button alike
@@ -123,6 +123,8 @@ class Rule:
     severity: str
     check: Callable[[Context], Iterator[Hit]]
     title: str = ""  # the problem's Chinese name, where people read it (检查结果, the terminal); code stays in --json
+    explain: str = ""  # what it finds, for the README's check table (generated: readme_check_table)
+    per_file: bool = False  # check yields (source, row, column, field, value, message), not row masks
 
 
 def _raw_blank(ctx: Context, field: str) -> pd.Series:
@@ -150,11 +152,22 @@ def _present_in_source(ctx: Context, field: str) -> pd.Series:
     return ctx.frame["_source"].map(have).astype(bool)
 
 
+def required_fields(source) -> list[str]:
+    """The fields every row of a sheet must fill: a 积案/稳控台账 has no case id, 登记日期 or status
+    to fill (xfsheets.ledger.ledger_kind says which kind a sheet is)."""
+    from xfsheets.ledger import ledger_kind
+
+    return list(ledger_kind(source).required or ALWAYS_REQUIRED)
+
+
 def required_missing(ctx: Context) -> Iterator[Hit]:
     f = ctx.frame
+    required = [set(required_fields(s)) for s in ctx.ledger.sources]
     for field in ALWAYS_REQUIRED:
         if field in ctx.raw.columns or ctx.ledger.has(field):
-            yield field, _present_in_source(ctx, field) & _raw_blank(ctx, field), f"“{LABELS[field]}”未填写，这是必填项"
+            wanted = ctx.frame["_source"].map({i: field in r for i, r in enumerate(required)}).astype(bool)
+            yield (field, wanted & _present_in_source(ctx, field) & _raw_blank(ctx, field),
+                   f"“{LABELS[field]}”未填写，这是必填项")
     for statuses, fields in required_by_status(resolve_policy(ctx.policy)):
         when = f["status"].isin(statuses)
         for field in fields:
@@ -171,6 +184,8 @@ def _unreadable(ctx: Context, field: str) -> tuple[pd.Series, pd.Series]:
     if field not in ctx.raw.columns:
         return pd.Series(False, index=ctx.frame.index), pd.Series(dtype=object)
     mask = ~_raw_blank(ctx, field) & ctx.frame[field].isna()
+    if mask.any() and FIELD_BY_NAME[field].kind == "date":  # 长期稳控 / 待定: a state, not a bad date
+        mask &= ~ctx.raw[field].map(is_date_state).astype(bool)
     return mask, ctx.raw.loc[mask, field].map(display_value)
 
 
@@ -218,8 +233,21 @@ def bad_number(ctx: Context) -> Iterator[Hit]:
             yield field, mask, (f"“{LABELS[field]}”填写的「" + typed + f"」无法识别为{unit}，请填写数字，如 {example}")
 
 
+# (later, earlier): a date that can only come after another one besides the DATE_CHAIN:
+# 复查 is asked for after the written reply (办结), 复核 after the 复查 opinion, and a 交办单's
+# 办理时限 lies after its 交办日期.
+DATE_AFTER = [("review_requested_on", "closed_on"), ("recheck_requested_on", "review_opinion_on"),
+              ("due_on", "assigned_on")]
+
+
 def date_order(ctx: Context) -> Iterator[Hit]:
     f = ctx.frame
+    for later, earlier in DATE_AFTER:
+        wrong = f[later].notna() & f[earlier].notna() & (f[later] < f[earlier])
+        if wrong.any():
+            yield later, wrong, (f"“{LABELS[later]}”（" + f.loc[wrong, later].dt.strftime("%Y-%m-%d")
+                                 + f"）早于“{LABELS[earlier]}”（" + f.loc[wrong, earlier].dt.strftime("%Y-%m-%d")
+                                 + f"），{LABELS[later]}应在{LABELS[earlier]}之后，请核对两个日期")
     latest = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
     latest_name = pd.Series(None, index=f.index, dtype=object)
     for field in DATE_CHAIN:
@@ -342,18 +370,49 @@ def extension_too_long(ctx: Context) -> Iterator[Hit]:
                                                 f"允许的最长 {stage.max_extension} 日，请核对")
 
 
-RULES: list[Rule] = [  # code, severity, the check, the Chinese name people read
-    Rule("required_missing", ERROR, required_missing, "必填项未填"),
-    Rule("bad_date", ERROR, bad_date, "日期无法识别"),
-    Rule("date_order", ERROR, date_order, "日期先后顺序不对"),
-    Rule("bad_id_number", ERROR, bad_id_number, "身份证号有误"),
-    Rule("id_number_as_number", ERROR, id_number_as_number, "身份证号存成了数字"),
-    Rule("bad_phone", WARNING, bad_phone, "联系电话有误"),
-    Rule("unknown_value", WARNING, unknown_value, "填写内容不在词表中"),
-    Rule("duplicate_case_id", ERROR, duplicate_case_id, "信访件编号重复"),
-    Rule("extension_too_long", ERROR, extension_too_long, "延期超过上限"),
-    Rule("bad_number", ERROR, bad_number, "数字无法识别"),
-    Rule("date_out_of_range", WARNING, date_out_of_range, "日期超出合理范围"),
+def cell_not_read(ctx: Context) -> Iterator[tuple]:
+    """What the reader left out that is not a blank, 合计, note or repeated header row: a stray
+    cell far from the table (the limits skip it rather than read a million empty rows) is
+    named, never passed over in silence. No column letter: a mark there would rebuild the bomb."""
+    from xfsheets.reader import BELOW_TABLE_REASONS
+
+    for s in ctx.ledger.sources:
+        for row, why in s.skipped:
+            if why not in BELOW_TABLE_REASONS:
+                yield (s, row, None, None, None,
+                       f"第 {row} 行有内容没有读取（{why}）：它离台账的表格很远，检查和统计都没有包括它。"
+                       "请打开台账找到这个单元格：是误输入就删除；是台账内容就移到表格内，再检查一次")
+
+
+RULES: list[Rule] = [  # code, severity, the check, the Chinese name people read, what it finds (README)
+    Rule("required_missing", ERROR, required_missing, "必填项未填",
+         "必填项未填：信访件编号、登记日期、信访人、反映问题、责任单位、办理状态；已办结的还要办结日期和办理结果，"
+         "已受理/办理中/延期办理的要受理日期，已交办/已转送的要交办日期；整列缺失时每个文件只报一次；"
+         "填了但无法识别的日期不算未填（报 `bad_date`）"),
+    Rule("bad_date", ERROR, bad_date, "日期无法识别",
+         "日期无法识别或不存在（如 2026.13.05、2月30日）；二〇二六年三月五日、2026．3．5、2026年6月30日前 都能识别，"
+         "长期稳控、长期、待定 是状态而不是日期，不报"),
+    Rule("date_order", ERROR, date_order, "日期先后顺序不对",
+         "登记 ≤ 交办 ≤ 受理 ≤ 办结 的先后不对；复查申请日期早于办结日期、复核申请日期早于复查意见日期、"
+         "办理时限早于交办日期"),
+    Rule("bad_id_number", ERROR, bad_id_number, "身份证号有误",
+         "身份证号不是18位、出生日期不存在或校验位不对"),
+    Rule("id_number_as_number", ERROR, id_number_as_number, "身份证号存成了数字",
+         "身份证号被 Excel 存成了数字（显示为 4.50324E+17，后几位已丢失）"),
+    Rule("bad_phone", WARNING, bad_phone, "联系电话有误",
+         "不是有效的手机号（1开头11位）或座机（区号-号码）"),
+    Rule("unknown_value", WARNING, unknown_value, "填写内容不在词表中",
+         "办理状态、信访形式、问题类别不在常用词表中"),
+    Rule("duplicate_case_id", ERROR, duplicate_case_id, "信访件编号重复",
+         "信访件编号重复（列出重复的各行）"),
+    Rule("extension_too_long", ERROR, extension_too_long, "延期超过上限",
+         "延期超过30日（《信访工作条例》第三十四条）"),
+    Rule("bad_number", ERROR, bad_number, "数字无法识别",
+         "延期天数、人数填的不是数字（如“一个月”）"),
+    Rule("date_out_of_range", WARNING, date_out_of_range, "日期超出合理范围",
+         "日期早于2000年或晚于今天（`--as-of`），多半是年份录错；办理时限不查"),
+    Rule("cell_not_read", WARNING, cell_not_read, "有内容未读取",
+         "离表格很远的孤立单元格等没有读取的内容（说明在第几行、哪个单元格），不会悄悄漏掉", per_file=True),
 ]
 RULE_BY_CODE = {r.code: r for r in RULES}
 
@@ -382,6 +441,10 @@ def check(ledger: Ledger, profile: Profile | None = None, as_of: dt.date | None 
         setting = profile.checks.get(rule.code, rule.severity)
         if setting == "off":
             continue
+        if rule.per_file:
+            for s, row, letter, field, value, text in rule.check(ctx):
+                findings.append(Finding(rule.code, setting, s.file, s.sheet, row, letter, field, value, text))
+            continue
         for field, mask, message in rule.check(ctx):
             mask = mask.fillna(False).astype(bool)
             if not mask.any():
@@ -402,6 +465,30 @@ def check(ledger: Ledger, profile: Profile | None = None, as_of: dt.date | None 
     return Report(findings=findings, rows=len(ledger))
 
 
+SEVERITY_TEXT = {ERROR: "错误", WARNING: "警告"}
+README_TABLE_START, README_TABLE_END = "<!-- check-table:start -->", "<!-- check-table:end -->"
+
+
+def readme_check_table() -> str:
+    """The README's check table, from RULES: every finding code check can emit."""
+    lines = ["| 代码 | 含义 | 级别 |", "|---|---|---|"]
+    lines += [f"| `{r.code}` | {r.explain or r.title} | {SEVERITY_TEXT[r.severity]} |" for r in RULES]
+    return "\n".join(lines)
+
+
+def update_readme(path: str | Path = Path(__file__).resolve().parent.parent / "README.md") -> bool:
+    """Regenerate the table between the README's check-table markers; True when it changed.
+    Run after changing RULES: python -c "from xfsheets.checks import update_readme; update_readme()" """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    head, _, rest = text.partition(README_TABLE_START)
+    _, _, tail = rest.partition(README_TABLE_END)
+    new = f"{head}{README_TABLE_START}\n{readme_check_table()}\n{README_TABLE_END}{tail}"
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
 def _missing_columns(ledger: Ledger, profile: Profile) -> list[Finding]:
     """A required column that a file does not have at all: once per file, not once per row."""
     setting = profile.checks.get("required_missing", ERROR)
@@ -409,7 +496,7 @@ def _missing_columns(ledger: Ledger, profile: Profile) -> list[Finding]:
         return []
     out = []
     for s in ledger.sources:
-        for field in ALWAYS_REQUIRED:
+        for field in required_fields(s):
             if field not in s.fields:
                 out.append(Finding("required_missing", setting, s.file, s.sheet, s.header_rows[-1] if s.header_rows else None,
                                    None, field, None, f"台账中没有“{LABELS[field]}”列：请在表头加上这一列"

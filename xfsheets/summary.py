@@ -162,6 +162,7 @@ def compute_summary(ledger: Ledger, *, date_from: dt.date | None = None, date_to
     register_due = _register_due(period["received_on"], policy)
     routed_on = period[["assigned_on", "accepted_on"]].min(axis=1)
     register_passed = register_due.notna() & (register_due < ts_as_of)
+    register_passed &= ledger.supports("timely_acceptance").reindex(period.index, fill_value=True)  # not 积案/稳控
     routed_in_time = routed_on.notna() & (routed_on <= register_due)
     timely = _rate("及时受理率", routed_in_time, register_passed,
                    f"登记后{register.limit_text}内交办/转送或受理的件数 ÷ 登记满{register.limit_text}的件数"

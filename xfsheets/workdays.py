@@ -64,6 +64,18 @@ STATUTORY_HOLIDAYS = (
     StatutoryHoliday("中秋节", "lunar", 8, 15, 1),
     StatutoryHoliday("国庆节", "solar", 10, 1, 3),
 )
+# The earlier texts, used to check an old notice (every statutory day must be one of its rest days):
+# the 2007 revision (in force 2008-01-01) gave 春节 除夕 to 初二 and 劳动节 one day; the 2013 revision
+# (in force 2014-01-01) moved 春节 to 初一..初三.
+STATUTORY_RULES = (
+    (2008, (StatutoryHoliday("元旦", "solar", 1, 1, 1), StatutoryHoliday("春节", "lunar", 1, 1, 3, offset=-1),
+            StatutoryHoliday("清明节", "solar_term", term="清明"), StatutoryHoliday("劳动节", "solar", 5, 1, 1),
+            *STATUTORY_HOLIDAYS[4:])),
+    (2014, (StatutoryHoliday("元旦", "solar", 1, 1, 1), StatutoryHoliday("春节", "lunar", 1, 1, 3),
+            StatutoryHoliday("清明节", "solar_term", term="清明"), StatutoryHoliday("劳动节", "solar", 5, 1, 1),
+            *STATUTORY_HOLIDAYS[4:])),
+    (2025, STATUTORY_HOLIDAYS),
+)
 STATUTORY_SINCE = 2025  # the first year the 2024 revision governs; earlier years are not estimated
 STATUTORY_SOURCE = "《全国年节及纪念日放假办法》"
 ESTIMATE_MARK = "预估"
@@ -78,12 +90,16 @@ def whole_year_text(year: int) -> str:
 
 
 def statutory_days(year: int) -> dict[dt.date, str]:
-    """The statutory holidays of ``year`` (day -> name), by the rules in force since 2025."""
+    """The statutory holidays of ``year`` (day -> name), by the text of the 放假办法 in force that year
+    (empty before 2008)."""
     from chinese_calendar import get_solar_terms
     from lunardate import LunarDate
 
+    rules = [holidays for since, holidays in STATUTORY_RULES if since <= year]
+    if not rules:
+        return {}
     out: dict[dt.date, str] = {}
-    for h in STATUTORY_HOLIDAYS:
+    for h in rules[-1]:
         if h.kind == "solar":
             first = dt.date(year, h.month, h.day)
         elif h.kind == "lunar":

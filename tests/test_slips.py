@@ -140,10 +140,11 @@ def test_slip_workbook_prints_one_page_per_matter(made, tmp_path, soffice):
 
 
 def test_this_weeks_or_one_matters_slips_dated_by_their_assignment(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no settings file here
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("XFSHEETS_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    (tmp_path / "xfsheets.toml").write_text('[slips]\nissuing_unit = "某县信访局"\nsigner = "李局长"\n', encoding="utf-8")
+    (tmp_path / "cfg" / "xfsheets").mkdir(parents=True)  # the clerk's own settings file
+    (tmp_path / "cfg" / "xfsheets" / "xfsheets.toml").write_text('[slips]\nissuing_unit = "某县信访局"\nsigner = "李局长"\n', encoding="utf-8")
     ledger = read_ledger(LEDGER)
     frame = ledger.frame
     assigned = frame.dropna(subset=["assigned_on"])

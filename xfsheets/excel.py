@@ -351,7 +351,7 @@ def make_report(book) -> str:
 
 @button
 def send_report(book) -> str:
-    from xfsheets.settings import load_config, smtp_password
+    from xfsheets.settings import load_config, mail_destination_notice, smtp_password
     from xfsheets.mail import build_message, send_message, write_eml
     from xfsheets.report import build_report
 
@@ -362,6 +362,9 @@ def send_report(book) -> str:
     cfg = load_config(None)
     msg = build_message(path, to=cfg.to, cc=cfg.cc, sender=cfg.smtp.sender)
     if cfg.smtp.host and cfg.to:
+        notice = mail_destination_notice(cfg.path, host=cfg.smtp.host, port=cfg.smtp.port, to=cfg.to, cc=cfg.cc)
+        if notice:  # shown (a modal box in Excel) before the password is used
+            _alert(book, notice, mode="info")
         send_message(msg, host=cfg.smtp.host, port=cfg.smtp.port, security=cfg.smtp.security, user=cfg.smtp.user,
                      password=smtp_password(cfg.smtp.user) if cfg.smtp.user else None, timeout=cfg.smtp.timeout,
                      cafile=cfg.smtp.cafile)

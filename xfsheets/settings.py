@@ -1,12 +1,13 @@
 """The optional ``xfsheets.toml`` settings file: SMTP defaults for ``xfsheets mail``, and who
 issues the slips (``xfsheets slips`` and the 生成交办单 button).
 
-Looked up, first found wins:
-
-1. the path in the environment variable ``XFSHEETS_CONFIG``;
-2. ``xfsheets.toml`` in the current folder;
-3. the user's config folder: ``%APPDATA%\\xfsheets\\xfsheets.toml`` on Windows,
-   ``$XDG_CONFIG_HOME/xfsheets/xfsheets.toml`` (default ``~/.config/xfsheets/``) elsewhere.
+Where it comes from: an explicit ``--config`` file; otherwise the path in the environment variable
+``XFSHEETS_CONFIG`` (this PC's own setting); otherwise the clerk's own profile folder:
+``%APPDATA%\\xfsheets\\xfsheets.toml`` on Windows, ``$XDG_CONFIG_HOME/xfsheets/xfsheets.toml``
+(default ``~/.config/xfsheets/``) elsewhere. Never from the current folder or a folder of input
+files: a file dropped there by anyone (a unit's zip unpacked where the clerk works) must not choose
+the mail server or add a recipient. A settings file that says where mail goes is shown to the
+clerk before a password is used (:func:`mail_destination_notice`).
 
 Example::
 
@@ -96,8 +97,8 @@ def user_config_dir() -> Path:
     return Path(base) / "xfsheets"
 
 
-def find_config(cwd: str | Path | None = None) -> Path | None:
-    """The settings file in effect, or None when there is none."""
+def find_config() -> Path | None:
+    """The settings file in effect, or None when there is none (never one in the current folder)."""
     env = os.environ.get(CONFIG_ENV)
     if env:
         path = Path(env)
@@ -105,10 +106,8 @@ def find_config(cwd: str | Path | None = None) -> Path | None:
             raise ConfigError(f"环境变量 {CONFIG_ENV} 指向的配置文件不存在", file=path,
                               hint=f"请修正该路径，或删除环境变量 {CONFIG_ENV}")
         return path
-    for candidate in (Path(cwd or Path.cwd()) / CONFIG_NAME, user_config_dir() / CONFIG_NAME):
-        if candidate.is_file():
-            return candidate
-    return None
+    candidate = user_config_dir() / CONFIG_NAME
+    return candidate if candidate.is_file() else None
 
 
 def _check_no_secret(table: dict[str, Any], where: str, path: Path) -> None:
@@ -142,10 +141,10 @@ def _addresses(table: dict, key: str, path: Path) -> list[str]:
     return [v.strip() for v in value if v.strip()]
 
 
-def load_config(path: str | Path | None = None, *, cwd: str | Path | None = None) -> Config:
+def load_config(path: str | Path | None = None) -> Config:
     """Read the settings file (``path``, or the one :func:`find_config` finds); defaults if none."""
     if path is None:
-        path = find_config(cwd)
+        path = find_config()
         if path is None:
             return Config()
     path = Path(path)
@@ -204,6 +203,24 @@ def load_config(path: str | Path | None = None, *, cwd: str | Path | None = None
     slips = SlipSettings(**{k: _str(slips_table, k, "slips", path) for k in ("issuing_unit", "signer", "contact")})
     return Config(smtp=smtp, slips=slips, to=_addresses(mail_table, "to", path), cc=_addresses(mail_table, "cc", path),
                   path=path)
+
+
+def mail_destination_notice(path: Path | None, *, host: str | None, port: int | None, to: list[str],
+                            cc: list[str]) -> str | None:
+    """What the settings file ``path`` decides about where mail goes, in words for the clerk (which
+    file, which server, which recipients and cc), or None when it decides nothing. ``host``, ``to``
+    and ``cc`` are what the run takes from the file (None or empty where the command line said it)."""
+    parts = []
+    if host:
+        parts.append(f"邮件服务器 {host}" + (f"（端口 {port}）" if port else ""))
+    if to:
+        parts.append("收件人 " + "、".join(to))
+    if cc:
+        parts.append("抄送 " + "、".join(cc))
+    if path is None or not parts:
+        return None
+    return (f"注意：本次邮件的去向来自配置文件「{path}」：{'；'.join(parts)}。"
+            f"如果这不是您自己的设置，请检查或删除该文件。")
 
 
 def smtp_password(user: str | None) -> str | None:

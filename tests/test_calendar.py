@@ -159,7 +159,8 @@ def test_estimate_rests_on_the_statutory_holidays(official):
         assert not is_work(official, d) and "预估" in official.describe_day(d)
     assert official.estimated[official.index(D(year, 1, 1))] and not official.estimated[official.index(D(2026, 1, 1))]
     # the estimate of a year is listed apart from the official days, and only for unknown years
-    assert len(official.estimate_table(year)) == 13 and official.estimate_table(2026).empty
+    # 13 statutory days (art. 2) and, for 2027, 6 补假 days (art. 6: 02-09/10, 05-03/04, 10-04/05)
+    assert len(official.estimate_table(year)) == 13 + 6 and official.estimate_table(2026).empty
     assert official.year_table(year).empty
 
 

@@ -1,10 +1,13 @@
-"""Issue 21 item 1 and issue 20 item 13 (parsing half): the calendar.
+"""Issue 21 items 1-2 and issue 20 item 13 (parsing half): the calendar.
 
 1. Every form a 国务院办公厅 notice has used since 2008 is read (放假，共N天 / 放假调休 / 放假公休 /
    X日（星期一）补休 / X日（星期六）上班 / 与周末连休 / ranges across months and years / the 2008
    notice's 其中……为法定节假日、公休日调至 explanations / “五一”“十一”), or refused with the line.
    Each real notice in tests/data/notices/ must give, day by day, chinese-calendar's status for its
    year; the only differences are the days a later notice of that year changed, named below.
+2. A year no data covers is estimated from the 放假办法: art. 2 (statutory days) and art. 6 (补假
+   for a statutory day on a weekend), said to be certain by law; the notice's 调休 is said not to be
+   estimated; results are 预估 and never called 实际期满日.
 13. A notice whose one paragraph is megabytes of dates is refused at once, with the line.
 """
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -23,7 +27,7 @@ from conftest import DATA
 from xfsheets.cli import main
 from xfsheets.errors import ConfigError
 from xfsheets.holiday_notice import parse_notice, read_notice
-from xfsheets.workdays import WorkCalendar, statutory_days
+from xfsheets.workdays import WorkCalendar, estimated_rest_days, makeup_days, statutory_days
 
 D = dt.date
 NOTICES = DATA / "notices"
@@ -136,6 +140,68 @@ def test_cli_import_2017_writes_01_02_and_agrees_with_the_official_data(tmp_path
     assert ("2017-01-02", "休", "元旦") in rows and ("2017-01-01", "休", "元旦") in rows
     cal = WorkCalendar.official(out)
     assert not is_work(cal, D(2017, 1, 2)) and cal.year_known(2017)
+
+
+# --- 2. the estimate of a year no data covers --------------------------------------------------
+
+def test_art6_makeup_days_of_2027_are_rest_days_in_the_estimate():
+    assert makeup_days(2027) == {D(2027, 2, 9): "春节", D(2027, 2, 10): "春节", D(2027, 5, 3): "劳动节",
+                                 D(2027, 5, 4): "劳动节", D(2027, 10, 4): "国庆节", D(2027, 10, 5): "国庆节"}
+    cal = WorkCalendar.official()
+    assert not cal.year_known(2027)
+    weekdays_off = [d for d in (D(2027, 1, 1) + dt.timedelta(k) for k in range(365))
+                    if d.weekday() < 5 and not is_work(cal, d)]
+    assert weekdays_off == [D(2027, 1, 1), D(2027, 2, 5), D(2027, 2, 8), D(2027, 2, 9), D(2027, 2, 10),
+                            D(2027, 4, 5), D(2027, 5, 3), D(2027, 5, 4), D(2027, 6, 9), D(2027, 9, 15),
+                            D(2027, 10, 1), D(2027, 10, 4), D(2027, 10, 5)]
+    assert all(cal.estimated[cal.index(d)] for d in weekdays_off)
+    assert cal.describe_day(D(2027, 2, 9)) == "春节补假（预估）放假"
+    table = cal.estimate_table(2027)
+    assert len(table) == 19
+    basis = dict(zip(table["日期"], table["依据"]))
+    assert basis["2027-02-09"] == basis["2027-10-05"] == "第六条 节日逢周末补假"
+    assert basis["2027-02-06"] == basis["2027-10-01"] == "第二条 法定节假日"
+    assert set(table["来源"]) == {"预估（依法确定）"}
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_what_the_law_fixes_was_a_rest_day_in_each_year_the_2024_text_governs(year):
+    # the estimate's days (arts. 2 and 6) against the real notices of 2025 and 2026
+    import chinese_calendar
+
+    assert not any(chinese_calendar.is_workday(d) for d in estimated_rest_days(year))
+
+
+def test_estimated_deadline_moves_past_the_makeup_days_and_is_never_the_actual_day():
+    from xfsheets.deadlines import compute_deadlines
+    from xfsheets.schema import DATE_FIELDS, FIELD_NAMES
+
+    rows = [{"received_on": "2027-01-25"}, {"received_on": "2027-04-18"}]
+    frame = pd.DataFrame({k: pd.Series([None] * len(rows), dtype=object) for k in FIELD_NAMES})
+    for f in DATE_FIELDS:
+        frame[f] = pd.Series(pd.to_datetime([row.get(f) for row in rows]), dtype="datetime64[ns]")
+    frame["extension_days"] = pd.array([None] * len(rows), dtype="Int64")
+    r = compute_deadlines(frame, as_of=D(2027, 5, 6), calendar=WorkCalendar.official(), assume_weekends=True)
+    # 15日 from 01-25 ends on 02-09 and from 04-18 on 05-03: both 补假 by art. 6 -> 02-11 and 05-05
+    # (before: 02-09 and 05-03, working days in the estimate)
+    assert r["due_on"].dt.date.tolist() == [D(2027, 2, 11), D(2027, 5, 5)]
+    assert r["estimated"].tolist() == [True, True]
+    for text in r["explain"]:
+        assert "预估" in text and "实际期满日" not in text
+
+
+def test_calendar_2027_says_what_is_certain_and_what_is_not_estimated():
+    r = CliRunner().invoke(main, ["calendar", "2027", "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert not doc["known"]
+    makeup = [e["日期"] for e in doc["estimate"] if e["依据"].startswith("第六条")]
+    assert makeup == ["2027-02-09", "2027-02-10", "2027-05-03", "2027-05-04", "2027-10-04", "2027-10-05"]
+    note = doc["estimate_note"]
+    assert "第二条" in note and "第六条" in note and "调休" in note and "无法预估，未计入" in note and "预估" in note
+    r = CliRunner().invoke(main, ["calendar", "2027"])
+    assert r.exit_code == 0 and "无法预估，未计入" in r.output and "依法确定" in r.output
+    assert json.loads(CliRunner().invoke(main, ["calendar", "2026", "--json"]).stdout)["estimate_note"] is None
 
 
 # --- 13. a notice that is a bomb -----------------------------------------------------------------

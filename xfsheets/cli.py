@@ -337,12 +337,12 @@ def _parse_smtp(value: str | None) -> tuple[str | None, int | None]:
 @click.option("--include-personal-data", is_flag=True,
               help="附件保留完整身份证号、联系电话（默认脱敏）。")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="配置文件 xfsheets.toml 的路径（默认只用本人用户配置文件夹中的，不读当前文件夹）。")
+              help="配置文件 xfsheets.toml 的路径（默认在当前文件夹或用户配置文件夹中查找）。")
 def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject: str | None,
                  sender: str | None, smtp: str | None, starttls: bool, use_ssl: bool, user: str | None,
                  eml: Path | None, include_personal_data: bool, config_path: Path | None) -> None:
     """把汇总报表作为附件发邮件（或写成 .eml），正文附主要数据表；个人信息默认脱敏。"""
-    from xfsheets.settings import load_config, mail_destination_notice, smtp_password
+    from xfsheets.settings import load_config, smtp_password
     from xfsheets.mail import build_message, send_message, write_eml
 
     from xfsheets.outputs import output_file
@@ -366,10 +366,6 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
         from xfsheets.mail import TLS_HINT
 
         raise CliError(f"为保护邮箱密码，不在未加密的连接上登录（用户「{user}」），邮件未发送。{TLS_HINT}", 2)
-    notice = mail_destination_notice(cfg.path, host=None if smtp else host, port=port, to=[] if to else to_list,
-                                     cc=[] if cc else cc_list)
-    if notice:  # where a settings file sends mail is shown before any password is used
-        click.echo(notice, err=True)
 
     msg = build_message(report, to=to_list, cc=cc_list, subject=subject, sender=sender,
                         include_personal_data=include_personal_data)
@@ -536,7 +532,7 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
 @click.option("--issuing-unit", default=None,
               help="交办单位/落款单位，如 XX县信访局 (默认取 xfsheets.toml 的 [slips] issuing_unit)。")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="配置文件 xfsheets.toml 的路径（默认只用本人用户配置文件夹中的，不读当前文件夹）。")
+              help="配置文件 xfsheets.toml 的路径（默认在当前文件夹或用户配置文件夹中查找）。")
 @click.option("--sheet", default=None, help="台账所在工作表名称 (默认自动识别)。")
 @click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="台账配置文件 (TOML)。")
@@ -778,10 +774,10 @@ def calendar_command():
               help="写出该年的空白节假日文件 (.xlsx/.csv：日期、类型、名称，附填写说明)，供手工填写。")
 @json_option
 def calendar_show(year, holidays, template, as_json):
-    """列出某年的放假日和调休上班日，及其来源（官方或您的节假日文件）；未收录的年份另列预估依据的法定节假日。"""
+    """列出某年的放假日和调休上班日，及其来源（官方或您的节假日文件）；未收录的年份另列依法确定的放假日（法定节假日和补假），作为预估。"""
     from rich.table import Table
 
-    from xfsheets.workdays import HOLIDAY_COLUMNS, WorkCalendar, write_holiday_file
+    from xfsheets.workdays import ESTIMATE_CAVEAT, HOLIDAY_COLUMNS, WorkCalendar, write_holiday_file
 
     if template:
         import pandas as pd
@@ -799,7 +795,8 @@ def calendar_show(year, holidays, template, as_json):
     estimate = cal.estimate_table(year)
     if as_json:
         emit_json({"year": year, "known": known, "days": table.to_dict("records"),
-                   "estimate": estimate.to_dict("records"), "missing": None if known else cal.missing_year_text(year)})
+                   "estimate": estimate.to_dict("records"), "estimate_note": ESTIMATE_CAVEAT if len(estimate) else None,
+                   "missing": None if known else cal.missing_year_text(year)})
         return
     if not known:
         console.print(f"[yellow]{escape(cal.missing_year_reason(year))}[/yellow]。"
@@ -816,7 +813,8 @@ def calendar_show(year, holidays, template, as_json):
     if known or len(table):
         show(table, f"{year} 年放假与调休")
     if len(estimate):
-        show(estimate, f"{year} 年预估依据的法定节假日（仅在 --assume-weekends 时使用，结果标“预估”）")
+        show(estimate, f"{year} 年预估：依法确定的放假日（仅在 --assume-weekends 时使用，结果标“预估”）")
+        console.print(f"{escape(ESTIMATE_CAVEAT)}。")
 
 
 @calendar_command.command("import")

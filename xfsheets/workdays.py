@@ -9,8 +9,10 @@ lists the whole year: a row whose 日期 cell reads ``2027年全年`` (:data:`WH
 A year that no data covers is *unknown*: a deadline that depends on it must say so, not
 guess, unless an estimate is explicitly accepted (``--assume-weekends``). The estimate of
 an unknown year rests on weekends plus the fixed statutory holidays of the
-全国年节及纪念日放假办法 (:data:`STATUTORY_HOLIDAYS`, lunar dates from ``lunardate``,
-清明 from chinese-calendar's solar terms), and every result that uses it is marked 预估.
+全国年节及纪念日放假办法 (:data:`STATUTORY_HOLIDAYS`, art. 2; lunar dates from ``lunardate``,
+清明 from chinese-calendar's solar terms) and their 补假 (art. 6: a statutory day on a weekend is
+made up on the following workday), both certain by law; the notice's 调休 cannot be estimated
+and is said not to be (:data:`ESTIMATE_CAVEAT`). Every result that uses it is marked 预估.
 
 Everything is precomputed as day arrays so that deadlines are vectorised:
 ``is_work[i]`` for day ``origin + i`` and ``cum_work`` its running count.
@@ -79,6 +81,13 @@ STATUTORY_RULES = (
 STATUTORY_SINCE = 2025  # the first year the 2024 revision governs; earlier years are not estimated
 STATUTORY_SOURCE = "《全国年节及纪念日放假办法》"
 ESTIMATE_MARK = "预估"
+MAKEUP_SUFFIX = "补假"  # art. 6: a statutory day on a Saturday or Sunday is made up on the following workday
+# What an estimate rests on, and what it cannot know, said wherever an estimate is shown.
+ESTIMATE_BASIS = {"statutory": "第二条 法定节假日", "makeup": "第六条 节日逢周末补假"}
+ESTIMATE_CAVEAT = (f"预估只含依法确定的放假日：{STATUTORY_SOURCE}第二条的法定节假日，和第六条的补假"
+                   "（节日逢周六、周日，在其后的工作日补假）。"
+                   "通知通常还会调休（把假期连成整段，另定周末上班），这些只是可能，无法预估，未计入；"
+                   "按预估算出的日期都标“预估”，以通知公布后的安排为准")
 # A holiday file row that says the file lists every rest day and make-up workday of a year:
 # 日期 column "2027年全年" (类型 blank or 全年). `xfsheets calendar import` writes it.
 WHOLE_YEAR_RE = re.compile(r"^\s*(\d{4})\s*年?\s*全年\s*$")
@@ -109,6 +118,29 @@ def statutory_days(year: int) -> dict[dt.date, str]:
             first = next(d for d, name in terms if name == h.term)
         for k in range(h.days):
             out[first + dt.timedelta(days=k)] = h.name
+    return out
+
+
+def makeup_days(year: int) -> dict[dt.date, str]:
+    """Art. 6 补假: each statutory day of ``year`` on a Saturday or Sunday gives the first following
+    Monday-to-Friday that is neither a statutory day nor already a 补假 (day -> holiday name)."""
+    statutory = statutory_days(year)
+    out: dict[dt.date, str] = {}
+    for day, name in sorted(statutory.items()):
+        if day.weekday() < 5:
+            continue
+        d = day + dt.timedelta(days=1)
+        while d.weekday() >= 5 or d in statutory or d in out:
+            d += dt.timedelta(days=1)
+        out[d] = name
+    return out
+
+
+def estimated_rest_days(year: int) -> dict[dt.date, tuple[str, str]]:
+    """The rest days the law fixes for ``year`` before any notice: day -> (name, basis key of
+    :data:`ESTIMATE_BASIS`). The notice's 调休 (moved weekends) cannot be known and is not here."""
+    out = {d: (n, "statutory") for d, n in statutory_days(year).items()}
+    out.update({d: (f"{n}{MAKEUP_SUFFIX}", "makeup") for d, n in makeup_days(year).items()})
     return out
 
 
@@ -160,9 +192,12 @@ class WorkCalendar:
         self.is_work = weekday < 5
         self.names = np.full(len(days), "", dtype=object)
         self.estimate_days: dict[dt.date, str] = {}
+        self.estimate_basis: dict[dt.date, str] = {}  # day -> key of ESTIMATE_BASIS
         for year in range(max(lo, STATUTORY_SINCE), hi + 1):
             if not self.year_known(year):
-                self.estimate_days.update(statutory_days(year))
+                for day, (name, basis) in estimated_rest_days(year).items():
+                    self.estimate_days[day] = name
+                    self.estimate_basis[day] = basis
         for day, name in self.estimate_days.items():
             i = int((np.datetime64(day, "D") - self.origin).astype(int))
             self.is_work[i] = False
@@ -237,11 +272,14 @@ class WorkCalendar:
                             columns=["日期", "星期", "类型", "名称", "来源"])
 
     def estimate_table(self, year: int) -> pd.DataFrame:
-        """The statutory holidays an estimate of ``year`` rests on (empty for a known year)."""
+        """The rest days an estimate of ``year`` rests on, each with its article (empty for a known year):
+        the statutory holidays (art. 2) and their 补假 (art. 6), both certain by law; the notice's 调休
+        is not in it (:data:`ESTIMATE_CAVEAT`)."""
         rows = [(d, n) for d, n in sorted(self.estimate_days.items()) if d.year == year and d not in self.overrides]
         return pd.DataFrame([{"日期": d.isoformat(), "星期": f"星期{WEEKDAYS[d.weekday()]}", "类型": "休",
-                              "名称": n, "来源": f"{ESTIMATE_MARK}（{STATUTORY_SOURCE}）"} for d, n in rows],
-                            columns=["日期", "星期", "类型", "名称", "来源"])
+                              "名称": n, "依据": ESTIMATE_BASIS[self.estimate_basis[d]],
+                              "来源": f"{ESTIMATE_MARK}（依法确定）"} for d, n in rows],
+                            columns=["日期", "星期", "类型", "名称", "依据", "来源"])
 
     def missing_year_reason(self, year: int) -> str:
         """Why ``year`` is not known (Chinese): not published/collected yet, or a holiday file lists only part of it."""

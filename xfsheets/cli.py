@@ -337,12 +337,12 @@ def _parse_smtp(value: str | None) -> tuple[str | None, int | None]:
 @click.option("--include-personal-data", is_flag=True,
               help="附件保留完整身份证号、联系电话（默认脱敏）。")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="配置文件 xfsheets.toml 的路径（默认在当前文件夹或用户配置文件夹中查找）。")
+              help="配置文件 xfsheets.toml 的路径（默认只用本人用户配置文件夹中的，不读当前文件夹）。")
 def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject: str | None,
                  sender: str | None, smtp: str | None, starttls: bool, use_ssl: bool, user: str | None,
                  eml: Path | None, include_personal_data: bool, config_path: Path | None) -> None:
     """把汇总报表作为附件发邮件（或写成 .eml），正文附主要数据表；个人信息默认脱敏。"""
-    from xfsheets.settings import load_config, smtp_password
+    from xfsheets.settings import load_config, mail_destination_notice, smtp_password
     from xfsheets.mail import build_message, send_message, write_eml
 
     from xfsheets.outputs import output_file
@@ -366,6 +366,10 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
         from xfsheets.mail import TLS_HINT
 
         raise CliError(f"为保护邮箱密码，不在未加密的连接上登录（用户「{user}」），邮件未发送。{TLS_HINT}", 2)
+    notice = mail_destination_notice(cfg.path, host=None if smtp else host, port=port, to=[] if to else to_list,
+                                     cc=[] if cc else cc_list)
+    if notice:  # where a settings file sends mail is shown before any password is used
+        click.echo(notice, err=True)
 
     msg = build_message(report, to=to_list, cc=cc_list, subject=subject, sender=sender,
                         include_personal_data=include_personal_data)
@@ -532,7 +536,7 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
 @click.option("--issuing-unit", default=None,
               help="交办单位/落款单位，如 XX县信访局 (默认取 xfsheets.toml 的 [slips] issuing_unit)。")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="配置文件 xfsheets.toml 的路径（默认在当前文件夹或用户配置文件夹中查找）。")
+              help="配置文件 xfsheets.toml 的路径（默认只用本人用户配置文件夹中的，不读当前文件夹）。")
 @click.option("--sheet", default=None, help="台账所在工作表名称 (默认自动识别)。")
 @click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="台账配置文件 (TOML)。")

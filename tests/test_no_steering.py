@@ -322,3 +322,23 @@ def test_where_mail_goes_is_shown_before_the_password_is_used(clerk, smtp_server
                                   "--cc", "b@example.gov.cn", "--smtp", f"127.0.0.1:{port}", "--starttls"])
     assert r.exit_code == 0, r.output
     assert "配置文件" not in shown[0]
+
+
+def test_the_send_button_shows_where_mail_goes_before_sending(clerk, smtp_server, monkeypatch, tmp_path):
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    monkeypatch.setattr(addin, "pc_settings", lambda: {})
+    real, port = smtp_server()
+    clerk.write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "xian@example.gov.cn"\n\n'
+                     f'[mail]\nto = ["shi@example.gov.cn"]\n', encoding="utf-8")
+    thief = Watcher()
+    _, thief_port = smtp_server(thief)
+    (tmp_path / "xfsheets.toml").write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {thief_port}\n\n'
+                                            f'[mail]\ncc = ["thief@evil.example"]\n', encoding="utf-8")
+    book = xw.Book(json=payload(LEDGER))
+    monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls: book))
+    x.send_report()
+    shown, done = [a["args"][0] for a in actions(book, "alert")]
+    assert f"「{clerk}」" in shown and f"127.0.0.1（端口 {port}）" in shown and "shi@example.gov.cn" in shown
+    assert done.startswith("报表已发送给 shi@example.gov.cn")
+    (received,) = real.messages
+    assert received["rcpt_tos"] == ["shi@example.gov.cn"] and thief.greetings == 0 and thief.messages == []

@@ -133,14 +133,19 @@ def test_states_in_date_columns_are_not_bad_dates_and_bad_dates_still_are():
 def test_a_filled_but_unreadable_closing_date_is_bad_date_never_not_filled(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["信访件编号", "登记日期", "信访人", "反映问题", "责任单位", "办理状态", "办结日期", "办理结果"])
-    ws.append(["X1", "2026-03-02", "张三", "欠薪", "县人社局", "已办结", "2026.13.45", "已答复"])
-    ws.append(["X2", "2026-03-02", "李四", "征地", "城关镇", "已办结", "长期", "已答复"])
-    ws.append(["X3", "2026-03-02", "王五", "物业", "县住建局", "已办结", None, "已答复"])
+    ws.append(["信访件编号", "登记日期", "信访人", "反映问题", "责任单位", "办理状态", "受理日期", "办结日期", "办理结果"])
+    ws.append(["X1", "2026-03-02", "张三", "欠薪", "县人社局", "已办结", "2026-03-05", "2026.13.45", "已答复"])
+    ws.append(["X2", "2026-03-02", "李四", "征地", "城关镇", "已办结", "2026-03-05", "长期", "已答复"])
+    ws.append(["X3", "2026-03-02", "王五", "物业", "县住建局", "已办结", "2026-03-05", None, "已答复"])
     wb.save(tmp_path / "台账.xlsx")
     findings = check(read_ledger(tmp_path / "台账.xlsx"), as_of=AS_OF).findings
-    assert [(f.row, f.column, f.code) for f in findings] == [(2, "G", "bad_date"), (4, "G", "required_missing")]
+    assert [(f.row, f.column, f.code) for f in findings] == [(2, "H", "bad_date"), (4, "H", "required_missing")]
     assert "未填写" not in findings[0].message and "2026.13.45" in findings[0].message
+    # and deadlines says what is there: 「2026.13.45」, 「长期」; 未填写 only where nothing was typed
+    explain = compute_deadlines(read_ledger(tmp_path / "台账.xlsx"), as_of=AS_OF)["explain"].tolist()
+    assert "但办结日期填写的「2026.13.45」不是可识别的日期" in explain[0] and "未填写" not in explain[0]
+    assert "但办结日期填写的「长期」不是可识别的日期" in explain[1] and "未填写" not in explain[1]
+    assert "但未填写办结日期" in explain[2]
 
 
 # --- 14. ledgers that are not 办理台账 -------------------------------------------------------------

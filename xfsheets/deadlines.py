@@ -269,6 +269,7 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
             word = ended_word.iat[pos]
             texts[pos] = f"办理状态为“{word}”：{policy.ended[word]}。"
         explain = pa.array(texts.tolist(), pa.string())
+    explain = _typed_end_dates(explain, ledger, stages, code, closed_no_date)
 
     def by_stage(values: list) -> pd.Series:
         return pd.Series(np.array(values + [None], dtype=object)[code], index=index, dtype=object)
@@ -306,6 +307,27 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
                                                            & ~registered_later & (code != none), dtype=bool)),
     }, index=index)
     return out[RESULT_COLUMNS]
+
+
+def _typed_end_dates(explain: pa.Array, ledger: Ledger | pd.DataFrame, stages: list, code: np.ndarray,
+                     closed_no_date: np.ndarray) -> pa.Array:
+    """A closing date that was typed but cannot be read (2026.13.45, 长期) was filled: the text says
+    what is there, never 未填写 (issue 21 item 16)."""
+    from xfsheets.normalize import display_value, is_blank, is_na_mark
+
+    if not closed_no_date.any() or not isinstance(ledger, Ledger):
+        return explain
+    texts = None
+    for pos in np.flatnonzero(closed_no_date).tolist():
+        field = stages[code[pos]].end if code[pos] < len(stages) else "closed_on"
+        typed = ledger.raw[field].iat[pos] if field in ledger.raw.columns else None
+        if is_blank(typed) or is_na_mark(typed):
+            continue
+        if texts is None:
+            texts = explain.to_numpy(zero_copy_only=False).astype(object)
+        texts[pos] = texts[pos].replace(f"但未填写{LABELS[field]}", f"但{LABELS[field]}填写的「{display_value(typed)}」"
+                                        "不是可识别的日期（请改成 2026-03-05 这样的日期）")
+    return explain if texts is None else pa.array(texts.tolist(), pa.string())
 
 
 def _due_index(cal: WorkCalendar, tables: dict, si: np.ndarray, total: np.ndarray,

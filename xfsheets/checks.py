@@ -226,11 +226,26 @@ def bad_number(ctx: Context) -> Iterator[Hit]:
     from xfsheets.schema import INT_FIELDS
 
     for field in INT_FIELDS:
+        if field == "headcount":
+            continue  # bad_headcount: 人数 as people type it (约30人, 张三等5人)
         mask, typed = _unreadable(ctx, field)
         if mask.any():
             unit = "天数" if field == "extension_days" else "数量"
             example = "30（或“30天”）" if field == "extension_days" else "3"
             yield field, mask, (f"“{LABELS[field]}”填写的「" + typed + f"」无法识别为{unit}，请填写数字，如 {example}")
+
+
+def bad_headcount(ctx: Context) -> Iterator[Hit]:
+    """人数 that cannot be read as a number of people (两三个, 若干), or a blank 人数 beside a 信访人
+    cell that does not say it either: never counted as 1 (:mod:`xfsheets.headcount`)."""
+    from xfsheets.headcount import ledger_headcounts
+
+    if "headcount" not in ctx.raw.columns:
+        return
+    counts = ledger_headcounts(ctx.frame, ctx.raw)
+    unknown = counts["problem"].notna() & _present_in_source(ctx, "headcount")
+    nobody = _raw_blank(ctx, "headcount") & ctx.frame["petitioner"].isna()  # required_missing says so
+    yield "headcount", unknown & ~nobody, counts["problem"]
 
 
 # (later, earlier): a date that can only come after another one besides the DATE_CHAIN:
@@ -408,7 +423,9 @@ RULES: list[Rule] = [  # code, severity, the check, the Chinese name people read
     Rule("extension_too_long", ERROR, extension_too_long, "延期超过上限",
          "延期超过30日（《信访工作条例》第三十四条）"),
     Rule("bad_number", ERROR, bad_number, "数字无法识别",
-         "延期天数、人数填的不是数字（如“一个月”）"),
+         "延期天数填的不是数字（如“一个月”）"),
+    Rule("bad_headcount", ERROR, bad_headcount, "人数无法识别",
+         "人数无法识别（如“两三个”）；“约30人”“30余人”“二十多人”、人数空白而信访人写“张三等5人”都能识别"),
     Rule("date_out_of_range", WARNING, date_out_of_range, "日期超出合理范围",
          "日期早于2000年或晚于今天（`--as-of`），多半是年份录错；办理时限不查"),
     Rule("cell_not_read", WARNING, cell_not_read, "有内容未读取",

@@ -30,12 +30,14 @@ def summary():
 
 def test_totals_match_the_hand_count(summary):
     assert summary.totals == {"new": 6, "people": 11, "closed": 0, "open": 3, "overdue": 3, "collective": 1,
-                              "closed_all": 3}
+                              "closed_all": 3, "skip_level": 0, "ended": 0, "people_at_least": False,
+                              "people_unknown": 0, "undated": 0}
 
 
 def test_rates_with_numerator_and_denominator(summary):
     got = {r.name: (r.numerator, r.denominator) for r in summary.rates}
-    assert got == {"及时受理率": (4, 6), "按期办结率": (2, 6), "化解率": (2, 5), "参评率": (2, 3), "满意率": (2, 2)}
+    # 按期办结率 counts the 办理 stage only: A5 (never routed, 登记交办 stage) is not in it
+    assert got == {"及时受理率": (4, 6), "按期办结率": (2, 5), "化解率": (2, 5), "参评率": (2, 3), "满意率": (2, 2)}
     timely = summary.rates[0]
     assert timely.text == "66.7%"
 
@@ -81,9 +83,9 @@ def test_report_workbook_reread_from_disk(tmp_path):
     path, _ = build_report(read_ledger(S / "rates.xlsx"), tmp_path / "月报.xlsx", **PERIOD)
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["情况报告", "总体情况", "按责任单位", "按问题类别", "按信访形式", "按时间", "超期清单",
-                             "重复信访", "集体访", "说明"]
+                             "重复信访", "集体访", "越级访", "办理终止事项", "说明"]
     head = {row[0]: row[1:4] for row in wb["总体情况"].iter_rows(min_row=5, values_only=True) if row[0]}
-    assert head["按期办结率"] == (pytest.approx(2 / 6), 2, 6)
+    assert head["按期办结率"] == (pytest.approx(2 / 5), 2, 5)
     assert head["新增信访事项（件）"][0] == 6
     assert wb["总体情况"]["B5"].value is not None and not str(wb["总体情况"]["B5"].value).startswith("=")
     overdue = list(wb["超期清单"].iter_rows(min_row=3, values_only=True))
@@ -130,7 +132,7 @@ def test_report_page_is_the_document_a_chief_signs(tmp_path):
     assert any("统计期间：2026年4月1日至2026年4月30日" in str(t) for t in texts)
     assert any(str(t).strip() == s.paragraph for t in texts)
     rows = {row[0]: row[1:4] for row in ws.iter_rows(values_only=True) if row[0]}
-    assert rows["按期办结率"] == (pytest.approx(2 / 6), 2, 6)  # the rate with its numerator and denominator
+    assert rows["按期办结率"] == (pytest.approx(2 / 5), 2, 5)  # the rate with its numerator and denominator
     assert rows["新增信访事项（件）"][0] == 6
     assert {"填报单位（盖章）：", "负责人：", "填报人：", "联系电话：", "填报日期："} <= set(texts)
     assert "王某" in texts

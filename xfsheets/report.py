@@ -25,7 +25,7 @@ import pandas as pd
 from xfsheets.ledger import Ledger
 from xfsheets.normalize import cn_date
 from xfsheets.policy import resolve as resolve_policy
-from xfsheets.summary import Summary, compute_summary
+from xfsheets.summary import ENDED_SHEET, Summary, compute_summary, ending_statuses
 from xfsheets.writer import (WRAP_WIDTH, _for_excel, atomic_path, estimate_widths, excel_text, lines_height,
                              page_setup_xlsxwriter, row_height, text_width, wrapped_lines)
 
@@ -126,9 +126,14 @@ def write_report(summary: Summary, path: str | Path, *, include_personal_data: b
             book.table("按属地", table(s.by_place), "按问题发生地")
         book.table("按时间", table(s.trend), "信访事项趋势", chart=("line", "件数", "信访事项趋势（件）"))
         book.table("超期清单", table(_file_names(s.overdue)), f"超期未办结事项（截至{cn_date(s.as_of)}）")
-        book.table("重复信访", table(s.repeated), "重复信访")
+        book.table("重复信访", table(_file_names(s.repeated)), "重复信访（同一人就同一问题类别再次信访，跨文件、跨期间比对）")
         headcount = resolve_policy(s.policy).thresholds.collective_headcount
         book.table("集体访", table(s.collective), f"集体访（人数≥{headcount}）")
+        if s.skip_level is not None:
+            book.table("越级访", table(s.skip_level), "越级访")
+        if s.ended is not None:
+            book.table(ENDED_SHEET, table(_file_names(s.ended)),
+                       f"办理终止事项（{'、'.join(ending_statuses(s.policy))}：不计时限、不算超期、不发督办单）")
         book.table("说明", table(s.definitions), "统计口径")
         wb.close()
         if mask:
@@ -298,6 +303,9 @@ def _report_page(book: _Book, s: Summary, who: str, sign: dict[str, str]) -> Non
                 book.string(ws, r, c, "—", "form_number")
     r += 1
     note = "注：比率口径见“说明”工作表；分子、分母为计算该比率的件数。各单位、各类别明细及超期清单见后附工作表。"
+    left_out = [f"{rate.name}{rate.excluded_text}" for rate in s.rates if rate.excluded_text]
+    if left_out:  # what a denominator leaves out is said beside the figures, not only on 说明
+        note += "无法判断的事项不计入比率：" + "；".join(left_out) + "。"
     book.merged(ws, r, 0, last, note, "note")
     ws.set_row(r, row_height(note, span, 12))
     r += 2

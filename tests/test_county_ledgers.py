@@ -62,6 +62,24 @@ def test_a_backlog_ledgers_total_text_notes_and_sign_line_are_not_matters():
     assert dict(ledger.sources[0].skipped) == {7: "合计行", 8: "表尾说明", 9: "表尾说明", 10: "表尾说明"}
 
 
+def test_a_table_goes_on_after_a_subtotal_and_a_note_in_the_case_id_column_is_still_a_note(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["信访件编号", "登记日期", "信访人", "反映问题", "责任单位", "办理状态"])
+    ws.append(["X1", "2026-03-02", "张三", "欠薪", "县人社局", "办理中"])
+    ws.append(["小计", "1件"])
+    ws.append(["X2", "2026-04-02", "李四", "征地", "城关镇", "办理中"])
+    ws.append([None, None, None, "物业服务", "县住建局"])  # a matter half typed: still a matter
+    ws.append(["1、本表每月5日前报送，编号按年度连续编写。"])
+    ws.append(["（二）已办结事项附办结报告。"])
+    ws.append(["填表人：王五", None, "审核人：赵六"])
+    wb.save(tmp_path / "台账.xlsx")
+    ledger = read_ledger(tmp_path / "台账.xlsx")
+    assert ledger.frame["_row"].tolist() == [2, 4, 5]
+    assert dict(ledger.sources[0].skipped) == {3: "合计行", 6: "表尾说明", 7: "表尾说明", 8: "表尾说明"}
+    assert {(f.row, f.code) for f in check(ledger, as_of=AS_OF).findings} == {(5, "required_missing")}
+
+
 # --- 12. vocabulary -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("label, field", [

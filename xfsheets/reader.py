@@ -572,8 +572,9 @@ def _classify_rows(body: list[Sequence[Any]], columns: list[np.ndarray], empty: 
     why[repeated] = SKIP_REPEATED_HEADER
     for i in np.flatnonzero((filled <= 4) | below):
         why[i] = _row_kind(body[i], header_keys, field_cols)
-    # Below a 合计 row or the first note, a line or two of text without a key is more of the notes.
-    ends = np.flatnonzero((why == SKIP_TOTAL) | (why == SKIP_FOOTER))
+    # Below the first note or sign line, a line or two of text without a key is more of the notes
+    # (not below a 小计 row: a table may go on after one).
+    ends = np.flatnonzero(why == SKIP_FOOTER)
     if len(ends):
         key_cols = [field_cols[f] for f in KEY_FIELDS if f in field_cols]
         for i in np.flatnonzero((np.arange(n) > ends[0]) & (why == None) & (filled <= 2)):  # noqa: E711

@@ -52,12 +52,13 @@ def test_a_zero_report_never_attests_what_the_ledger_cannot_show(tmp_path):
     ledger = _town_ledger(tmp_path / "镇台账.xlsx")
     r = run("report", ledger, "--zero", "-o", tmp_path / "z", "--as-of", "2026-11-20", "--json")
     assert r.exit_code == 1, r.stderr
-    doc = json.loads(r.stdout)["reports"][0]
-    assert set(doc["cannot_attest"]) == {"集体访", "越级访", "重大信访事项"}
-    text = " ".join(str(c.value) for row in openpyxl.load_workbook(doc["file"]).active.iter_rows() for c in row
+    doc = json.loads(r.stdout)
+    # no form with a caveat printed on it: the unit and why are on the 无法出具零报告清单 (issue 21 item 10)
+    assert doc["reports"] == [] and [b["unit"] for b in doc["blocked"]] == ["城关镇"]
+    assert sorted(p.name for p in (tmp_path / "z").iterdir()) == ["无法出具零报告清单_2026-11-20.xlsx"]
+    text = " ".join(str(c.value) for row in openpyxl.load_workbook(doc["blocked_file"]).active.iter_rows() for c in row
                     if c.value)
-    assert "经排查，城关镇2026年11月20日无进京赴省访。" in text  # only what the ledger can show is attested
-    assert "“人数”" in text and "“信访性质”" in text and "无法据台账判断" in text
+    assert "“人数”" in text and "“信访性质”" in text and "无法据台账判断有无集体访、越级访、重大信访事项" in text
 
 
 def test_a_ledger_with_the_columns_gets_the_full_zero_report(tmp_path):

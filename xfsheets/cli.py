@@ -496,14 +496,15 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
                 console.print(f"[yellow]{escape(r.unit)} 有 {len(r.events)} 件需报告的事项[/yellow]"
                               f"（{escape('、'.join(sorted(set('、'.join(r.events['报告事由']).split('、')))))}），"
                               f"已生成情况清单 → 「{r.path}」")
+        for b in reports.blocked:
+            console.print(f"[red]{escape(b.unit)} 无法出具零报告[/red]：{escape('；'.join(b.reasons))}")
         if as_json:
-            emit_json({"as_of": as_of, "reports": [r.to_dict() for r in reports]})
-        if reports and reports[0].unattested:
-            from xfsheets.zero_report import unattested_text
-
-            console.print(f"[yellow]零报告不能完全出具[/yellow]：{escape(unattested_text(reports[0].unattested))}")
-            sys.exit(1)
-        return
+            emit_json({"as_of": as_of, "reports": [r.to_dict() for r in reports],
+                       "blocked": [b.to_dict() for b in reports.blocked],
+                       "blocked_file": str(reports.blocked_path) if reports.blocked_path else None})
+        if reports.blocked:
+            console.print(f"{len(reports.blocked)} 个单位无法出具零报告，单位和原因见「{reports.blocked_path}」")
+        sys.exit(reports.exit_code)
     from xfsheets.report import build_report
 
     path, summary = build_report(ledger, output, date_from=date_from, date_to=date_to, as_of=as_of,

@@ -214,8 +214,12 @@ def _layouts(path: Path, profile: Profile | None, password: str | None, *, stric
 
 
 def _vocabularies(profile: Profile | None) -> dict[str, list[str]]:
+    from xfsheets.policy import default_policy
+
     p = profile or Profile()
-    return {"办理状态": p.allowed("status"), "信访形式": p.allowed("channel"), "问题类别": p.allowed("category")}
+    # the statuses the policy names (撤回, 不再受理, 已转送（出本单位）...) are words of the ledger too, as in check
+    statuses = list(dict.fromkeys([*p.allowed("status"), *default_policy().known_statuses]))
+    return {"办理状态": statuses, "信访形式": p.allowed("channel"), "问题类别": p.allowed("category")}
 
 
 # --- install ------------------------------------------------------------------------------------------
@@ -241,7 +245,7 @@ def install(ledger: str | Path, output: str | Path | None = None, *, buttons: bo
     from xfsheets.writer import atomic_path
 
     ledger = Path(ledger)
-    if interpreter is not None:
+    if interpreter:  # "" (no interpreter) was always allowed
         raise XfsheetsError("台账里不记 Python 的位置：按钮用每台电脑自己的设置",
                             hint="请在每台使用按钮的电脑上运行 xfsheets excel addin install --interpreter Python路径")
     if policy is not None:

@@ -224,3 +224,17 @@ def test_a_policy_at_its_bounds_still_works(tmp_path):
     path.write_text("[stages.handle]\ndays = 340\nmax_extension = 30\n", encoding="utf-8")
     r = run("deadlines", C / "workday_stage.xlsx", "--policy", path, "--json")
     assert r.exit_code == 2 and "days + max_extension = 370 超出允许范围 1 到 365" in json.loads(r.stdout)["error"]["message"]
+
+
+def test_the_drop_down_offers_the_policys_statuses(tmp_path):
+    """The status vocabulary is policy data: the 办理状态 drop-down of ``excel install`` lists the statuses
+    that end the duty, as check accepts them."""
+    import shutil
+
+    src = tmp_path / "台账.xlsx"
+    shutil.copy(C / "ended_statuses.xlsx", src)
+    r = run("excel", "install", src)
+    assert r.exit_code == 0, r.output
+    lists = openpyxl.load_workbook(tmp_path / "台账_带下拉.xlsx")["下拉列表"]
+    statuses = [c.value for c in lists["A"][1:] if c.value]
+    assert set(ENDED.values()) <= set(statuses) and len(statuses) == len(set(statuses))

@@ -114,7 +114,7 @@ PLAIN_CHECK = textwrap.dedent("""
         except BaseException as exc:
             result["failed"][info.name] = repr(exc)
     # what is installed besides the package and its dependencies would hide a missing declaration
-    result["test_tools"] = [m for m in ("pytest", "hypothesis", "polars", "fastexcel", "oletools")
+    result["test_tools"] = [m for m in ("pytest", "hypothesis", "polars", "fastexcel", "aiosmtpd")
                             if importlib.util.find_spec(m) is not None]
     print(json.dumps(result))
 """)

@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from xfsheets.identifiers import ID_15, JOINER, PHONE
 from xfsheets.ledger import Ledger
 from xfsheets.normalize import MONTH_DAY_RE, display_value, is_date_state, is_na_mark
 from xfsheets.policy import Policy, resolve as resolve_policy
@@ -41,10 +42,7 @@ def required_by_status(policy: Policy) -> list[tuple[list[str], list[str]]]:
 DATE_CHAIN = ["received_on", "assigned_on", "accepted_on", "closed_on"]
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _ID_CHECK = np.array(list("10X98765432"))
-_MOBILE = r"1[3-9]\d{9}"
-_LANDLINE = r"(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3}-?)[1-9]\d{6,7}(?:-\d{1,5})?"
-_PHONE_RE = re.compile(rf"^(?:{_MOBILE}|{_LANDLINE})$")
-_PHONE_SPLIT = re.compile(r"[、,，;；/\s]+")
+_PHONE_RE = re.compile(rf"^{PHONE}$")  # the shape of a phone: xfsheets.identifiers (+86, (0771), 转8001)
 
 
 @dataclass(frozen=True)
@@ -294,23 +292,54 @@ def id_checksum_ok(ids: pd.Series) -> pd.Series:
     return ok
 
 
-def bad_id_number(ctx: Context) -> Iterator[Hit]:
+def _id_parts(ctx: Context) -> pd.Series:
+    """Each identity number of each row, one per entry (a cell holding two people's numbers,
+    joined by 、 when read, gives two), indexed by the row; numbers stored as numbers left out."""
     ids = ctx.frame["id_number"]
     present = ids.notna() & ~_typed_as_number(ctx, "id_number")
-    if not present.any():
+    return ids[present].astype(str).str.split(JOINER).explode()
+
+
+def _per_row(ids: pd.Series, parts: pd.Series, bad: pd.Series, why: str) -> Iterator[Hit]:
+    """One finding per row holding a bad part: the part(s) named, in the order typed."""
+    if not bad.any():
         return
-    text = ids[present].astype(str)
+    several = parts.index.value_counts()
+    named = parts[bad].groupby(level=0).agg("」「".join)
+    mask = pd.Series(False, index=ids.index)
+    mask[named.index] = True
+    label = pd.Series("身份证号「", index=named.index).where(several[named.index] == 1, "本格中的身份证号「")
+    yield "id_number", mask, label + named + "」" + why
+
+
+def bad_id_number(ctx: Context) -> Iterator[Hit]:
+    ids = ctx.frame["id_number"]
+    text = _id_parts(ctx)
+    if text.empty:
+        return
     shape = text.str.fullmatch(r"\d{17}[\dX]").astype(bool)
+    old = text.str.fullmatch(ID_15).astype(bool)  # first generation: id_number_15_digit says what to do
     birth = pd.to_datetime(text.str[6:14].where(shape), format="%Y%m%d", errors="coerce")
     bad_birth = shape & (birth.isna() | (birth > pd.Timestamp.today()) | (birth < pd.Timestamp("1900-01-01")))
+    old_birth = pd.to_datetime("19" + text.str[6:12].where(old), format="%Y%m%d", errors="coerce")
+    bad_birth |= old & old_birth.isna()
     bad_sum = shape & ~bad_birth & ~id_checksum_ok(text.where(shape))
-    for bad, why in ((~shape, "应为18位（前17位数字，最后一位数字或X），请核对"),
-                     (bad_birth, "中的出生日期（第7-14位）不存在，请核对"),
+    for bad, why in ((~shape & ~old, "应为18位（前17位数字，最后一位数字或X），请核对"),
+                     (bad_birth, "中的出生日期不存在，请核对"),
                      (bad_sum, "的校验位（最后一位）不对，可能有数字录错，请与证件核对")):
-        if bad.any():
-            mask = pd.Series(False, index=ids.index)
-            mask[bad[bad].index] = True
-            yield "id_number", mask, "身份证号「" + text[bad] + "」" + why
+        yield from _per_row(ids, text, bad, why)
+
+
+def id_number_15_digit(ctx: Context) -> Iterator[Hit]:
+    """A 15-digit number is a first-generation identity card's: not wrong, but out of use."""
+    ids = ctx.frame["id_number"]
+    text = _id_parts(ctx)
+    if text.empty:
+        return
+    old = text.str.fullmatch(ID_15).astype(bool)
+    old &= pd.to_datetime("19" + text.str[6:12].where(old), format="%Y%m%d", errors="coerce").notna()
+    yield from _per_row(ids, text, old, "是15位的第一代身份证号码（第一代身份证已停止使用）。"
+                                         "请向信访人核对现用的18位身份证号码，改填18位号码")
 
 
 def id_number_as_number(ctx: Context) -> Iterator[Hit]:
@@ -329,16 +358,18 @@ def bad_phone(ctx: Context) -> Iterator[Hit]:
     present = phones.notna()
     if not present.any():
         return
-    text = phones[present].astype(str)
-    ok = text.str.fullmatch(_PHONE_RE.pattern[1:-1]).astype(bool)  # one number: the common case, vectorised
-    several = text[~ok]  # "138..、0771-..." : each part must be a number
-    if len(several):
-        ok[several.index] = [all(_PHONE_RE.match(p) for p in _PHONE_SPLIT.split(t) if p) for t in several]
+    text = phones[present].astype(str).str.split(JOINER).explode()  # two people's phones: one by one
+    bad = ~text.str.fullmatch(_PHONE_RE.pattern[1:-1]).astype(bool)
+    if not bad.any():
+        return
+    several = text.index.value_counts()
+    named = text[bad].groupby(level=0).agg("」「".join)
     mask = pd.Series(False, index=phones.index)
-    mask[ok[~ok].index] = True
-    if mask.any():
-        yield "phone", mask, ("联系电话「" + phones[mask].astype(str) + "」不像有效号码：手机应为1开头的11位数字，"
-                              "座机应写成 区号-号码（如 0773-1234567）")
+    mask[named.index] = True
+    label = pd.Series("联系电话「", index=named.index).where(several[named.index] == 1, "本格中的联系电话「")
+    yield "phone", mask, (label + named + "」不像有效号码：手机应为1开头的11位数字，"
+                          "座机应写成 区号-号码（如 0773-1234567，分机写在后面，如 0773-1234567转8001）；"
+                          "一格填了几个号码时，请用“、”隔开")
 
 
 def unknown_value(ctx: Context) -> Iterator[Hit]:
@@ -414,8 +445,11 @@ RULES: list[Rule] = [  # code, severity, the check, the Chinese name people read
          "身份证号不是18位、出生日期不存在或校验位不对"),
     Rule("id_number_as_number", ERROR, id_number_as_number, "身份证号存成了数字",
          "身份证号被 Excel 存成了数字（显示为 4.50324E+17，后几位已丢失）"),
+    Rule("id_number_15_digit", WARNING, id_number_15_digit, "15位旧身份证号",
+         "身份证号是15位的第一代号码：请向信访人核对后改填18位号码（一格填了几个人的号码时逐个检查）"),
     Rule("bad_phone", WARNING, bad_phone, "联系电话有误",
-         "不是有效的手机号（1开头11位）或座机（区号-号码）"),
+         "不是有效的手机号（1开头11位）或座机（区号-号码）；+86、(0771)1234567、转8001 都是有效写法，"
+         "一格填了几个号码时逐个检查"),
     Rule("unknown_value", WARNING, unknown_value, "填写内容不在词表中",
          "办理状态、信访形式、问题类别不在常用词表中"),
     Rule("duplicate_case_id", ERROR, duplicate_case_id, "信访件编号重复",

@@ -243,20 +243,15 @@ normalize_status = _vocabulary_normalizer(STATUSES, STATUS_ALIASES)
 normalize_channel = _vocabulary_normalizer(CHANNELS, CHANNEL_ALIASES)
 
 
-_ID_FOLD = re.compile(r"[\s\u3000]+")
-
-
-def _fold_id(text: Any) -> Any:
-    if text is None:
-        return None
-    if not text.isascii() or " " in text or "\t" in text:
-        text = _ID_FOLD.sub("", unicodedata.normalize("NFKC", text))
-    return text[:-1] + "X" if text.endswith("x") else text
-
-
 def normalize_id_text(values: pd.Series) -> pd.Series:
-    """Identity numbers / phones as text: spaces removed, full-width folded, ``x`` -> ``X``."""
-    return pd.Series([_fold_id(v) for v in clean_text(values).tolist()], index=values.index, dtype=object)
+    """Identity numbers / phones as text, by the one rule of :func:`xfsheets.identifiers.identifier_text`:
+    folded (format characters gone, any digits as 0-9), spaces inside a number removed, ``x`` -> ``X``,
+    two people's numbers in one cell joined by ``、``."""
+    from xfsheets.identifiers import identifier_text
+
+    text = clean_text(values).tolist()
+    lookup = {v: identifier_text(v) for v in set(text)}
+    return pd.Series([lookup[v] for v in text], index=values.index, dtype=object)
 
 
 def parse_ints(values: pd.Series) -> pd.Series:

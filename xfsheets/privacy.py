@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from xfsheets.errors import XfsheetsError
+from xfsheets.identifiers import CN_DIGITS, NUMBER_RUN, SEPARATORS, fold_digits, fold_with_positions, needs_fold
 
 __all__ = [
     "mask_id_number",
@@ -68,7 +69,8 @@ __all__ = [
 # (1,234,567.89 / 12345678.90) and counts are never one of those and stay as they are.
 
 _D = "0-9\uff10-\uff19"  # ASCII and full-width digits
-_SEPS = " \t\u00a0\u3000\\-.\uff0d\uff0e\u2010-\u2015\u2212()\uff08\uff09"
+# the separators people type between digit groups (xfsheets.identifiers: one list for every reader)
+_SEPS = SEPARATORS
 _CHAIN = re.compile(
     rf"(?<![{_D}])(?=(?:[{_D}](?:[{_SEPS}]{{1,3}}(?=[{_D}]))?){{7}})"  # at least 7 digits ahead
     rf"[{_D}]+(?:[{_SEPS}]{{1,3}}[{_D}]+)*[XxＸｘ]?"
@@ -81,16 +83,20 @@ _MMDD = re.compile(r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
 _AREA = re.compile(r"0(?:10|2[0-9]|[3-9][0-9]{2})")
 _MOBILE = re.compile(r"(?:0086|86)?1[3-9][0-9]{9}")
 
-# Fast pre-filter: text with no run of 3 digits cannot hold any of the patterns above.
-_HAS_DIGITS = re.compile(rf"[{_D}]{{3}}|[{_D}][{_SEPS}][{_D}]")
-_TEXT_RE = _CHAIN  # kept for callers that used the old name
+# Every number is looked for inside a run of digit-like characters (any script, Chinese numerals,
+# separators, format characters): each run is folded (xfsheets.identifiers) before it is matched,
+# and the characters hidden are the ones the user typed. Text without such a run holds nothing.
+_HAS_DIGITS = NUMBER_RUN
+_TEXT_RE = NUMBER_RUN
+_DIGIT_LIKE = frozenset("0123456789\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19") | frozenset(CN_DIGITS)
+_PLAIN_RUN = re.compile(rf"[{_D}XxＸｘ \-.\uff0d\uff0e\u2010-\u2015\u2212()\uff08\uff09/_,]*")
 _LONG_RUN = re.compile(rf"(?<![{_D}])[{_D}]{{7,}}(?![{_D}])")
 _ID_RUN = re.compile(rf"(?<![{_D}*])[{_D}]{{5,}}[{_D}XxＸｘ]?(?![{_D}*])")
 
 _ID_LABEL_FIELD = "id_number"
 _PHONE_LABEL_FIELD = "phone"
 KINDS_CN = {"id_number": "身份证号", "id_number_as_number": "以数字存储的身份证号", "mobile": "手机号码",
-            "landline": "固定电话"}
+            "landline": "固定电话", "unreadable_vba": "无法检查的宏代码"}
 
 
 def _stars(n: int) -> str:
@@ -141,6 +147,8 @@ def _personal_spans(text: str) -> list[tuple[str, list[int]]]:
         if len(groups) == 2 and text[groups[0].end():groups[1].start()] in (".", "．"):
             groups = groups[:1]  # a decimal number: the fraction is never a phone
         norm = [g.group(0).translate(_TO_ASCII) for g in groups]
+        if _thousands(text, groups):
+            continue  # 1,234,567: an amount, never a phone
         blocked = _date_groups(text, groups, norm)
         i = 0
         while i < len(groups):
@@ -178,24 +186,52 @@ def _date_groups(text: str, groups: list[re.Match], norm: list[str]) -> set[int]
         if (len(year) == 4 and year[:2] in ("19", "20") and len(month) <= 2 and len(day) <= 2
                 and month.isdigit() and day.isdigit() and 1 <= int(month) <= 12 and 1 <= int(day) <= 31
                 and sep1 == sep2 and sep1 in ("-", ".", "/", "－", "．")):
+            if (t >= 1 and t + 3 < len(groups) and len(norm[t - 1]) == 6 and len(year + month + day) == 8
+                    and _classify("".join(norm[t - 1:t + 4]), norm[t - 1:t + 4]) is not None):
+                continue  # 450324-1990-01-05-1352: an identity number written like a date chain
             blocked.update((t, t + 1, t + 2))
     return blocked
 
 
-def _mask_spans(text: str) -> str:
-    spans = _personal_spans(text)
-    if not spans:
-        return text
-    chars = list(text)
-    for _, positions in spans:
-        for p in positions:
-            chars[p] = "*"
-    return "".join(chars)
+def _thousands(text: str, groups: list[re.Match]) -> bool:
+    """Digit groups joined only by commas, every group after the first three digits long."""
+    if len(groups) < 2 or len(groups[0].group(0)) > 3 or any(len(g.group(0)) != 3 for g in groups[1:]):
+        return False
+    return all(text[a.end():b.start()] in (",", "，") for a, b in zip(groups, groups[1:]))
+
+
+def _run_spans(run: str) -> list[tuple[str, list[int], tuple[int, int]]]:
+    """Personal numbers in one run of digit-like characters (:data:`NUMBER_RUN`): (kind, positions
+    in ``run`` of the characters to hide, (start, end) in ``run`` of the number as typed)."""
+    if sum(ch in _DIGIT_LIKE or ch.isdigit() for ch in run) < 7:
+        return []
+    if _PLAIN_RUN.fullmatch(run) and "  " not in run:
+        folded, where = run, None
+    else:
+        folded, where = fold_with_positions(run)
+    out = []
+    for kind, positions in _personal_spans(folded):
+        start = min(positions)
+        chain = next((m for m in _CHAIN.finditer(folded) if m.start() <= start < m.end()), None)
+        s, e = (chain.start(), chain.end()) if chain else (start, max(positions) + 1)
+        if where is not None:
+            positions = [where[p] for p in positions]
+            s, e = where[s], where[e - 1] + 1
+        out.append((kind, positions, (s, e)))
+    return out
 
 
 def _repl_text(m: re.Match) -> str:
-    """Replacement for one :data:`_CHAIN` match (used by vectorised ``str.replace``)."""
-    return _mask_spans(m.group(0))
+    """Replacement for one :data:`NUMBER_RUN` match (used by vectorised ``str.replace``)."""
+    run = m.group(0)
+    spans = _run_spans(run)
+    if not spans:
+        return run
+    chars = list(run)
+    for _, positions, _ in spans:
+        for p in positions:
+            chars[p] = "*"
+    return "".join(chars)
 
 
 def _number_text(value: Any) -> str | None:
@@ -243,7 +279,7 @@ def mask_id_number(value: Any) -> Any:
     """
     if _is_blank(value):
         return value
-    masked = mask_text(_as_text(value))
+    masked = mask_text(_folded(_as_text(value)))
 
     def generic(m: re.Match) -> str:
         s = m.group(0)
@@ -253,7 +289,22 @@ def mask_id_number(value: Any) -> Any:
         return s[:keep_head] + _stars(n - keep_head - keep_tail) + s[n - keep_tail:]
 
     masked = _ID_RUN.sub(generic, masked)
-    return _CHAIN.sub(lambda m: _hide_digits(m.group(0), keep_head=6, keep_tail=4), masked)
+    return _CHAIN.sub(lambda m: _hide_rest(m, keep_head=6, keep_tail=4), masked)
+
+
+def _folded(text: str) -> str:
+    """A cell of an identity-number or phone column with its digits as readers see them (zero-width
+    characters gone, Chinese and other digits as 0-9): the masked cell shows what is left of it."""
+    return fold_digits(text) if needs_fold(text) else text
+
+
+def _hide_rest(m: re.Match, *, keep_head: int, keep_tail: int) -> str:
+    """:func:`_hide_digits` for a chain no pass has masked yet; a chain that touches a masked
+    number (``138****5678/0771-...``: the tail of one and the area code of the next) is left."""
+    text, start, end = m.string, m.start(), m.end()
+    if (start and text[start - 1] == "*") or (end < len(text) and text[end] == "*"):
+        return m.group(0)
+    return _hide_digits(m.group(0), keep_head=keep_head, keep_tail=keep_tail)
 
 
 def _hide_digits(text: str, *, keep_head: int, keep_tail: int) -> str:
@@ -278,12 +329,12 @@ def mask_phone(value: Any) -> Any:
     """
     if _is_blank(value):
         return value
-    value = _as_text(value)
+    value = _folded(_as_text(value))
     if not _HAS_DIGITS.search(value):
         return value
     masked = mask_text(value)  # mobiles, landlines, an ID number typed into the phone column
     masked = _LONG_RUN.sub(lambda m: _stars(len(m.group(0)) - 4) + m.group(0)[-4:], masked)
-    return _CHAIN.sub(lambda m: _hide_digits(m.group(0), keep_head=0, keep_tail=4), masked)
+    return _CHAIN.sub(lambda m: _hide_rest(m, keep_head=0, keep_tail=4), masked)
 
 
 def mask_value(value: Any, field: str | None = None) -> Any:
@@ -649,11 +700,14 @@ class PersonalDataHit:
     cell: str | None  # cell reference when known
     kind: str  # id_number | id_number_as_number | mobile | landline
     text: str  # the matched text (it *is* the personal data: do not log it)
+    module: str | None = None  # the VBA module (macro code) it is in, for xl/vbaProject.bin
 
     @property
     def place(self) -> str:
         """Where it is, in Chinese, without the value itself."""
         where = f"「{self.part}」"
+        if self.module:
+            where += f"，宏（VBA）模块「{self.module}」"
         if self.sheet:
             where += f"，工作表「{self.sheet}」"
         if self.cell:
@@ -748,8 +802,11 @@ def _scan_zip(zf: zipfile.ZipFile, landlines: bool) -> list[PersonalDataHit]:
         if name.endswith("/"):
             continue
         raw = zf.read(name)
+        if name.lower().endswith("vbaproject.bin"):
+            hits.extend(_scan_vba(raw, name, landlines))
+            continue
         if name.lower().endswith((".bin", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf")):
-            continue  # binary parts (VBA, images) hold no typed text
+            continue  # other binary parts (printer settings, images) hold no typed text
         text = raw.decode("utf-8", errors="replace")
         if "&#" in text:
             text = _CHAR_REF.sub(lambda m: chr(int(m.group(1)[1:], 16) if m.group(1)[0] == "x"
@@ -769,6 +826,37 @@ def _scan_zip(zf: zipfile.ZipFile, landlines: bool) -> list[PersonalDataHit]:
             found = located
         hits.extend(h for h, _ in found)
     return hits
+
+
+def vba_modules(data: bytes) -> list[tuple[str, str]]:
+    """(module name, source code) of every module of a VBA project (``xl/vbaProject.bin``), read by
+    oletools' olevba (the code is stored compressed: a byte search would miss it)."""
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser("vbaProject.bin", data=data)
+    try:
+        if not parser.detect_vba_macros():
+            return []
+        out = []
+        for _, stream, module, code in parser.extract_all_macros():
+            if isinstance(code, bytes):
+                code = code.decode("utf-8", errors="replace")
+            name = str(module or stream)
+            out.append((re.sub(r"\.(bas|cls|frm)$", "", name, flags=re.I), code or ""))
+        return out
+    finally:
+        parser.close()
+
+
+def _scan_vba(data: bytes, part: str, landlines: bool) -> list[PersonalDataHit]:
+    """Personal data in the macros of a workbook: a number in a comment or a string of a module.
+    A project olevba cannot read is refused as a whole: what cannot be read cannot be shown clean."""
+    try:
+        modules = vba_modules(data)
+    except Exception:  # oletools raises many types for a damaged project  # noqa: BLE001
+        return [PersonalDataHit(part, None, None, "unreadable_vba", "", module="（无法读取）")]
+    return [PersonalDataHit(part, None, None, h.kind, h.text, module=module)
+            for module, code in modules for h in find_in_text(code, part, landlines=landlines)]
 
 
 def _shared_string_cells(zf: zipfile.ZipFile, sheets: dict[str, str]) -> dict[int, list[tuple[str, str]]]:
@@ -793,17 +881,12 @@ def find_in_text(text: str, where: str, *, landlines: bool = True, sheet: str | 
 
 def _find_with_positions(text: str, where: str, *, landlines: bool, sheet: str | None,
                          cells: bool) -> list[tuple[PersonalDataHit, int]]:
-    if not _HAS_DIGITS.search(text):
-        return []
     found: list[tuple[str, int, int]] = []
-    for kind, positions in _personal_spans(text):
-        if kind == "landline" and not landlines:
-            continue
-        # the whole number as typed, from its first to its last digit
-        start = min(positions)
-        chain = next((m for m in _CHAIN.finditer(text, max(0, start - 40)) if m.start() <= start < m.end()), None)
-        s, e = (chain.start(), chain.end()) if chain else (start, max(positions) + 1)
-        found.append((kind, s, e))
+    for run in NUMBER_RUN.finditer(text):
+        for kind, _, (s, e) in _run_spans(run.group(0)):
+            if kind == "landline" and not landlines:
+                continue
+            found.append((kind, run.start() + s, run.start() + e))  # the whole number as typed
     for m in _AS_NUMBER.finditer(text):
         found.append(("id_number_as_number", m.start(), m.end()))
     out = []
@@ -825,6 +908,8 @@ class PersonalDataError(XfsheetsError):
 
 _HINT = ("请检查台账中对应位置的文字（常见原因：号码写法特殊）；如经批准确需上报完整信息，"
          "请加 --include-personal-data")
+_VBA_HINT = ("号码写在工作簿的宏（VBA 代码）里，脱敏改不了宏代码：请在 Excel/WPS 中把工作簿“另存为”"
+             "不含宏的 .xlsx 文件后再发送，或在 VBA 编辑器（Alt+F11）中删去该模块里的号码")
 
 
 def _refuse(hits: list[PersonalDataHit], what: str, file: str | Path | None) -> None:
@@ -832,8 +917,9 @@ def _refuse(hits: list[PersonalDataHit], what: str, file: str | Path | None) -> 
         return
     places = "；".join(h.place for h in hits[:5])
     more = f"等 {len(hits)} 处" if len(hits) > 5 else f"共 {len(hits)} 处"
+    hint = _VBA_HINT if any(h.module for h in hits) else _HINT
     raise PersonalDataError(f"{what}中仍有未脱敏的个人信息，已停止，未写出也未发送：{places}（{more}）",
-                            file=file, hint=_HINT)
+                            file=file, hint=hint)
 
 
 def check_file(path: str | Path, *, what: str = "输出文件") -> None:

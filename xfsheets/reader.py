@@ -739,6 +739,10 @@ def normalize_column(field: str, values: pd.Series, year: int | None = None) -> 
         return nz.normalize_status(values)
     if kind == "channel":
         return nz.normalize_channel(values)
+    if field in ("unit", "assigning_unit", "co_units"):  # one unit, one name: invisible characters never make two
+        from xfsheets.identifiers import fold_name
+
+        return nz.clean_text(values).map(fold_name)
     return nz.clean_text(values)
 
 

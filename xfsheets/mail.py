@@ -148,17 +148,53 @@ def _html_table(rows: list[list[str]]) -> str:
 
 # --- building the message -----------------------------------------------------------
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+_ADDRESS_HINT = ("请写成 name@example.gov.cn 或 姓名 <name@example.gov.cn>；"
+                 "几个地址之间用逗号或分号隔开，每个地址只写一次")
+
+
+def _shown(text: str) -> str:
+    """A value with its line breaks and control characters made visible (\\n, \\r, \\t)."""
+    return _CONTROL.sub(lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(0), "?"), text)
+
+
+def _one_line(text: str, what: str, hint: str) -> str:
+    """``text`` for a mail header: refused (exit 2) when it holds a line break or a control
+    character, which would end the header and start another (a hidden Bcc, say)."""
+    if _CONTROL.search(text):
+        raise ConfigError(f"{what}「{_shown(text)}」中有换行符或控制字符，邮件头只能是一行文字，邮件未生成", hint=hint)
+    return text
+
+
 def _addresses(values: Iterable[str], what: str) -> list[str]:
+    """Each address exactly as one mailbox, parsed strictly (email.headerregistry): anything the
+    parser finds a defect in, two addresses run together, or a line break is refused (exit 2)
+    naming the address, so the envelope recipients are exactly the ones the clerk wrote."""
+    from email.policy import default as strict_policy
+
     out = []
     for value in values:
-        for part in re.split(r"[;；,，]\s*(?![^<]*>)", str(value)):
+        value = _one_line(str(value), f"{what}地址", _ADDRESS_HINT)
+        for part in re.split(r"[;；,，]\s*(?![^<]*>)", value):
             part = part.strip()
             if not part:
                 continue
-            name, addr = getaddresses([part])[0]
+            try:
+                header = strict_policy.header_factory("To", part)
+                mailboxes = list(header.addresses)
+                defects = list(header.defects)
+            except (ValueError, IndexError, TypeError):  # the parser's own failures on odd text
+                mailboxes, defects = [], ["unparsable"]
+            if (defects or len(mailboxes) != 1) and part.count("@") > 1:
+                raise ConfigError(f"{what}地址「{part}」像是两个地址连在了一起（中间漏了逗号或分号），"
+                                  "无法确定发给谁", hint=_ADDRESS_HINT)
+            if defects or len(mailboxes) != 1:
+                raise ConfigError(f"{what}地址「{part}」不是有效的邮箱地址", hint=_ADDRESS_HINT)
+            name, addr = mailboxes[0].display_name, mailboxes[0].addr_spec
             if not _ADDRESS.match(addr or ""):
-                raise ConfigError(f"{what}地址「{part}」不是有效的邮箱地址",
-                                  hint="请写成 name@example.gov.cn 或 姓名 <name@example.gov.cn>")
+                raise ConfigError(f"{what}地址「{part}」不是有效的邮箱地址", hint=_ADDRESS_HINT)
+            if "@" in name:
+                raise ConfigError(f"{what}地址「{part}」的姓名部分也像邮箱地址，无法确定发给谁", hint=_ADDRESS_HINT)
             out.append(str(Address(display_name=name, addr_spec=addr)) if name else addr)
     return out
 
@@ -215,6 +251,9 @@ def build_message(
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise XfsheetsError("只能发送 .xlsx/.xlsm 工作簿", file=path,
                             hint="旧的 .xls 请先在 Excel/WPS 中另存为 .xlsx")
+    _one_line(path.name, "报表文件名", "请把报表文件改名（名称中不要有换行），再发送")
+    if subject is not None:
+        _one_line(subject, "邮件主题（--subject）", "请把主题写成一行文字")
     to_list = _addresses(to, "收件人")
     cc_list = _addresses(cc, "抄送")
     from_list = _addresses([sender], "发件人") if sender else []

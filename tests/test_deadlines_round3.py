@@ -110,9 +110,16 @@ def test_as_of_in_the_past_sees_only_what_had_happened():
     # P3 受理 06-02 not yet: 交办 05-26 + 15日 (before: handle stage due 08-03)
     assert (got["P3"]["stage"], got["P3"]["due_on"], got["P3"]["flag"]) == ("accept", "2026-06-10", "on_track")
     assert (got["P4"]["flag"], got["P4"]["closed"]) == ("closed_on_time", True)
-    assert got["_doc"]["figures"] == {"open": 2, "overdue": 1, "closed": 2}
+    # P5 registered 06-05: not a matter on 05-31, said so, and counted neither open nor closed
+    assert got["P5"]["flag"] == "unknown" and got["P5"]["explain"] == \
+        "无法判断：登记日期为2026年6月5日，在2026年5月31日之后，截至2026年5月31日尚未登记。"
+    # P6 撤回 was written after its 06-03 受理: on 05-31 it did not hold; 交办 05-20 + 15日 = 06-04 (before: handle)
+    assert (got["P6"]["stage"], got["P6"]["due_on"], got["P6"]["flag"], got["P6"]["ended"]) == \
+        ("accept", "2026-06-04", "due_soon", False)
+    assert got["_doc"]["figures"] == {"open": 3, "overdue": 1, "closed": 2}
     later = cases(C / "as_of_past.xlsx", "--as-of", "2026-07-01")
     assert later["P1"]["flag"] == "closed_late" and later["P2"]["stage"] == "review"
+    assert later["P5"]["flag"] == "on_track" and later["P6"]["flag"] == "ended"
 
 
 def test_one_function_gives_the_ledger_as_it_stood(tmp_path):
@@ -172,7 +179,7 @@ def test_explanations_read_aloud_and_the_remedy_is_said_once(tmp_path):
     ws = openpyxl.load_workbook(out).worksheets[0]
     col = next(c.column for c in ws[2] if c.value == "时限说明")
     texts = [ws.cell(r, col).value for r in range(3, ws.max_row + 1)]
-    assert len(texts) == 4 and all(texts)
+    assert len(texts) == 6 and all(texts)
     for t in texts:
         reads_aloud(t)
 

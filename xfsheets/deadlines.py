@@ -45,7 +45,8 @@ OVERDUE_FLAGS = ("overdue", "severely_overdue")
 FLAG_FILLS = {"overdue": "FFC7CE", "severely_overdue": "FF9999", "due_soon": "FFEB9C", "on_track": "C6EFCE"}
 RESULT_COLUMNS = ["stage", "stage_label", "start_field", "start_on", "limit", "legal_due_on", "due_on", "days_left",
                   "working_days_left", "flag", "flag_label", "explain", "closed", "due_source", "due_beyond_legal_limit",
-                  "extension_not_in_ledger_due", "estimated", "ended", "ended_status", "missing_year"]
+                  "extension_not_in_ledger_due", "estimated", "ended", "ended_status", "missing_year",
+                  "registered_later"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -267,7 +268,7 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
             texts[pos] = "无法判断：" + why + "。"
         for pos in np.flatnonzero(ended):
             word = ended_word.iat[pos]
-            texts[pos] = f"办理状态为“{word}”：{policy.ended[word]}。"
+            texts[pos] = f"办理状态为“{word}”：{policy.ended[word].rstrip('。') or '办理责任结束，不再计算办理时限'}。"
         explain = pa.array(texts.tolist(), pa.string())
     explain = _typed_end_dates(explain, ledger, stages, code, closed_no_date)
 
@@ -300,6 +301,7 @@ def compute_deadlines(ledger: Ledger | pd.DataFrame, *, as_of: dt.date | None = 
         # 预估: a date rests on the estimate of a year no schedule covers (--assume-weekends)
         "estimated": ok & ~known & ~blocked & bool(assume_weekends),
         "ended": ended,  # the duty ended (policy [statuses.ended]): counted under its own heading
+        "registered_later": registered_later,  # registered after the as-of day: not a matter on that day
         "ended_status": pd.Series(ended_word.to_numpy(dtype=object), index=index, dtype=object),
         # the year whose holiday schedule the deadline needs and lacks (said once per run, not per row)
         "missing_year": pd.arrays.IntegerArray(missing_year.astype("int64"),
@@ -361,7 +363,10 @@ class DeadlineReport:
         summary, the slips and the zero report show."""
         closed = self.result["closed"].to_numpy(dtype=bool)
         overdue = self.result["flag"].isin(OVERDUE_FLAGS).to_numpy()
-        return {"open": int((~closed).sum()), "overdue": int((overdue & ~closed).sum()), "closed": int(closed.sum())}
+        # a matter registered after the as-of day was neither open nor closed on it (its row says so)
+        later = self.result["registered_later"].to_numpy(dtype=bool) if "registered_later" in self.result else False
+        return {"open": int((~closed & ~later).sum()), "overdue": int((overdue & ~closed).sum()),
+                "closed": int((closed & ~later).sum())}
 
     def notes(self) -> list[str]:
         """What the clerk is told once per run, not in every row: for each year whose holiday

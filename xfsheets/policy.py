@@ -172,9 +172,10 @@ class Policy:
 
     def as_it_stood(self, frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
         """The ledger as it stood on ``day``: an event dated after it (交办, 受理, 办结, 复查/复核
-        申请 or 意见) had not happened, so its date is blanked; a status that says such an event
-        happened (a closed or duty-ending status whose end date is later, a stage's status whose
-        start date is later) is set aside (None), the stage then follows the dates. Rows and
+        申请 or 意见) had not happened, so its date is blanked. The 办理状态 is what the ledger says
+        now, written no earlier than the row's latest event: on a row with an event after ``day`` it
+        did not yet hold on ``day`` (已办结 closed later, 复查中 asked later, 撤回 after a later
+        受理), so it is set aside (None) and the stage and open/closed follow the dates. Rows and
         index are kept; the frame is copied only when something changes. Applying it twice
         changes nothing more."""
         limit = pd.Timestamp(day)
@@ -186,17 +187,7 @@ class Policy:
         for f, m in later.items():
             out.loc[m, f] = pd.NaT
         if "status" in out:
-            status = out["status"]
-            drop = pd.Series(False, index=out.index)
-            ended_ = status.isin(self.closed_statuses) | self.ended_status(out).notna()
-            for key in self.order:
-                s = self.stages[key]
-                if s.end in later:
-                    drop |= later[s.end] & ended_
-                if s.start in later and s.statuses:
-                    drop |= later[s.start] & status.isin(s.statuses)
-            if "closed_on" in later:
-                drop |= later["closed_on"] & ended_
+            drop = np.logical_or.reduce([m.to_numpy() for m in later.values()]) & out["status"].notna().to_numpy()
             if drop.any():
                 out.loc[drop, "status"] = None
         return out

@@ -11,7 +11,10 @@ ended_statuses.xlsx            one matter per status that ends the duty (不予�
 as_of_past.xlsx                judged on 2026-05-31: P1 closed 2026-06-10 (open and overdue on 05-31);
                                P2 复查申请 2026-06-15 (not yet made: still the closed 办理 stage);
                                P3 受理 2026-06-02 (not yet accepted: the 登记交办 stage);
-                               P4 closed 2026-04-30 (closed on time).
+                               P4 closed 2026-04-30 (closed on time);
+                               P5 registered 2026-06-05 (not a matter yet on 05-31);
+                               P6 撤回, 交办 2026-05-20 but 受理 2026-06-03: on 05-31 the 撤回 (written after
+                               the later 受理) did not hold yet: the 受理告知 stage, due 06-04.
 workday_stage.xlsx             W1 受理 2026-09-03 under a local 20-工作日 rule: due 2026-10-08; on
                                2026-09-30 eight calendar days but one working day are left (国庆节).
 local_policy.toml              [stages.handle] 20 个工作日 with the county's own article text.
@@ -77,6 +80,8 @@ def main() -> None:
          D(2026, 6, 15)],
         ["P3", D(2026, 5, 25), "陈某", "城关镇", D(2026, 5, 26), D(2026, 6, 2), None, "已受理"],
         ["P4", D(2026, 3, 2), "褚某", "县教育局", D(2026, 3, 3), D(2026, 3, 4), None, "已办结", D(2026, 4, 30)],
+        ["P5", D(2026, 6, 5), "蒋某", "县人社局", D(2026, 6, 5), D(2026, 6, 6), None, "办理中"],
+        ["P6", D(2026, 5, 18), "沈某", "城关镇", D(2026, 5, 20), D(2026, 6, 3), None, "撤回"],
     ])
     county_ledger(OUT / "workday_stage.xlsx", "某县信访事项办理台账", [
         ["W1", D(2026, 8, 28), "卫某", "县住建局", D(2026, 9, 2), D(2026, 9, 3), None, "办理中"],

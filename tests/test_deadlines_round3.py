@@ -245,3 +245,26 @@ def test_the_drop_down_offers_the_policys_statuses(tmp_path):
     lists = openpyxl.load_workbook(tmp_path / "台账_带下拉.xlsx")["下拉列表"]
     statuses = [c.value for c in lists["A"][1:] if c.value]
     assert set(ENDED.values()) <= set(statuses) and len(statuses) == len(set(statuses))
+
+
+def test_the_button_says_the_remedy_once_and_the_cells_do_not(monkeypatch, tmp_path):
+    """The 计算时限 button: the missing year's remedy is in its one message, not in the 时限说明 cells."""
+    import xlwings as xw
+
+    import xfsheets.excel as x
+    from xfsheets import addin
+    from test_excel import payload
+
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(addin, "pc_settings", lambda: {})
+    monkeypatch.setattr(x.dt, "date", type("FrozenDate", (dt.date,), {"today": classmethod(lambda cls: D(2026, 12, 15))}))
+    book = xw.Book(json=payload(C / "unknown_year_ledger_due.xlsx"))
+    monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls: book))
+    message = x.compute_deadlines.__wrapped__(book)  # what the message box shows
+    assert message.count("注意：有 2 件事项的期满日落在2027年") == 1 and message.count("calendar import") == 1
+    written = [v for a in book.json()["actions"] if a["func"] == "setValues" for row in a["values"] for v in row]
+    explains = [v for v in written if isinstance(v, str) and v.startswith(("办理阶段", "无法判断：")) and len(v) > 20]
+    assert len(explains) == 2
+    for text in explains:
+        reads_aloud(text)

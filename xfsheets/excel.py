@@ -299,13 +299,16 @@ def compute_deadlines(book) -> str:
     """Add (or refresh) the deadline columns (deadlines.DEADLINE_COLUMNS: 当前阶段, 法定期限, 应办结日期,
     剩余天数, 预警, 时限说明) at the right of the ledger: the same columns as ``deadlines -o``
     (:func:`xfsheets.deadlines.mark_plan`), applied to the open book."""
-    from xfsheets.deadlines import compute_deadlines as compute, mark_plan
+    from xfsheets.deadlines import compute_deadlines as compute, deadline_notes, mark_plan
 
     sheet, rows, ledger = read_caller_ledger(book)
-    result = compute(ledger, as_of=dt.date.today(), policy=book_policy(book))
+    policy = book_policy(book)
+    result = compute(ledger, as_of=dt.date.today(), policy=policy)
     apply_plan(book, sheet, rows, mark_plan(ledger, result))
     counts = result["flag_label"].value_counts()
-    return "时限计算完成：" + "，".join(f"{k} {v} 件" for k, v in counts.items()) + "。"
+    # a missing year's remedy: said once here, not in every 时限说明
+    return "时限计算完成：" + "，".join(f"{k} {v} 件" for k, v in counts.items()) + "。" + "".join(
+        f"\n注意：{note}" for note in deadline_notes(result, policy))
 
 
 # --- 生成交办单 / 生成汇总表 / 发送报表 ---------------------------------------------------

@@ -21,7 +21,7 @@ from xfsheets.cli import main
 from xfsheets.deadlines import compute_deadlines
 from xfsheets.normalize import parse_dates
 from xfsheets.reader import read_ledger
-from xfsheets.schema import load_profile, match_label
+from xfsheets.schema import load_profile, match_label, suggest_field
 from xfsheets.summary import compute_summary
 
 L = DATA / "county_ledgers"
@@ -125,6 +125,16 @@ def test_inspect_suggests_a_field_and_the_profile_line_that_maps_it(tmp_path):
     assert tomllib.loads(profile.read_text(encoding="utf-8")) == {"labels": {"包案领导姓名": "leader"}}
     ledger = read_ledger(L / "WPS表格.et", profile=load_profile(profile))
     assert ledger.frame["leader"].tolist() == ["王副镇长", "李副镇长"]
+
+
+@pytest.mark.parametrize("label, field, like", [
+    ("化解进展", "resolution", "化解进度"),  # no known label inside it: the closest one (difflib)
+    ("信访人联系电话", "phone", "联系电话"),  # a known label inside it, the longest
+    ("包案领导姓名", "leader", "包案领导"),
+])
+def test_the_suggestion_is_the_closest_known_label(label, field, like):
+    assert suggest_field(label) == (field, like)
+    assert suggest_field("群众来电记录表") is None  # nothing close: no guess
 
 
 # --- 13. dates as documents write them ----------------------------------------------------------

@@ -10,24 +10,33 @@ somebody edited after xfsheets wrote it belongs to that person and is refused to
 Paths are compared the way Windows compares them: resolved, case-insensitively, and by
 identity (``samefile``) where both exist, so ``台账.XLSX`` and ``.\\台账.xlsx`` are one file.
 
-Folder outputs (slips, zero reports) are written into a temporary folder beside the
-destination and moved in only when every file is complete (:func:`staged_folder`).
+Folder outputs (slips, zero reports) are written into a hidden staging folder on the
+destination's filesystem and put in place only when every file is complete, all or nothing
+(:func:`staged_folder`); every file is written through :func:`atomic_file`, which parses every
+XML part back before the file is put in place; staging files are removed on every catchable
+signal (:func:`removed_on_signal`), and a full disk is one message (:class:`DiskFull`).
 """
 from __future__ import annotations
 
 import contextlib
 import copy
 import datetime as dt
+import errno
+import io
 import os
 import re
 import shutil
+import signal
+import stat
 import struct
+import sys
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
-from xfsheets.errors import XfsheetsError
+from xfsheets.errors import InternalError, XfsheetsError, os_reason
 
 MARK_NAME = "xfsheets"
 EML_MARK_HEADER = "X-Xfsheets-Output"
@@ -191,38 +200,359 @@ def output_folder(path: str | Path, inputs: Iterable[str | Path] = (), what: str
 
 @contextlib.contextmanager
 def staged_folder(dest: str | Path, inputs: Iterable[str | Path] = ()) -> Iterator[Path]:
-    """Yield an empty temporary folder beside ``dest``; when the block succeeds, move its
-    files into ``dest`` (created if needed). Before anything moves, every target is checked:
-    none may be an input or a file xfsheets may not replace, so a refused or failed run
-    leaves ``dest`` exactly as it was."""
+    """Yield an empty hidden staging folder on the filesystem of ``dest``; when the block
+    succeeds, put its files into ``dest`` (created if needed), all or nothing.
+
+    Before anything moves, every target is checked: none may be an input, a file xfsheets may
+    not replace or a read-only file. The staging folder is inside ``dest`` when it exists (a
+    mount point's root included: renames never cross devices), else beside it. Old files are
+    first moved aside into the staging folder, so if any file cannot be put in place every
+    new file is taken out again and every old one put back: ``dest`` is exactly as before.
+    The staging folder (finished files with personal data) is removed on any failure and on
+    every catchable signal (:func:`removed_on_signal`)."""
     inputs = [Path(p) for p in inputs if p is not None]  # read once: a generator would be spent by the check
     dest = output_folder(dest, inputs)
-    parent = dest.parent if str(dest.parent) else Path(".")
+    existed = dest.is_dir()
+    where = dest if existed else (dest.parent if str(dest.parent) else Path("."))
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".~xfsheets-", dir=parent))
+        where.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".~xfsheets-", dir=where))
     except OSError as exc:
-        raise XfsheetsError(f"无法在「{parent}」中创建输出文件夹：{exc.strerror or exc}",
-                            hint="请检查路径是否存在、是否有写入权限、磁盘是否已满") from exc
+        raise _os_failure(exc, f"无法在「{where}」中创建输出文件夹", dest) from exc
+    keep = False
     try:
-        yield tmp
-        produced = sorted(p for p in tmp.rglob("*") if p.is_file())
-        for p in produced:
-            check_target(dest / p.relative_to(tmp), inputs)
-        try:
-            if not dest.exists():
-                os.replace(tmp, dest)
-                return
+        with removed_on_signal(tmp):
+            try:
+                yield tmp
+            except XfsheetsError as exc:
+                raise _shown_as(exc, tmp, dest)
+            except Exception as exc:
+                if disk_full(exc):
+                    raise DiskFull(dest) from exc
+                raise
+            produced = sorted(p for p in tmp.rglob("*") if p.is_file())
             for p in produced:
                 target = dest / p.relative_to(tmp)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(p, target)
-        except OSError as exc:
-            raise XfsheetsError(f"无法把结果移入「{dest}」：{exc.strerror or exc}",
-                                hint="请关闭正在 Excel/WPS 中打开的同名文件，检查写入权限后重试") from exc
+                check_target(target, inputs)
+                _refuse_read_only(target)
+            if not existed:
+                _move(tmp, dest)
+                os.chmod(dest, _default_mode(0o777))  # mkdtemp makes 0700; a folder gets the usual mode
+                return
+            keep = _commit(tmp, dest, produced)
     finally:
-        if tmp.exists():
+        if tmp.exists() and not keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _refuse_read_only(target: Path) -> None:
+    """A file someone made read-only is not replaced (Windows would refuse it half-way)."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode) and not mode & stat.S_IWUSR:
+        raise OutputRefused(f"输出文件「{target}」是只读文件，不能替换；文件夹中的文件都没有改动",
+                            hint="请去掉该文件的“只读”属性，或先把它移走，再重新运行")
+
+
+def _commit(tmp: Path, dest: Path, produced: list[Path]) -> bool:
+    """Put ``produced`` (files under ``tmp``) into ``dest``, all or nothing. Returns whether the
+    staging folder must be kept (old files that could not be put back are in it)."""
+    backup = Path(tempfile.mkdtemp(prefix=".~old-", dir=tmp))
+    aside: list[tuple[Path, Path]] = []  # (where the old file is now, where it was)
+    placed: list[Path] = []
+    try:
+        for p in produced:
+            target = dest / p.relative_to(tmp)
+            if target.exists() or target.is_symlink():
+                old = backup / p.relative_to(tmp)
+                old.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, old)  # within dest: one filesystem
+                aside.append((old, target))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _move(p, target)
+            placed.append(target)
+    except OSError as exc:
+        for target in reversed(placed):
+            with contextlib.suppress(OSError):
+                target.unlink()
+        lost = []
+        for old, target in reversed(aside):
+            try:
+                os.replace(old, target)
+            except OSError:
+                lost.append(target.name)
+        name = Path(exc.filename).name if exc.filename else ""
+        if disk_full(exc):
+            raise DiskFull(dest) from exc
+        what, hint = os_reason(exc)
+        if lost:
+            raise XfsheetsError(f"无法把结果放入「{dest}」（「{name}」{what}），且 {len(lost)} 个原有文件未能放回："
+                                f"{'、'.join(lost)}，它们在「{backup}」中", hint="请把它们移回原处") from exc
+        raise XfsheetsError(f"无法把结果放入「{dest}」：「{name}」{what}；文件夹保持原样，一个文件也没有改动",
+                            hint="请关闭正在 Excel/WPS 中打开的文件，检查文件是否被锁定或只读，再重新运行") from exc
+    return False
+
+
+def _move(src: Path, dst: Path) -> None:
+    """Rename ``src`` onto ``dst``; across devices (a folder on another disk or mount), copy into
+    a temporary file beside ``dst``, flush it to disk and rename that instead."""
+    try:
+        os.replace(src, dst)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    if src.is_dir():
+        dst.mkdir()
+        for p in sorted(src.rglob("*")):
+            if p.is_file():
+                (dst / p.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+                _move(p, dst / p.relative_to(src))
+        shutil.rmtree(src, ignore_errors=True)
+        return
+    fd, scratch = tempfile.mkstemp(prefix=".~xfsheets-", suffix=dst.suffix, dir=dst.parent)
+    with removed_on_signal(Path(scratch)):
+        try:
+            with os.fdopen(fd, "wb") as out, src.open("rb") as fh:
+                shutil.copyfileobj(fh, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(scratch, _default_mode())
+            os.replace(scratch, dst)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(scratch)
+    src.unlink()
+
+
+def _shown_as(exc: XfsheetsError, tmp: Path, dest: Path) -> XfsheetsError:
+    """The error as the clerk should read it: naming the output folder, not the hidden staging one."""
+    if isinstance(exc, DiskFull):
+        return DiskFull(dest)
+    exc.message = exc.message.replace(str(tmp), str(dest))
+    if exc.file:
+        exc.file = exc.file.replace(str(tmp), str(dest))
+    exc.args = (str(exc),)
+    return exc
+
+
+# --- one file, atomically, parsed back before it is put in place ---------------------------------
+
+class DiskFull(XfsheetsError):
+    """The disk filled up while an output was written: nothing was put in place."""
+
+    code = "disk_full"
+
+    def __init__(self, where: str | Path) -> None:
+        _quiet_disk_full_noise()
+        super().__init__(f"磁盘空间不足：写入「{where}」时磁盘空间已满，没有写出任何文件",
+                         hint="请清理磁盘（或换一个空间足够的磁盘、U 盘）后重新运行；原有文件没有被改动")
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it: a writer library wraps the OS error) is a full disk."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            return True
+        if any(isinstance(a, OSError) and a.errno in _FULL for a in getattr(exc, "args", ())) or \
+                any(text in str(exc) for text in ("No space left on device", "Disk quota exceeded", "[Errno 28]")):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _quiet_disk_full_noise() -> None:
+    """A writer library's zip left open when the disk filled up fails again when it is collected
+    ("Exception ignored in ZipFile.__del__"): that second report says nothing new, keep it quiet."""
+    if getattr(sys.unraisablehook, "_xfsheets", False):
+        return
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if not disk_full(unraisable.exc_value):
+            previous(unraisable)
+
+    hook._xfsheets = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
+
+
+def _os_failure(exc: OSError, what: str, where: str | Path) -> XfsheetsError:
+    if disk_full(exc):
+        return DiskFull(where)
+    reason, hint = os_reason(exc)
+    return XfsheetsError(f"{what}：{reason}", hint=hint)
+
+
+def _default_mode(full: int = 0o666) -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return full & ~umask
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path, inputs: Iterable[str | Path] = (), *, guard: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block succeeds, parse the written file
+    back (:func:`verify_package`) and only then rename it onto ``path``.
+
+    With ``guard`` ``path`` first passes the output gate (:func:`check_target`). On any
+    failure, and on every catchable signal, the temporary file (and the stamp's scratch copy)
+    is removed and ``path`` is left as it was. The one way every output file is written
+    (:func:`xfsheets.writer.atomic_path` is this)."""
+    path = Path(path)
+    if guard:
+        check_target(path, inputs)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".~xfsheets-", suffix=path.suffix, dir=folder)
+    except OSError as exc:
+        raise _os_failure(exc, f"无法在文件夹「{folder}」中写入", path) from exc
+    os.close(fd)
+    tmp = Path(name)
+    scratch = tmp.with_name(tmp.name + ".mark")  # mark_package's copy
+    try:
+        with removed_on_signal(tmp), removed_on_signal(scratch):
+            try:
+                yield tmp
+            except XfsheetsError:
+                raise
+            except Exception as exc:
+                if disk_full(exc):
+                    raise DiskFull(path) from exc
+                if isinstance(exc, OSError):
+                    what, hint = os_reason(exc)
+                    raise XfsheetsError(f"写入「{path}」失败：{what}", hint=f"{hint}；原有文件没有被改动") from exc
+                raise
+            verify_package(tmp, path)
+            try:
+                os.chmod(tmp, _default_mode())  # mkstemp makes 0600; outputs get the usual mode
+                os.replace(tmp, path)
+            except PermissionError as exc:
+                raise XfsheetsError(f"无法写入「{path}」：文件可能正在 Excel/WPS 中打开",
+                                    hint="请关闭该文件后重试") from exc
+            except OSError as exc:
+                raise _os_failure(exc, f"无法写入「{path}」", path) from exc
+    finally:
+        for p in (tmp, scratch):
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_STREAMED = ("{*}row", "{*}si", "{*}c")  # a sheet's rows, shared strings: cleared as they are parsed
+
+
+def verify_package(path: str | Path, shown: str | Path | None = None) -> None:
+    """Parse back every XML part of the package at ``path`` (streamed: a 100,000-row sheet is
+    never held whole). A part that does not parse is an internal error: the output is not put
+    in place. Files that are not packages (an .eml) are left alone."""
+    from lxml import etree
+
+    path = Path(path)
+    shown = shown or path
+    if not zipfile.is_zipfile(path):
+        return
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            name = info.filename
+            if not name.lower().endswith(_XML_SUFFIXES):
+                continue
+            try:
+                with zf.open(info) as fh:
+                    source = fh
+                    if name.lower().endswith(".vml"):  # Excel's own VML writes <br> unclosed
+                        source = io.BytesIO(fh.read().replace(b"<br>", b"<br/>"))
+                    for _, element in etree.iterparse(source, events=("end",), tag=_STREAMED, huge_tree=True,
+                                                      resolve_entities=False, no_network=True, load_dtd=False):
+                        element.clear(keep_tail=False)
+                        while element.getprevious() is not None:
+                            del element.getparent()[0]
+            except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+                raise InternalError(
+                    f"程序内部错误：写出的文件「{shown}」中的部件 {name} 不是合法的 XML（{str(exc)[:160]}），"
+                    f"为防止生成 Excel 打不开的文件，没有写出",
+                    hint="原台账没有被改动。请把这条信息和台账文件发给技术支持") from exc
+
+
+# --- every catchable signal removes temporary files ------------------------------------------
+# One registry for every staged output (a folder being filled, a file being written, its
+# stamp's scratch copy): while anything is registered, SIGTERM, SIGINT, SIGHUP (and SIGQUIT,
+# SIGBREAK where they exist) first remove it, then end the run as that signal asks. Handlers
+# are installed with the first path and the previous ones put back with the last.
+
+_PENDING: dict[Path, int] = {}  # path -> the process that made it (a forked worker removes nothing)
+_SAVED: dict[int, Any] = {}
+CATCHABLE = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGBREAK")
+                  if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def removed_on_signal(path: str | Path) -> Iterator[Path]:
+    """Remove ``path`` (a file or a folder) if a catchable signal arrives inside the block."""
+    path = Path(path).absolute()
+    first = not _PENDING
+    _PENDING[path] = os.getpid()
+    if first:
+        _install()
+    try:
+        yield path
+    finally:
+        _PENDING.pop(path, None)
+        if not _PENDING:
+            _restore()
+
+
+def remove_pending() -> None:
+    """Remove every registered temporary file and folder of this process."""
+    for path, pid in list(_PENDING.items()):
+        if pid != os.getpid():
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _install() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers; the main thread's handlers cover the process
+    for sig in CATCHABLE:
+        try:
+            previous = signal.getsignal(sig)
+            if previous is signal.SIG_IGN:
+                continue  # started under nohup and the like: the signal stays ignored
+            signal.signal(sig, _on_signal)
+            _SAVED[sig] = previous
+        except (ValueError, OSError):
+            continue
+
+
+def _restore() -> None:
+    for sig, previous in list(_SAVED.items()):
+        with contextlib.suppress(ValueError, OSError, TypeError):
+            signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+    _SAVED.clear()
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    remove_pending()
+    previous = _SAVED.get(signum)
+    if callable(previous) and previous is not signal.default_int_handler:
+        previous(signum, frame)  # another part's own handler (e.g. one that stops workers) runs too
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write("已中断（收到结束信号）：没有写出任何文件，临时文件已删除，原台账没有被改动。\n")
+        sys.stderr.flush()
+    raise SystemExit(128 + signum)
 
 
 def unique_names(names: Iterable[str], *, limit: int = 48) -> list[str]:

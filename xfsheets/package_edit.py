@@ -365,7 +365,7 @@ class _Edit:
         from xfsheets.writer import page_setup_xml, print_titles_xml
 
         sheets = self._sheets()
-        wb = _text(self.read(self.workbook_part))
+        wb = self.read(self.workbook_part)
         # the page rule of every sheet xfsheets adds (A4, one page wide, page numbers)
         xml = _results_sheet(table, self.styles, page_setup_xml("table", sum(table.widths) or None))
         xml = xml.encode("utf-8")
@@ -375,7 +375,7 @@ class _Edit:
         if REPEAT_RESULTS_HEADER:
             index = next((k for k, (name, _, _) in enumerate(sheets) if name == table.name), len(sheets))
             wb = _add_defined_name(wb, print_titles_xml(table.name, index, 1), index)
-            self.out[self.workbook_part] = wb.encode("utf-8")
+            self.out[self.workbook_part] = wb
         if existing:  # an earlier run's results sheet: replaced
             self.out[existing] = xml
             rels = _rels_path(existing)
@@ -389,16 +389,7 @@ class _Edit:
         rels_name = _rels_path(self.workbook_part)
         rels, rid = _add_rel(self.read(rels_name), REL_SHEET, _relative(self.workbook_part, part))
         self.out[rels_name] = rels
-        prefix = re.search(rf'xmlns:(\w+)="{re.escape(REL_NS)}"', wb)
-        r = prefix.group(1) if prefix else "r"
-        if not prefix:
-            wb = re.sub(r"<((?:\w+:)?workbook)\b", rf'<\1 xmlns:r="{REL_NS}"', wb, count=1)
-        ids = [int(x) for x in re.findall(r'<(?:\w+:)?sheet\b[^>]*\ssheetId="(\d+)"', wb)]
-        main = re.search(r"<(\w+:)?sheets\b", wb)
-        p = main.group(1) or "" if main else ""
-        entry = f'<{p}sheet name="{_attr_value(table.name)}" sheetId="{max(ids, default=0) + 1}" {r}:id="{rid}"/>'
-        wb = re.sub(rf"</{p}sheets>", lambda _: entry + f"</{p}sheets>", wb, count=1)
-        self.out[self.workbook_part] = wb.encode("utf-8")
+        self.out[self.workbook_part] = _add_sheet(wb, table.name, rid)
 
     # -- workbook-level bookkeeping --------------------------------------------------------------
     def finish(self, out_suffix: str) -> None:
@@ -446,31 +437,70 @@ class _Edit:
         self.out["[Content_Types].xml"] = ct.encode("utf-8")
 
 
-def _add_defined_name(wb: str, entry: str, index: int) -> str:
+# workbook.xml is edited as a tree (it is small): namespaces stay declared wherever the saving
+# program put them (openpyxl declares xmlns:r on each <sheet>, not on <workbook>).
+
+def _workbook_tree(wb: bytes):
+    from lxml import etree
+
+    return etree.fromstring(wb, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+
+
+def _serialise(root) -> bytes:
+    from lxml import etree
+
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _add_sheet(wb: bytes, name: str, rid: str) -> bytes:
+    """workbook.xml with a new <sheet> (after the others) pointing at relationship ``rid``."""
+    from lxml import etree
+
+    root = _workbook_tree(wb)
+    ns = root.nsmap.get(root.prefix) or MAIN_NS
+    sheets = root.find(f"{{{ns}}}sheets")
+    if sheets is None:
+        raise XfsheetsError("台账的 workbook.xml 中没有工作表列表，无法加入结果工作表",
+                            hint="请用 Excel/WPS 打开台账后另存为 .xlsx 再试")
+    ids = [int(x) for x in (e.get("sheetId") for e in sheets.iter(f"{{{ns}}}sheet")) if x and x.isdigit()]
+    # the r prefix declared on the new element unless the workbook already declares it
+    nsmap = None if REL_NS in (sheets.nsmap or {}).values() else {"r": REL_NS}
+    entry = etree.SubElement(sheets, f"{{{ns}}}sheet", nsmap=nsmap)
+    entry.set("name", name)
+    entry.set("sheetId", str(max(ids, default=0) + 1))
+    entry.set(f"{{{REL_NS}}}id", rid)
+    return _serialise(root)
+
+
+# CT_Workbook children that come before definedNames
+_BEFORE_DEFINED_NAMES = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
+                         "functionGroups", "externalReferences")
+
+
+def _add_defined_name(wb: bytes, entry: str, index: int) -> bytes:
     """workbook.xml with the Print_Titles ``entry`` for sheet ``index`` (unless it has one)."""
-    m = re.search(r"<(\w+:)?workbook\b", wb)
-    p = (m.group(1) or "") if m else ""
-    ep = re.escape(p)
-    for old in re.findall(rf"<{ep}definedName\b[^>]*>", wb):
-        if 'name="_xlnm.Print_Titles"' in old and f'localSheetId="{index}"' in old:
+    from lxml import etree
+
+    root = _workbook_tree(wb)
+    ns = root.nsmap.get(root.prefix) or MAIN_NS
+    new = etree.fromstring(entry)
+    names = root.find(f"{{{ns}}}definedNames")
+    if names is not None:
+        for old in names.iter(f"{{{ns}}}definedName"):
+            if old.get("name") == "_xlnm.Print_Titles" and old.get("localSheetId") == str(index):
+                return wb
+    else:
+        names = etree.Element(f"{{{ns}}}definedNames")
+        last = None
+        for child in root:
+            if isinstance(child.tag, str) and etree.QName(child).localname in _BEFORE_DEFINED_NAMES:
+                last = child
+        if last is None:
             return wb
-    if p:
-        entry = entry.replace("<definedName", f"<{p}definedName").replace("</definedName>", f"</{p}definedName>")
-    if re.search(rf"<{ep}definedNames\s*/>", wb):
-        return re.sub(rf"<{ep}definedNames\s*/>", lambda _: f"<{p}definedNames>{entry}</{p}definedNames>", wb, count=1)
-    if f"</{p}definedNames>" in wb:
-        return wb.replace(f"</{p}definedNames>", entry + f"</{p}definedNames>", 1)
-    # CT_Workbook: sheets, functionGroups, externalReferences, definedNames
-    at = None
-    for closing in (rf"</{ep}externalReferences>", rf"<{ep}functionGroups\b[^>]*/>", rf"</{ep}functionGroups>",
-                    rf"</{ep}sheets>"):
-        found = re.search(closing, wb)
-        if found:
-            at = found.end()
-            break
-    if at is None:
-        return wb
-    return wb[:at] + f"<{p}definedNames>{entry}</{p}definedNames>" + wb[at:]
+        last.addnext(names)
+    item = etree.SubElement(names, f"{{{ns}}}definedName", {k: v for k, v in new.attrib.items()})
+    item.text = new.text
+    return _serialise(root)
 
 
 # --- styles ---------------------------------------------------------------------------------

@@ -7,13 +7,9 @@ half-written workbook (and never replaces a good one with a broken one).
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
-
-from xfsheets.errors import XfsheetsError, os_reason
 
 
 @contextlib.contextmanager
@@ -23,37 +19,14 @@ def atomic_path(path: str | Path, inputs: Iterable[str | Path] = (), *, guard: b
     With ``guard`` (always, except for files that are themselves inputs-to-be, such as
     sample ledgers) ``path`` first passes the output gate: it may not be one of ``inputs``
     nor an existing file xfsheets may not replace (:mod:`xfsheets.outputs`).
-    On any exception the temporary file is removed and ``path`` is left as it was.
+    On any exception or catchable signal the temporary file is removed and ``path`` is left
+    as it was; every written XML part is parsed back before the file is put in place
+    (:func:`xfsheets.outputs.atomic_file`, the one gate).
     """
-    from xfsheets.outputs import check_target
+    from xfsheets.outputs import atomic_file
 
-    path = Path(path)
-    if guard:
-        check_target(path, inputs)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".~xfsheets-", suffix=path.suffix, dir=folder)
-    except OSError as exc:
-        what, hint = os_reason(exc)
-        raise XfsheetsError(f"无法在文件夹「{folder}」中写入：{what}", hint=hint) from exc
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        try:
-            yield tmp_path
-        except OSError as exc:
-            what, hint = os_reason(exc)
-            raise XfsheetsError(f"写入「{path}」失败：{what}", hint=f"{hint}；原有文件没有被改动") from exc
-        os.chmod(tmp_path, _default_mode())  # mkstemp makes 0600; outputs get the usual mode
-        try:
-            os.replace(tmp_path, path)
-        except PermissionError as exc:
-            raise XfsheetsError(f"无法写入「{path}」：文件可能正在 Excel/WPS 中打开",
-                                hint="请关闭该文件后重试") from exc
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+    with atomic_file(path, inputs, guard=guard) as tmp:
+        yield tmp
 
 
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -63,12 +36,6 @@ def safe_filename(name: str) -> str:
     """A unit name as a Windows-safe file name (reserved characters replaced, no leading dots)."""
     cleaned = _UNSAFE_IN_NAME.sub("_", str(name)).strip().lstrip(".").rstrip(". ")
     return cleaned or "未命名单位"
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def save_workbook(workbook, path: str | Path, inputs: Iterable[str | Path] = ()) -> Path:

@@ -157,7 +157,9 @@ class Policy:
         if "status" not in frame or not self.ended:
             return pd.Series(None, index=frame.index, dtype=object)
         words = {fold_status(w): w for w in self.ended}
-        return frame["status"].map(lambda v: words.get(fold_status(v)) if isinstance(v, str) else None).astype(object)
+        status = frame["status"]
+        seen = {v: words.get(fold_status(v)) for v in status.dropna().unique() if isinstance(v, str)}  # each word once
+        return status.map(seen).astype(object).where(status.map(seen).notna(), None)
 
     def ended_mask(self, frame: pd.DataFrame) -> np.ndarray:
         return self.ended_status(frame).notna().to_numpy()

@@ -715,7 +715,7 @@ def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json)
     if as_json:
         emit_json(found.to_dict())
     else:
-        open_rows = result[~result["flag"].isin(["closed_on_time", "closed_late"])].sort_values("days_left", na_position="last")
+        open_rows = result[~result["closed"].astype(bool)].sort_values("days_left", na_position="last")  # the one rule
         table = Table(title=f"未办结事项时限（截至 {as_of.isoformat()}）")
         for col in ("行", "信访件编号", "阶段", "应办结日期", "剩余天数", "预警"):
             table.add_column(col)

@@ -129,6 +129,10 @@ def test_masked_forms_keep_what_tells_records_apart():
     assert mask_text("幺三九〇一二三四五六七") == "幺三九****四五六七"
     assert mask_text("450324-1990-01-05-1352") == "450324-****-**-**-1352"
     assert mask_text(f"139{forms.ZWSP}1234{forms.ZWJ}5601") == f"139{forms.ZWSP}****{forms.ZWJ}5601"
+    # a name ending in a numeral (张三, 李四) is no digit of the number after it
+    assert mask_text("张三13812345678") == "张三138****5678"
+    assert mask_text("李四一三九一二三四五六七八") == "李四一三九****五六七八"
+    assert mask_text(f"张三139{forms.ZWSP}1234{forms.ZWSP}5678") == f"张三139{forms.ZWSP}****{forms.ZWSP}5678"
     # an ID or phone column shows what is left of the number in plain digits
     assert mask_value("幺五八 一二三四 五六一〇", "phone") == "158 **** 5610"
     assert mask_value(f"450324{forms.ZWSP}199203031230", "id_number") == "450324********1230"
@@ -220,3 +224,18 @@ def test_two_numbers_in_one_cell_are_masked_one_by_one():
     assert masked == f"{forms.ID_A[:6]}********{forms.ID_A[-4:]}、{forms.ID_B[:6]}********{forms.ID_B[-4:]}"
     assert mask_value("13812345678/0771-2345678", "phone") == "138****5678/0771-***5678"
     assert mask_value("13812345678\n0771-2345678", "phone") == "138****5678\n0771-***5678"
+
+
+def test_a_sheet_name_with_a_pasted_phone_is_masked(tmp_path):
+    source = tmp_path / "联系人.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = f"张三139{forms.ZWSP}1234{forms.ZWSP}5678"
+    wb.active["A1"] = "见工作表名"
+    wb.save(source)
+    assert find_personal_data(source)  # the scan sees it in workbook.xml
+    from xfsheets.privacy import mask_workbook
+
+    out = tmp_path / "脱敏.xlsx"
+    mask_workbook(source, out)
+    title = openpyxl.load_workbook(out).sheetnames[0]
+    assert "5678" in title and "1234" not in digits_of(title) and find_personal_data(out) == []

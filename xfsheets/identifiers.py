@@ -80,8 +80,16 @@ def fold_with_positions(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     positions: list[int] = []
     space = False
+    chinese = None  # was the last digit a Chinese numeral? (张三13812345678: 三 is a name, not a digit of it)
     for i, ch in enumerate(text):
         folded = _fold_char(ch)
+        if folded.isdigit():
+            if chinese is not None and chinese != (ch in CN_DIGITS) and not space:
+                out.append(" ")  # where the script changes, a new group of digits starts
+                positions.append(i)
+            chinese = ch in CN_DIGITS
+        elif folded and not folded.isspace():
+            chinese = None
         for c in folded:
             if c.isspace():
                 c = "\n" if c in "\n\r\u2028\u2029\x0b\x0c\x85" else " "  # a line break stays one

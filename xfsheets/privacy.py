@@ -88,7 +88,8 @@ _MOBILE = re.compile(r"(?:0086|86)?1[3-9][0-9]{9}")
 # and the characters hidden are the ones the user typed. Text without such a run holds nothing.
 _HAS_DIGITS = NUMBER_RUN
 _TEXT_RE = NUMBER_RUN
-_DIGIT_LIKE = frozenset("0123456789\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19") | frozenset(CN_DIGITS)
+_DIGIT_CHAR = re.compile(rf"[\d{''.join(CN_DIGITS)}]")
+_JUST_A_DATE = re.compile(r"\s*(?:19|20)[0-9]{2}([-/.])[0-9]{1,2}\1[0-9]{1,2}\s*")
 _PLAIN_RUN = re.compile(rf"[{_D}XxＸｘ \-.\uff0d\uff0e\u2010-\u2015\u2212()\uff08\uff09/_,]*")
 _LONG_RUN = re.compile(rf"(?<![{_D}])[{_D}]{{7,}}(?![{_D}])")
 _ID_RUN = re.compile(rf"(?<![{_D}*])[{_D}]{{5,}}[{_D}XxＸｘ]?(?![{_D}*])")
@@ -203,14 +204,26 @@ def _thousands(text: str, groups: list[re.Match]) -> bool:
 def _run_spans(run: str) -> list[tuple[str, list[int], tuple[int, int]]]:
     """Personal numbers in one run of digit-like characters (:data:`NUMBER_RUN`): (kind, positions
     in ``run`` of the characters to hide, (start, end) in ``run`` of the number as typed)."""
-    if sum(ch in _DIGIT_LIKE or ch.isdigit() for ch in run) < 7:
-        return []
+    if _JUST_A_DATE.fullmatch(run) or len(_DIGIT_CHAR.findall(run)) < 7:
+        return []  # 2026-03-05, or too few digits for any number: the common runs, answered at once
     if _PLAIN_RUN.fullmatch(run) and "  " not in run:
         folded, where = run, None
     else:
         folded, where = fold_with_positions(run)
+    found = _personal_spans(folded)
+    if not found and where is not None and any(ch in CN_DIGITS for ch in run):
+        # 李四一三九…: a name may end in a Chinese numeral that is no digit of the number after it
+        digits = [k for k, c in enumerate(folded) if c.isdigit()]
+        for lead in (1, 2):
+            trial = list(folded)
+            for k in digits[:lead]:
+                trial[k] = " "
+            found = _personal_spans("".join(trial))
+            if found:
+                folded = "".join(trial)
+                break
     out = []
-    for kind, positions in _personal_spans(folded):
+    for kind, positions in found:
         start = min(positions)
         chain = next((m for m in _CHAIN.finditer(folded) if m.start() <= start < m.end()), None)
         s, e = (chain.start(), chain.end()) if chain else (start, max(positions) + 1)

@@ -143,7 +143,7 @@ def _report(samples: list[Path], out: Path) -> list[Path]:
     collective = ledger.frame.loc[collective_mask(ledger.frame, default_policy()), "received_on"]
     day = collective.max().date() if collective.notna().any() else SAMPLES_AS_OF
     zeros = build_zero_reports(ledger, out / "零报告", as_of=day, reporter="王某", signer="李某")
-    return [path, *[z.path for z in zeros]]
+    return [path, *[z.path for z in zeros], *([zeros.blocked_path] if zeros.blocked_path else [])]
 
 
 def _mail(out: Path) -> list[Path]:

@@ -48,7 +48,11 @@ def zero_report(book) -> str:
     reports = build_zero_reports(ledger, folder, as_of=_today(), signer=who.signer or "", policy=book_policy(book))
     _open(folder)
     zeros = sum(r.is_zero for r in reports)
-    return (f"已生成 {len(reports)} 份报告（其中零报告 {zeros} 份，个人信息已脱敏），保存在：\n{folder}")
+    text = f"已生成 {len(reports)} 份报告（其中零报告 {zeros} 份，个人信息已脱敏），保存在：\n{folder}"
+    if reports.blocked:  # as on the command line: the units without a form, and where the reasons are
+        text += (f"\n{len(reports.blocked)} 个单位无法出具零报告（{'、'.join(b.unit for b in reports.blocked)}），"
+                 f"原因见「{reports.blocked_path.name}」")
+    return text
 
 
 @button

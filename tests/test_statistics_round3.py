@@ -145,6 +145,17 @@ def test_two_identity_numbers_are_never_one_person():
     assert len(out) == 2  # X3 joins one of them by name + phone, never both
 
 
+def test_identifiers_are_matched_after_the_one_folding_rule():
+    rows = pd.DataFrame({
+        "petitioner": ["李 四", "李四", "王五"], "id_number": [None, None, None],
+        "phone": ["+86 138-1234-5678", "１３８１２３４５６７８", "13812345678转801"],
+        "address": [None] * 3, "category": ["城乡建设"] * 3, "case_id": ["Y1", "Y2", "Y3"],
+        "received_on": pd.to_datetime(["2026-04-01", "2026-04-02", "2026-04-03"]), "unit": ["城关镇"] * 3,
+        "status": ["办理中"] * 3, "_file": ["a.xlsx"] * 3, "_row": [2, 3, 4]})
+    out = repeated_petitions(rows, rows.index)
+    assert sorted(out["信访件编号"]) == ["Y1", "Y2"] and set(out["匹配依据"]) == {"姓名+联系电话"}  # 王五 is another name
+
+
 # --- item 10: the 零报告 attests only what it can ---------------------------------------------------
 
 def test_zero_reports_list_what_happened_and_block_what_cannot_be_attested(tmp_path):

@@ -455,23 +455,35 @@ def _overdue_list(rows: pd.DataFrame) -> pd.DataFrame:
 
 REPEATED_COLUMNS = ["组号", "信访人", "身份证号", "联系电话", "问题类别", "匹配依据", "本期件数", "累计件数", "信访件编号",
                     "登记日期", "责任单位", "办理状态", "来源文件", "来源行号"]
-_PHONE_PARTS = re.compile(r"[、,，;；/\n]+")
+_EXTENSION = re.compile(r"(?:转|分机|ext\.?|EXT\.?)\d{1,6}$")
 
 
 def _name_key(value: Any) -> Any:
-    # TODO(identifiers): switch to xfsheets.identifiers.fold_name when it lands
+    """A name or address as one key: the identifier rule's folding (NFKC, format characters out), no spaces."""
+    from xfsheets.identifiers import fold_name
+
     if not isinstance(value, str):
         return None
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)) or None
+    return re.sub(r"\s+", "", fold_name(value) or "") or None
+
+
+def _id_keys(value: Any) -> list[str]:
+    """Each identity number in a 身份证号 cell (two people's numbers in one cell give two)."""
+    from xfsheets.identifiers import identifier_parts
+
+    return identifier_parts(value) if isinstance(value, str) else []
 
 
 def _phone_keys(value: Any) -> list[str]:
-    """Each number in a 联系电话 cell as digits only (+86 / 0086 dropped): 138 1234 5678 = 13812345678."""
+    """Each number in a 联系电话 cell (:func:`xfsheets.identifiers.identifier_parts`) as digits only,
+    +86 / 0086 and an extension dropped: 138 1234 5678 = +86 13812345678."""
+    from xfsheets.identifiers import identifier_parts
+
     if not isinstance(value, str):
         return []
     out = []
-    for part in _PHONE_PARTS.split(unicodedata.normalize("NFKC", value)):
-        digits = re.sub(r"\D", "", part.split("转")[0])
+    for part in identifier_parts(value):
+        digits = re.sub(r"\D", "", _EXTENSION.sub("", part))
         if digits.startswith("0086"):
             digits = digits[4:]
         elif digits.startswith("86") and len(digits) == 13:
@@ -489,20 +501,20 @@ def repeated_petitions(rows: pd.DataFrame, period_index: pd.Index) -> pd.DataFra
     n = len(rows)
     if n < 2:
         return pd.DataFrame(columns=REPEATED_COLUMNS)
-    ids = [v if isinstance(v, str) and v else None for v in rows["id_number"].tolist()]
+    ids = [_id_keys(v) for v in rows["id_number"].tolist()]
     names = [_name_key(v) for v in rows["petitioner"].tolist()]
     phones = [_phone_keys(v) for v in rows["phone"].tolist()]
     addresses = [_name_key(v) for v in rows["address"].tolist()] if "address" in rows.columns else [None] * n
     keys: list[list[tuple[str, str]]] = []  # per row: (rule, key) it can be matched on
     for i in range(n):
-        k = [("身份证号", ids[i])] if ids[i] else []
+        k = [("身份证号", v) for v in ids[i]]
         if names[i]:
             k += [("姓名+联系电话", f"{names[i]}｜{p}") for p in phones[i]]
             if addresses[i]:
                 k.append(("姓名+住址", f"{names[i]}｜{addresses[i]}"))
         keys.append(k)
     parent = list(range(n))
-    person_id = list(ids)
+    person_id = [set(v) for v in ids]  # the identity numbers each group holds
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -520,10 +532,10 @@ def repeated_petitions(rows: pd.DataFrame, period_index: pd.Index) -> pd.DataFra
                     first[key] = i
                     continue
                 a, b = root(first[key]), root(i)
-                if a == b or (person_id[a] and person_id[b] and person_id[a] != person_id[b]):
-                    continue
+                if a == b or (person_id[a] and person_id[b] and not person_id[a] & person_id[b]):
+                    continue  # two different identity numbers: two people, whatever else they share
                 parent[b] = a
-                person_id[a] = person_id[a] or person_id[b]
+                person_id[a] |= person_id[b]
     category = rows["category"].fillna("（未填）").astype(str).tolist()
     group_of = [(root(i), category[i]) for i in range(n)]
     members: dict[tuple[int, str], list[int]] = {}

@@ -69,9 +69,11 @@ def _version() -> str:
         return "dev"
 
 
-def mark_value(fingerprint: str = "-", now: dt.datetime | None = None) -> str:
+def mark_value(fingerprint: str = "-", now: dt.datetime | None = None, kind: str | None = None) -> str:
+    """The stamp's text: ``xfsheets VERSION TIME [kind=KIND] FINGERPRINT`` (older stamps have no kind)."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    return f"xfsheets {_version()} {now.strftime('%Y-%m-%dT%H:%M:%SZ')} {fingerprint}"
+    kind_part = f" kind={kind}" if kind else ""
+    return f"xfsheets {_version()} {now.strftime('%Y-%m-%dT%H:%M:%SZ')}{kind_part} {fingerprint}"
 
 
 def _fingerprint(infos: Iterable[zipfile.ZipInfo]) -> str:
@@ -129,6 +131,77 @@ def read_mark(path: str | Path) -> tuple[str | None, bool]:
 def is_xfsheets_output(path: str | Path) -> bool:
     """Whether xfsheets wrote ``path`` (whatever happened to it since)."""
     return read_mark(path)[0] is not None
+
+
+# --- what kind of output a stamped file is ---------------------------------------------------
+# A consolidated ledger or a ledger copy (check/deadlines -o, excel install) sent up is a ledger
+# and is read again; the other outputs are not ledgers and are passed over, with why.
+
+OUTPUT_KINDS: dict[str, tuple[bool, str]] = {  # kind -> (is a ledger, what it is, in Chinese)
+    "consolidated": (True, "汇总台账（consolidate 合并的结果）"),
+    "ledger_copy": (True, "台账副本（check/deadlines -o 的标注副本，或 excel install 的副本）"),
+    "report": (False, "汇总报表（report 的结果），不是台账"),
+    "zero_report": (False, "零报告或情况报告，不是台账"),
+    "slips": (False, "交办单/督办单，不是台账"),
+    "import_only": (False, "只有“导入情况”、没有汇总台账工作表的合并结果，不是台账"),
+    "calendar": (False, "节假日表（calendar 的结果），不是台账"),
+}
+# Sheets that tell an output's kind when its stamp does not say (stamps before kinds were
+# recorded): the first rule whose sheet is present decides; a workbook none matches is a copy
+# of a ledger. Slips are told by their first sheet, the 清单 slips puts in front.
+_KIND_BY_SHEET = (("汇总台账", "consolidated"), ("情况报告", "report"), ("总体情况", "report"),
+                  ("零报告", "zero_report"), ("信访情况报告", "zero_report"), ("导入情况", "import_only"),
+                  ("节假日", "calendar"), ("未生成", "slips"))
+_FIRST_SHEET_KIND = {"清单": "slips"}
+_SHEET_NAME_RE = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"')
+_KIND_RE = re.compile(r"\bkind=([a-z_]+)\b")
+
+
+def kind_from_sheets(names: list[str]) -> str:
+    """An output's kind from the sheets it holds (for stamps that do not record it)."""
+    if names and names[0] in _FIRST_SHEET_KIND:
+        return _FIRST_SHEET_KIND[names[0]]
+    present = set(names)
+    for sheet, kind in _KIND_BY_SHEET:
+        if sheet in present:
+            return kind
+    return "ledger_copy"
+
+
+def _package_sheets(zf: zipfile.ZipFile) -> list[str]:
+    try:
+        return [_xml_text(m.decode("utf-8", "replace")) for m in _SHEET_NAME_RE.findall(zf.read("xl/workbook.xml"))]
+    except KeyError:
+        return []
+
+
+def _xml_text(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
+
+
+def _package_kind(zf: zipfile.ZipFile) -> str | None:
+    """The kind to stamp on a package being written (None for a package that is not a workbook)."""
+    if "xl/workbook.xml" not in set(zf.namelist()):
+        return None
+    return kind_from_sheets(_package_sheets(zf))
+
+
+def output_kind(path: str | Path) -> str | None:
+    """What kind of xfsheets output ``path`` is (a key of OUTPUT_KINDS), or None when xfsheets
+    did not write it. The stamp says; an older stamp without a kind is decided by the sheets."""
+    mark, _ = read_mark(path)
+    if mark is None:
+        return None
+    m = _KIND_RE.search(mark)
+    if m and m.group(1) in OUTPUT_KINDS:
+        return m.group(1)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return kind_from_sheets(_package_sheets(zf))
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return "ledger_copy"  # unreadable here: the reader will say what is wrong with it
 
 
 def replaceable(path: str | Path) -> bool:
@@ -630,7 +703,7 @@ def mark_package(path: str | Path) -> None:
             rid = max(ids, default=0) + 1
             rels = rels.replace("</Relationships>", f'<Relationship Id="rId{rid}" Type="{_CUSTOM_REL}" '
                                                     f'Target="docProps/custom.xml"/></Relationships>')
-        stamp = mark_value(_fingerprint(zin.infolist()))
+        stamp = mark_value(_fingerprint(zin.infolist()), kind=_package_kind(zin))
         replaced = {"[Content_Types].xml": types.encode("utf-8"), "_rels/.rels": rels.encode("utf-8"),
                     "docProps/custom.xml": _custom_xml(custom, stamp)}
         for info in zin.infolist():

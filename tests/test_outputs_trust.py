@@ -241,3 +241,45 @@ def test_a_full_disk_is_one_chinese_message(tmp_path, command):
         assert len(lines) == 1 and lines[0].startswith("错误：磁盘空间不足"), done.stderr
         assert sorted(p.name for p in root.iterdir()) == ["占位.bin"]
 
+
+# --- item 7: templates are stripped and bounded -----------------------------------------------
+
+def test_a_templates_links_hidden_sheets_macros_and_connections_reach_no_slip(tmp_path):
+    import json
+
+    template = mt.linked_template(tmp_path / "交办单模板.xlsm")
+    out = tmp_path / "交办单"
+    code, stdout, err, exc = run(["slips", SLIPS_LEDGER, "-o", out, "--as-of", AS_OF, "--template", template, "--json"])
+    assert exc is None and code == 1, err
+    removed = json.loads(stdout)["template_removed"]
+    assert [r.split("（")[0].split(" ")[0] for r in removed] == [
+        "指向其他工作簿的外部链接", "宏", "数据连接", "隐藏的工作表「通讯录」", "深度隐藏的工作表「密钥」", "引用其他工作簿的公式"], removed
+    assert "D:/信访/单位通讯录.xlsx" in removed[0]
+    assert "模板中的这些内容已去除" in err and "深度隐藏的工作表「密钥」" in err, err
+    slips = sorted(out.glob("交办单_*.xlsx"))
+    assert len(slips) == 4
+    for slip in slips:
+        with zipfile.ZipFile(slip) as zf:
+            names = zf.namelist()
+            text = "".join(zf.read(n).decode("utf-8", "replace") for n in names)
+        assert not [n for n in names if "externalLink" in n or "vbaProject" in n or "connections" in n
+                    or "queryTable" in n], names
+        for planted in (mt.HIDDEN_PHONE, mt.DB_PASSWORD, "单位通讯录", "externalReference", "macroEnabled"):
+            assert planted not in text, (slip.name, planted)
+        wb = openpyxl.load_workbook(slip)
+        assert all(ws.sheet_state == "visible" for ws in wb.worksheets)
+        assert not {"通讯录", "密钥"} & set(wb.sheetnames)
+    first = openpyxl.load_workbook(out / "交办单_县人社局.xlsx")
+    assert first.sheetnames[0] == "清单" and first[first.sheetnames[1]]["F2"].value is None
+
+
+@pytest.mark.parametrize("make, words", [(mt.dimension_bomb_template, "远离表格"), (mt.row_span_template, "解压后")])
+def test_a_template_that_is_a_bomb_is_refused_at_once(tmp_path, make, words):
+    template = make(tmp_path / "交办单模板.xlsx")
+    out = tmp_path / "交办单"
+    started = time.monotonic()
+    done = run_process(["slips", SLIPS_LEDGER, "-o", out, "--as-of", AS_OF, "--template", template])
+    assert time.monotonic() - started < 60
+    assert done.returncode == 2 and done.stderr.startswith("错误：") and words in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and "模板" in done.stderr
+    assert not out.exists() and hidden_left(tmp_path) == []

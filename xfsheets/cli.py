@@ -569,6 +569,8 @@ def slips(ledger, output, unit, overdue_only, template, number_format, date_from
     if as_json:
         emit_json(result.to_dict())
     console.print(f"已生成 {result.slips} 份{result.kind}，{len(result.files)} 个工作簿 → 「{output}」")
+    if result.template_removed:  # links, hidden sheets, macros, connections: never carried into a slip
+        console.print(escape(f"模板中的这些内容已去除，没有带进任何一份{result.kind}：{'；'.join(result.template_removed)}"))
     if result.skipped:
         console.print(f"[yellow]{len(result.skipped)} 件未生成[/yellow]，原因见「{result.skipped_file}」：")
         for s in result.skipped[:10]:

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
 import re
+import zipfile
 from dataclasses import dataclass, field as dc_field
 from importlib import resources
 from pathlib import Path, PureWindowsPath
 from typing import Any
+from urllib.parse import unquote
 
 import pandas as pd
 from openpyxl import load_workbook
@@ -78,11 +81,13 @@ class SlipsResult:
     slips: int = 0
     skipped: list[Skipped] = dc_field(default_factory=list)
     skipped_file: Path | None = None
+    template_removed: list[str] = dc_field(default_factory=list)  # what was taken out of the template
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "files": [str(f) for f in self.files], "slips": self.slips,
                 "skipped": [s.to_dict() for s in self.skipped],
-                "skipped_file": str(self.skipped_file) if self.skipped_file else None}
+                "skipped_file": str(self.skipped_file) if self.skipped_file else None,
+                "template_removed": self.template_removed}
 
 
 def template_path(kind: str, template: str | Path | None = None) -> Path:
@@ -121,8 +126,7 @@ def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None
     kind = "督办单" if overdue_only else "交办单"
     fmt = number_format or (SUPERVISE_FORMAT if overdue_only else ASSIGN_FORMAT)
     _check_format(fmt)
-    tpl_path = template_path(kind, template)
-    cells = _template_cells(tpl_path)
+    tpl = load_template(template_path(kind, template))
     if deadlines is None:
         from xfsheets.deadlines import compute_deadlines
 
@@ -161,7 +165,7 @@ def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None
                                      sheet=data.at[i, "_sheet"], row=int(data.at[i, "_row"]), codes=[code],
                                      reason=SKIP_REASONS[code] + f"（{data.at[i, 'flag_label']}）"))
     chosen = data[wanted & scope]
-    result = SlipsResult(kind=kind)
+    result = SlipsResult(kind=kind, template_removed=tpl.removed)
     ready, skipped = _split_ready(chosen)
     result.skipped = named + skipped
     out_dir = Path(out_dir)
@@ -175,13 +179,150 @@ def generate_slips(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | None
         for (unit_name, rows), stem in zip(groups, stems):
             order = rows.assign(_basis=rows["assigned_on"].fillna(rows["received_on"]))  # numbering order
             order = order.sort_values(["_basis", "case_id"], kind="stable").drop(columns="_basis")
-            _write_unit(staging / f"{stem}.xlsx", tpl_path, cells, order, kind, as_of, extra)
+            _write_unit(staging / f"{stem}.xlsx", tpl, order, kind, as_of, extra)
             result.files.append(out_dir / f"{stem}.xlsx")
             result.slips += len(rows)
         if result.skipped:
             _write_skipped(staging / f"{stems[-1]}.xlsx", result.skipped)
             result.skipped_file = out_dir / f"{stems[-1]}.xlsx"
     return result
+
+
+# --- templates: a file passed between offices, used only after it is stripped and bounded ----
+
+# A 交办单 template is a one-page form: the shipped one is 22 KB unpacked. 8 MB is hundreds of
+# times that and still far below what a million formatted rows (a "row span" bomb) unpack to.
+TEMPLATE_MAX_BYTES = 8 << 20
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_EXTERNAL_FORMULA = re.compile(r"\[\d+\]|\[[^\]]*\.xl\w*\]", re.I)  # [1]Sheet!A1 or 'D:\x\[book.xlsx]Sheet'!A1
+
+
+@dataclass
+class Template:
+    """A template as slips use it: the package with links, hidden sheets, macros and data
+    connections taken out (``data``), its placeholder cells, and what was removed (Chinese)."""
+
+    path: Path
+    data: bytes
+    cells: list[tuple[str, str]]
+    removed: list[str] = dc_field(default_factory=list)
+
+    def open(self):
+        return load_workbook(io.BytesIO(self.data))
+
+
+def load_template(path: Path) -> Template:
+    """The template at ``path``, through the same limits as a ledger (a dimension bomb or a
+    million empty rows is refused before it is opened) and stripped of everything that could
+    carry data or code into the slips: links to other workbooks, hidden and very hidden
+    sheets, macros and data connections."""
+    _template_limits(path)
+    removed = _template_extras(path)
+    try:
+        wb = load_workbook(path, keep_vba=False, keep_links=False)
+    except Exception as exc:
+        raise ConfigError("模板文件无法打开", file=path, hint="模板应为 .xlsx 工作簿") from exc
+    for ws in list(wb.worksheets):
+        if ws.sheet_state != "visible":
+            wb.remove(ws)
+    if not wb.worksheets:
+        raise ConfigError("模板中没有可见的工作表", file=path, hint="请把交办单所在的工作表取消隐藏后再用")
+    formulas = []
+    for ws in wb.worksheets:
+        for cell in list(ws._cells.values()):  # the cells that exist, never the whole grid
+            if cell.data_type == "f" and isinstance(cell.value, str) and _EXTERNAL_FORMULA.search(cell.value):
+                formulas.append(f"{ws.title}!{cell.coordinate}")
+                cell.value = None
+    if formulas:
+        removed.append(f"引用其他工作簿的公式 {len(formulas)} 个（{'、'.join(formulas[:5])}），已清空")
+    for names in [wb.defined_names, *(ws.defined_names for ws in wb.worksheets)]:
+        for key in [k for k, d in names.items() if _EXTERNAL_FORMULA.search(d.attr_text or "")]:
+            del names[key]
+    wb.active = 0
+    buf = io.BytesIO()
+    wb.save(buf)
+    return Template(path, buf.getvalue(), _template_cells(wb.worksheets[0], path), removed)
+
+
+def _template_limits(path: Path) -> None:
+    from xfsheets.errors import LedgerReadError
+    from xfsheets.limits import check_workbook
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            size = sum(i.file_size for i in zf.infolist())
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ConfigError("模板文件无法打开（不是 .xlsx 工作簿，或已损坏）", file=path,
+                          hint="请用 Excel/WPS 打开后另存为 .xlsx 再用") from exc
+    if size > TEMPLATE_MAX_BYTES:
+        raise ConfigError(f"模板文件解压后有 {size / (1 << 20):.0f} MB，远大于一页交办单（上限 {TEMPLATE_MAX_BYTES >> 20} MB），"
+                          "可能含有大量空行或多余内容，未使用", file=path,
+                          hint="请在 Excel/WPS 中删除交办单以外的行列（Ctrl+End 可定位到最后一个单元格）后另存，或不加 --template 使用内置模板")
+    try:
+        plan = check_workbook(path, path)
+    except LedgerReadError as exc:
+        raise ConfigError(f"模板不能使用：{exc.message}", file=path, sheet=exc.sheet, hint=exc.hint) from exc
+    for sheet, cells in plan.skipped.items():
+        if cells:
+            raise ConfigError(f"模板中远离表格的地方还有 {len(cells)} 个单元格（最远到第 {max(r for r, _ in cells):,} 行），"
+                              "整个表格区域过大，未使用", file=path, sheet=sheet,
+                              hint="请在 Excel/WPS 中删除交办单以外的内容（Ctrl+End 可定位到最后一个单元格）后另存")
+
+
+def _template_extras(path: Path) -> list[str]:
+    """What the template carries besides the form, in the words the clerk is shown."""
+    from lxml import etree
+
+    out = []
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+
+        def tree(name: str):
+            try:
+                return etree.fromstring(zf.read(name), etree.XMLParser(resolve_entities=False, no_network=True))
+            except (KeyError, etree.XMLSyntaxError):
+                return None
+
+        rels = tree("xl/_rels/workbook.xml.rels")
+        kinds: dict[str, list[str]] = {}
+        for rel in ([] if rels is None else rels):
+            kinds.setdefault(str(rel.get("Type", "")).rsplit("/", 1)[-1], []).append(str(rel.get("Target", "")))
+        links = []
+        for target in kinds.get("externalLink", []):
+            part = "xl/" + target.lstrip("/").removeprefix("xl/")
+            link_rels = tree(part.rsplit("/", 1)[0] + "/_rels/" + part.rsplit("/", 1)[1] + ".rels")
+            links += [unquote(str(r.get("Target", ""))).removeprefix("file:///") for r in ([] if link_rels is None else link_rels)]
+        if kinds.get("externalLink"):
+            out.append(f"指向其他工作簿的外部链接 {len(kinds['externalLink'])} 个"
+                       + (f"（{'、'.join(links[:3])}）" if links else ""))
+        if kinds.get("vbaProject") or any(n.lower().endswith("vbaproject.bin") for n in names):
+            out.append("宏（VBA 代码）")
+        if kinds.get("xlMacrosheet") or kinds.get("xlIntlMacrosheet"):
+            out.append("Excel 4.0 宏表")
+        connections = tree("xl/connections.xml")
+        if connections is not None or any(n.startswith("xl/queryTables/") for n in names):
+            n = len(connections) if connections is not None else 0
+            out.append(f"数据连接 {n} 个" if n else "数据连接")
+        book = tree("xl/workbook.xml")
+        for sheet in ([] if book is None else book.iter("{*}sheet")):
+            state = sheet.get("state", "visible")
+            if state in ("hidden", "veryHidden"):
+                out.append(f"{'深度隐藏' if state == 'veryHidden' else '隐藏'}的工作表「{sheet.get('name')}」")
+    return out
+
+
+def _template_cells(ws, path: Path) -> list[tuple[str, str]]:
+    """(cell, text) of every cell holding a placeholder; unknown placeholders are an error."""
+    cells, unknown = [], set()
+    for cell in sorted(ws._cells.values(), key=lambda c: (c.row, c.column)):  # existing cells only
+        if isinstance(cell.value, str) and "{{" in cell.value:
+            cells.append((cell.coordinate, cell.value))
+            unknown |= {m for m in PLACEHOLDER.findall(cell.value) if m not in KNOWN}
+    if unknown:
+        raise ConfigError(f"模板中有不认识的占位符：{'、'.join('{{' + u + '}}' for u in sorted(unknown))}",
+                          file=path, sheet=ws.title,
+                          hint=f"可用的占位符：{'、'.join(sorted(KNOWN))}")
+    return cells
 
 
 def _check_format(fmt: str) -> None:
@@ -212,26 +353,6 @@ def _split_ready(chosen: pd.DataFrame) -> tuple[pd.DataFrame, list[Skipped]]:
                for c, u, f, sh, r, why, cs in zip(rows["case_id"], rows["unit"], rows["_file"], rows["_sheet"],
                                                    rows["_row"], reasons[bad], codes[bad])]
     return chosen[~bad], skipped
-
-
-def _template_cells(path: Path) -> list[tuple[str, str]]:
-    """(cell, text) of every cell holding a placeholder; unknown placeholders are an error."""
-    try:
-        wb = load_workbook(path)
-    except Exception as exc:
-        raise ConfigError("模板文件无法打开", file=path, hint="模板应为 .xlsx 工作簿") from exc
-    ws = wb.worksheets[0]
-    cells, unknown = [], set()
-    for row in ws.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str) and "{{" in cell.value:
-                cells.append((cell.coordinate, cell.value))
-                unknown |= {m for m in PLACEHOLDER.findall(cell.value) if m not in KNOWN}
-    if unknown:
-        raise ConfigError(f"模板中有不认识的占位符：{'、'.join('{{' + u + '}}' for u in sorted(unknown))}",
-                          file=path, sheet=ws.title,
-                          hint=f"可用的占位符：{'、'.join(sorted(KNOWN))}")
-    return cells
 
 
 def _values(row: pd.Series, kind: str, as_of: dt.date, extra: dict[str, str]) -> dict[str, str]:
@@ -282,10 +403,11 @@ def _sheet_title(case_id: str, used: set[str]) -> str:
     return title
 
 
-def _write_unit(path: Path, tpl_path: Path, cells: list[tuple[str, str]], rows: pd.DataFrame, kind: str,
+def _write_unit(path: Path, tpl: Template, rows: pd.DataFrame, kind: str,
                 as_of: dt.date, extra: dict[str, str]) -> None:
-    wb = load_workbook(tpl_path)
+    wb = tpl.open()
     template = wb.worksheets[0]
+    cells = tpl.cells
     listing = wb.create_sheet("清单", 0)
     header = ["序号", "编号", "信访件编号", "信访人", "登记日期", "办理时限", "剩余天数", "预警", "当前阶段", "工作表"]
     listing.append([f"{kind}清单（{rows['unit'].iloc[0] if len(rows) else ''}，共 {len(rows)} 件）"])

@@ -12,7 +12,11 @@ This module is the one masking pass all of them use:
   typed with a digit missing;
 - by pattern, anywhere: identity numbers (18 characters with x/X, old 15-digit ones), mobiles
   (with +86/0086) and landlines with an area code, as people type them: in one run or with
-  spaces, dashes, dots or brackets between the groups, in ASCII or full-width digits (０-９, Ｘ).
+  spaces, dashes, dots or brackets between the groups, in ASCII or full-width digits (０-９, Ｘ);
+  numbers pasted from the web or WeChat are folded first (:mod:`xfsheets.identifiers`: format
+  characters such as zero-width spaces removed, line breaks and runs of spaces, / _ · and comma
+  grouping, Chinese numerals 一三九/幺三九〇 and other scripts' digits), and the characters the
+  user typed are the ones hidden.
   Dates (2026-03-05), case ids (XF2026000123), amounts and counts are left alone.
 
 The masked forms keep what a reader needs to tell records apart and nothing more:
@@ -22,7 +26,7 @@ full-width digits stay as typed.
 
 :func:`find_personal_data` scans a finished file (every part of an .xlsx package: sheets,
 shared strings, comments, workbook.xml, docProps, drawings and charts, relationship files
-with hyperlink targets; or a text file) for the same forms. :func:`check_workbook`,
+with hyperlink targets, the macros of a VBA project read with olevba; or a text file) for the same forms. :func:`check_workbook`,
 :func:`check_file`, :func:`check_bytes` and :func:`check_texts` run it before an upward
 output is written or sent and raise :class:`PersonalDataError` (exit 1) naming the place.
 """

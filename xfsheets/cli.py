@@ -443,8 +443,12 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
         emit_json(report.to_dict())
     for f in report.failed:
         console.print(f"[red]读取失败[/red] {escape(f.message)}")
+    for cut in report.columns_dropped:
+        console.print(f"[yellow]列未写入[/yellow] 文件「{escape(cut['file'])}」{escape(cut['message'])}")
     groups = report.duplicates["组号"].nunique() if not report.duplicates.empty else 0
-    console.print(f"已合并 {len(report.files) - len(report.failed)} 个文件、{report.rows_out} 行 → 「{output}」；"
+    once = (f"同一事项经两条途径报来、只计一次的 {len(report.counted_once)} 行（见“重复上报只计一次”工作表），"
+            if report.counted_once else "")
+    console.print(f"已合并 {len(report.files) - len(report.failed)} 个文件、{report.rows_out} 行 → 「{output}」；{once}"
                   f"读取失败 {len(report.failed)} 个，忽略 {len(report.ignored)} 个，疑似重复 {groups} 组（见“重复记录”工作表）。")
     sys.exit(report.exit_code)
 

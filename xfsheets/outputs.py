@@ -519,14 +519,19 @@ def atomic_file(path: str | Path, inputs: Iterable[str | Path] = (), *, guard: b
 
 
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
-_STREAMED = ("{*}row", "{*}si", "{*}c")  # a sheet's rows, shared strings: cleared as they are parsed
 
 
 def verify_package(path: str | Path, shown: str | Path | None = None) -> None:
-    """Parse back every XML part of the package at ``path`` (streamed: a 100,000-row sheet is
-    never held whole). A part that does not parse is an internal error: the output is not put
-    in place. Files that are not packages (an .eml) are left alone."""
-    from lxml import etree
+    """Parse back every XML part of the package at ``path``. A part that does not parse is an
+    internal error: the output is not put in place. Files that are not packages (an .eml) are
+    left alone.
+
+    Parts are streamed through expat with namespace processing (well-formedness and every
+    prefix bound, the checks Excel makes before it offers to "repair" a file) and no tree is
+    built: a 100,000-row x 26-column sheet takes about a quarter of the time lxml's iterparse
+    needs, and lxml without a tree does not report an unbound prefix (the fault this gate
+    first caught, issue 20 item 11)."""
+    from xml.parsers import expat
 
     path = Path(path)
     shown = shown or path
@@ -537,17 +542,16 @@ def verify_package(path: str | Path, shown: str | Path | None = None) -> None:
             name = info.filename
             if not name.lower().endswith(_XML_SUFFIXES):
                 continue
+            parser = expat.ParserCreate(namespace_separator=" ")
             try:
                 with zf.open(info) as fh:
-                    source = fh
                     if name.lower().endswith(".vml"):  # Excel's own VML writes <br> unclosed
-                        source = io.BytesIO(fh.read().replace(b"<br>", b"<br/>"))
-                    for _, element in etree.iterparse(source, events=("end",), tag=_STREAMED, huge_tree=True,
-                                                      resolve_entities=False, no_network=True, load_dtd=False):
-                        element.clear(keep_tail=False)
-                        while element.getprevious() is not None:
-                            del element.getparent()[0]
-            except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+                        parser.Parse(fh.read().replace(b"<br>", b"<br/>"), True)
+                        continue
+                    while chunk := fh.read(1 << 20):
+                        parser.Parse(chunk, False)
+                    parser.Parse(b"", True)
+            except (expat.ExpatError, zipfile.BadZipFile, EOFError, ValueError) as exc:
                 raise InternalError(
                     f"程序内部错误：写出的文件「{shown}」中的部件 {name} 不是合法的 XML（{str(exc)[:160]}），"
                     f"为防止生成 Excel 打不开的文件，没有写出",

@@ -251,11 +251,17 @@ def _earlier_run_sources(path: Path) -> list[str]:
     lies beside it (named relative to its folder): an earlier consolidation of the same folder,
     whose rows this run reads afresh from the files themselves. Else [] (a township's ledger sent
     up: its units' files are elsewhere, so it is read)."""
-    try:
-        from python_calamine import CalamineWorkbook
+    from xfsheets.reader import open_workbook, sheet_rows
 
-        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("导入情况").to_python()
-    except BaseException:  # no such sheet, or unreadable here: read the file as a ledger
+    try:  # through the reader's limits: a stamp can be forged, and a bomb must not hang the search
+        workbook = open_workbook(path)
+        try:
+            rows = sheet_rows(workbook.get_sheet_by_name("导入情况"))
+        finally:
+            workbook.close()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # no such sheet, unreadable, a reader panic: read it as a ledger (the reader says why not)
         return []
     if not rows or "来源文件" not in rows[0] or "状态" not in rows[0]:
         return []
@@ -652,7 +658,8 @@ def count_once(ledger: Ledger) -> tuple[Ledger, list[dict[str, Any]]]:
     content = (frame["petitioner"].astype("string") + "｜" + frame["received_on"].dt.strftime("%Y-%m-%d").astype("string")
                + "｜" + frame["summary"].astype("string"))
     ident = ("编号｜" + by_id).fillna("内容｜" + content)
-    key = name + "｜" + osheet.astype("string") + "｜" + orow.astype("string") + "｜" + ident
+    row_text = pd.to_numeric(orow, errors="coerce").astype("Int64").astype("string")  # 4, never "4.0"
+    key = name + "｜" + osheet.astype("string") + "｜" + row_text + "｜" + ident
     usable = key.notna()
     if not usable.any():
         return ledger, []

@@ -965,3 +965,10 @@ def check(ledgers, sheet, profile, password, as_json, as_of, policy, output):
     console.print(("[green]检查通过[/green]：" if report.valid else "[red]检查未通过[/red]：") + report.summary_text()
                   + (f"；标注副本「{output}」" if output else ""))
     sys.exit(0 if report.valid else 1)
+
+
+# === history, changes === (the office's memory; its door is in cli_history, which uses the options above)
+from xfsheets.cli_history import changes as _changes, history as _history  # noqa: E402
+
+main.add_command(_history)
+main.add_command(_changes)

@@ -149,6 +149,17 @@ def test_a_consolidated_ledger_named_alone_is_read(county, tmp_path):
     accounted(doc)
 
 
+def test_check_and_report_read_a_consolidated_ledger_from_its_rows_sheet(county, tmp_path):
+    """Not from its 重复记录 sheet (which has the same column names): before, 0 matters."""
+    code, out, err = xf("check", county / "城关镇汇总.xlsx", "--json", "--as-of", "2026-11-25")
+    doc = json.loads(out)
+    assert code in (0, 1) and doc["rows"] == 15, err
+    assert {f["sheet"] for f in doc["findings"]} <= {"汇总台账"}
+    code, out, err = xf("report", county / "城关镇汇总.xlsx", "-o", tmp_path / "乡镇月报.xlsx", "--json",
+                        "--as-of", "2026-11-25")
+    assert code in (0, 1) and json.loads(out)["totals"]["new"] == 15, err
+
+
 def test_an_earlier_consolidation_of_the_same_folder_is_not_read_again(tmp_path):
     folder = tmp_path / make_chain.TOWNSHIP
     shutil.copytree(TOWN, folder)

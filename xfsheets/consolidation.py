@@ -24,6 +24,7 @@ import pandas as pd
 
 from xfsheets.errors import XfsheetsError, printable_path
 from xfsheets.ledger import PROVENANCE, Ledger
+from xfsheets.outputs import CONSOLIDATED_SHEET
 from xfsheets.reader import SUFFIXES, empty_ledger, read_ledger
 from xfsheets.schema import FIELD_NAMES, LABELS, Profile
 
@@ -35,7 +36,6 @@ STATUS_WORDS = {STATUS_OK: "已读取", STATUS_EMPTY: "空台账", STATUS_FAILED
 PROVENANCE_LABELS = {"_file": "来源文件", "_sheet": "来源工作表", "_row": "来源行号"}
 VIA_LABEL = "经由文件"  # the consolidated ledgers a row came up through, nearest first
 VIA_SEPARATOR = " ← "
-CONSOLIDATED_SHEET = "汇总台账"
 # Where a matter was first recorded, for a row read from a consolidated ledger (its 来源 columns);
 # NaN for a row read straight from the file that records it.
 ORIGIN = ["_origin_file", "_origin_sheet", "_origin_row", "_via_prior"]

@@ -137,6 +137,7 @@ def is_xfsheets_output(path: str | Path) -> bool:
 # A consolidated ledger or a ledger copy (check/deadlines -o, excel install) sent up is a ledger
 # and is read again; the other outputs are not ledgers and are passed over, with why.
 
+CONSOLIDATED_SHEET = "汇总台账"  # where a consolidated ledger keeps its rows (beside 导入情况 and 重复记录)
 OUTPUT_KINDS: dict[str, tuple[bool, str]] = {  # kind -> (is a ledger, what it is, in Chinese)
     "consolidated": (True, "汇总台账（consolidate 合并的结果）"),
     "ledger_copy": (True, "台账副本（check/deadlines -o 的标注副本，或 excel install 的副本）"),
@@ -149,7 +150,7 @@ OUTPUT_KINDS: dict[str, tuple[bool, str]] = {  # kind -> (is a ledger, what it i
 # Sheets that tell an output's kind when its stamp does not say (stamps before kinds were
 # recorded): the first rule whose sheet is present decides; a workbook none matches is a copy
 # of a ledger. Slips are told by their first sheet, the 清单 slips puts in front.
-_KIND_BY_SHEET = (("汇总台账", "consolidated"), ("情况报告", "report"), ("总体情况", "report"),
+_KIND_BY_SHEET = ((CONSOLIDATED_SHEET, "consolidated"), ("情况报告", "report"), ("总体情况", "report"),
                   ("零报告", "zero_report"), ("信访情况报告", "zero_report"), ("导入情况", "import_only"),
                   ("节假日", "calendar"), ("未生成", "slips"))
 _FIRST_SHEET_KIND = {"清单": "slips"}
@@ -186,6 +187,14 @@ def _package_kind(zf: zipfile.ZipFile) -> str | None:
     if "xl/workbook.xml" not in set(zf.namelist()):
         return None
     return kind_from_sheets(_package_sheets(zf))
+
+
+def ledger_sheet(path: str | Path) -> str | None:
+    """The one sheet to read as the ledger when ``path`` is an xfsheets output that keeps its rows on
+    one sheet (a consolidated ledger: 汇总台账, never its 重复记录), else None."""
+    if Path(path).suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    return CONSOLIDATED_SHEET if output_kind(path) == "consolidated" else None
 
 
 def output_kind(path: str | Path) -> str | None:

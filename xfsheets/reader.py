@@ -865,6 +865,10 @@ def read_ledger(path: str | Path, *, sheet: str | None = None, profile: Profile 
     or the one ``sheet`` names. Sheets left out are in ``Ledger.skipped_sheets``. Never writes."""
     path = Path(path)
     profile = profile or DEFAULT_PROFILE
+    if sheet is None and not profile.sheet:  # a township's consolidated ledger: its rows, not its 重复记录
+        from xfsheets.outputs import ledger_sheet
+
+        sheet = ledger_sheet(path)
     workbook = open_workbook(path, password)
     try:
         found, skipped = choose_sheets(workbook, path, profile, sheet)

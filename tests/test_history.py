@@ -234,3 +234,29 @@ def test_commands_end_to_end(tmp_path):
     assert nowhere.returncode == 2 and "没有找到历史库" in nowhere.stderr
     log = run("history", "log", "--json")
     assert log.returncode == 0 and json.loads(log.stdout)["entries"] == []
+
+
+def test_outputs_that_leave_are_logged_and_commands_record_as_they_run(tmp_path):
+    folder = tmp_path / "台账"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "县人社局台账.xlsx", folder / "县人社局台账.xlsx")
+    run = lambda *a: subprocess.run([*EXE, *map(str, a)], capture_output=True, text=True, cwd=folder)  # noqa: E731
+    # no store yet: a report is not logged, and no store is made just to log it
+    assert run("report", "县人社局台账.xlsx", "-o", "月报0.xlsx", "--as-of", "2026-11-25").returncode == 0
+    assert not (folder / st.STORE_NAME).exists()
+    done = run("check", "县人社局台账.xlsx", "--record", "--as-of", "2026-11-20")
+    assert "已记录第 1 次快照" in done.stderr and (folder / st.STORE_NAME).exists()
+    run("deadlines", "县人社局台账.xlsx", "--record", "--as-of", "2026-11-25", "--json")
+    assert run("report", "县人社局台账.xlsx", "-o", "月报.xlsx", "--as-of", "2026-11-25").returncode == 0
+    mailed = run("mail", "月报.xlsx", "--to", "shi@xf.gov.cn", "--from", "xian@xf.gov.cn", "--eml", "报送.eml")
+    assert "已记入发出记录" in mailed.stderr
+    log = json.loads(run("history", "log", "--json").stdout)
+    assert [(e["kind"], e["name"], e["snapshot"]) for e in log["entries"]] == [
+        ("report", "月报.xlsx", 2), ("mail", "月报.xlsx", 2)]
+    assert log["entries"][1]["recipients"] == "shi@xf.gov.cn" and log["intact"]
+    ok = run("history", "verify", "月报.xlsx")
+    assert ok.returncode == 0 and "完全一致" in ok.stderr
+    not_sent = run("history", "verify", "月报0.xlsx")
+    assert not_sent.returncode == 1 and "没有这个文件" in not_sent.stderr
+    since = json.loads(run("changes", "--since", "上次上报", "--json").stdout)
+    assert since["base"]["snapshot"] == 2 and since["events"] == []

@@ -192,6 +192,41 @@ def policy_options(func: Callable) -> Callable:
     return wrapper
 
 
+def history_options(record: bool = True) -> Callable:
+    """--store (the history store; default beside the ledgers or in the current folder) and, for the
+    commands that read ledgers, --record (store a snapshot of them as the command runs)."""
+
+    def apply(func: Callable) -> Callable:
+        func = click.option("--store", default=None, metavar="历史库",
+                            help="历史库（默认在台账所在文件夹或当前文件夹）：记录快照、登记发出的文件。")(func)
+        if record:
+            func = click.option("--record", "record_history", is_flag=True,
+                                help="同时把台账记入历史库（第一次会在台账所在文件夹新建）。")(func)
+        return func
+
+    return apply
+
+
+def record_history_run(record_history: bool, ledgers: Any, *, store: str | None, as_of: Any, policy: Any,
+                       sheet: str | None, profile: Any) -> None:
+    if not record_history:
+        return
+    from xfsheets.history.hooks import record_run
+
+    result = record_run(list(ledgers), store=store, as_of=as_of, policy=policy, sheet=sheet,
+                        profile=load_profile_option(profile))
+    console.print(escape(result.summary()))
+
+
+def log_sent(kind: str, paths: Any, **kwargs: Any) -> None:
+    """Log what left in the history's audit chain, when a store exists; say so."""
+    from xfsheets.history.hooks import log_sent as log
+
+    said = log(kind, paths, **kwargs)
+    if said:
+        console.print(said)
+
+
 def policy_inputs(policy: Any) -> list[Path]:
     """The files a policy was read from (what an output may never replace)."""
     return [Path(p) for p in (*policy.paths, *([policy.holidays] if policy.holidays else []))]
@@ -338,9 +373,10 @@ def _parse_smtp(value: str | None) -> tuple[str | None, int | None]:
               help="附件保留完整身份证号、联系电话（默认脱敏）。")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="配置文件 xfsheets.toml 的路径（默认只用本人用户配置文件夹中的，不读当前文件夹）。")
+@history_options(record=False)
 def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject: str | None,
                  sender: str | None, smtp: str | None, starttls: bool, use_ssl: bool, user: str | None,
-                 eml: Path | None, include_personal_data: bool, config_path: Path | None) -> None:
+                 eml: Path | None, include_personal_data: bool, config_path: Path | None, store: str | None) -> None:
     """把汇总报表作为附件发邮件（或写成 .eml），正文附主要数据表；个人信息默认脱敏。"""
     from xfsheets.settings import load_config, mail_destination_notice, smtp_password
     from xfsheets.mail import build_message, send_message, write_eml
@@ -378,6 +414,8 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
     if eml is not None:
         write_eml(msg, eml)
         console.print(f"已写入「{eml}」（{masked_note}），可用 Outlook/Foxmail 打开后发送。")
+        log_sent("mail", [report], ledgers=[report], store=store, recipients=[*to_list, *cc_list],
+                 detail=f"写成邮件文件 {eml.name}，待手工发送")
         return
     if not host:
         raise CliError("未指定邮件服务器：请用 --smtp 服务器:端口，或在 xfsheets.toml 的 [smtp] 中写 host；"
@@ -390,6 +428,7 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
                  timeout=cfg.smtp.timeout, cafile=cfg.smtp.cafile)
     recipients = "、".join([*to_list, *cc_list])
     console.print(f"[green]已发送[/green]「{report.name}」给 {recipients}（{masked_note}）。")
+    log_sent("mail", [report], ledgers=[report], store=store, recipients=[*to_list, *cc_list], detail=f"经 {host} 发送")
 
 
 # === consolidate ===
@@ -470,9 +509,10 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
 @click.option("--phone", default="", help="联系电话（写在情况报告的落款处）。")
 @click.option("--include-personal-data", is_flag=True, help="报表中保留完整身份证号、联系电话 (默认脱敏)。")
 @policy_options
+@history_options()
 @json_option
 def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of, unit, zero, reporter, signer,
-           reporting_unit, phone, include_personal_data, as_json, policy):
+           reporting_unit, phone, include_personal_data, as_json, policy, store, record_history):
     """生成上报用的汇总报表（比率、分类统计、超期清单、图表），或用 --zero 生成零报告。"""
     import datetime as dt
 
@@ -486,6 +526,7 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
     output = output_folder(output, sources) if zero else output_file(output, sources)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
     as_of = as_of or dt.date.today()
+    record_history_run(record_history, ledgers, store=store, as_of=as_of, policy=policy, sheet=sheet, profile=profile)
     if zero:
         from xfsheets.zero_report import build_zero_reports
 
@@ -508,6 +549,7 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
                        "blocked_file": str(reports.blocked_path) if reports.blocked_path else None})
         if reports.blocked:
             console.print(f"{len(reports.blocked)} 个单位无法出具零报告，单位和原因见「{reports.blocked_path}」")
+        log_sent("zero_report", [r.path for r in reports], ledgers=ledgers, store=store)
         sys.exit(reports.exit_code)
     from xfsheets.report import build_report
 
@@ -519,6 +561,7 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
         emit_json({**summary.to_dict(), "file": str(path)})
     console.print(escape(summary.paragraph))
     console.print(f"汇总报表 → 「{path}」")
+    log_sent("report", [path], ledgers=ledgers, store=store)
 
 
 # === slips ===
@@ -548,9 +591,10 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
 @click.option("--password", default=None, help="打开加密工作簿的密码。")
 @as_of_option
 @policy_options
+@history_options(record=False)
 @json_option
 def slips(ledger, output, unit, overdue_only, template, number_format, date_from, date_to, cases, signer, contact,
-          issuing_unit, config_path, sheet, profile, password, as_of, as_json, policy):
+          issuing_unit, config_path, sheet, profile, password, as_of, as_json, policy, store):
     """按责任单位生成交办单（或用 --overdue-only 为超期事项生成督办单），每件一页、可直接打印。"""
     from xfsheets.reader import read_ledger
     from xfsheets.slips import generate_slips
@@ -573,6 +617,8 @@ def slips(ledger, output, unit, overdue_only, template, number_format, date_from
     if as_json:
         emit_json(result.to_dict())
     console.print(f"已生成 {result.slips} 份{result.kind}，{len(result.files)} 个工作簿 → 「{output}」")
+    log_sent("slips", [output / Path(f).name for f in result.files], ledgers=[ledger], store=store,
+             detail=result.kind)
     if result.template_removed:  # links, hidden sheets, macros, connections: never carried into a slip
         console.print(escape(f"模板中的这些内容已去除，没有带进任何一份{result.kind}：{'；'.join(result.template_removed)}"))
     if result.skipped:
@@ -697,8 +743,9 @@ def excel_addin_status(target, as_json):
 @policy_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="写出加了 当前阶段/法定期限/应办结日期（按时限计算）/剩余天数/预警/时限说明 列的台账副本 (.xlsx)。")
+@history_options()
 @json_option
-def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json):
+def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json, store, record_history):
     """按《信访工作条例》分阶段计算法定时限，标出超期、临期（按法定节假日和调休计算）。"""
     import datetime as dt
 
@@ -713,6 +760,7 @@ def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json)
         output = output_file(output, inputs_of(ledgers, profile, policy_inputs(policy)), suffixes=MACRO_SUFFIXES)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
     as_of = as_of or dt.date.today()
+    record_history_run(record_history, ledgers, store=store, as_of=as_of, policy=policy, sheet=sheet, profile=profile)
     found = deadline_report(ledger, as_of=as_of, policy=policy)
     result = found.result
     if output:
@@ -941,7 +989,8 @@ def check_lines(findings, width: int = 80) -> list[str]:
 @policy_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="写出标注了问题单元格（红：错误，黄：警告，附批注）并附“检查结果”表的台账副本 (.xlsx)。")
-def check(ledgers, sheet, profile, password, as_json, as_of, policy, output):
+@history_options()
+def check(ledgers, sheet, profile, password, as_json, as_of, policy, output, store, record_history):
     """逐格检查台账是否填全、填对，按您台账中的行号和列字母列出问题。"""
     from xfsheets.checks import annotate, check as run_check
     from xfsheets.reader import read_ledgers
@@ -953,6 +1002,7 @@ def check(ledgers, sheet, profile, password, as_json, as_of, policy, output):
     prof = load_profile_option(profile)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=prof, password=password)
     report = run_check(ledger, prof, as_of=as_of, policy=policy)
+    record_history_run(record_history, ledgers, store=store, as_of=as_of, policy=policy, sheet=sheet, profile=profile)
     if output:
         annotate(ledger, report, output, password=password)
     if as_json:

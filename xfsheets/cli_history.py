@@ -2,6 +2,7 @@
 ``history --case ID`` / ``--person X`` and ``changes``. Parse, call one library function, print."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -155,7 +156,7 @@ def history_log(store, as_json):
         console.print("还没有发出记录。")
     if not chain.intact:
         console.print(f"[red]发出记录从第 {chain.broken_at} 条起被改动或删除过。[/]")
-        raise click.exceptions.Exit(1)
+        sys.exit(1)
 
 
 @history.command("verify")
@@ -176,7 +177,7 @@ def history_verify(file, store, as_json):
         emit_json(result.to_dict())
     console.print(result.summary())
     if result.exit_code:
-        raise click.exceptions.Exit(result.exit_code)
+        sys.exit(result.exit_code)
 
 
 @history.command("link")

@@ -260,3 +260,20 @@ def test_outputs_that_leave_are_logged_and_commands_record_as_they_run(tmp_path)
     assert not_sent.returncode == 1 and "没有这个文件" in not_sent.stderr
     since = json.loads(run("changes", "--since", "上次上报", "--json").stdout)
     assert since["base"]["snapshot"] == 2 and since["events"] == []
+
+
+def test_the_clerks_settings_name_the_store_and_a_folders_settings_do_not(tmp_path):
+    profile = tmp_path / "profile"
+    (profile / "xfsheets").mkdir(parents=True)
+    (profile / "xfsheets" / "xfsheets.toml").write_text('[history]\nstore = "办公室历史库.sqlite"\n', encoding="utf-8")
+    folder = tmp_path / "台账"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "县人社局台账.xlsx", folder / "县人社局台账.xlsx")
+    (folder / "xfsheets.toml").write_text('[history]\nstore = "单位指定.sqlite"\n', encoding="utf-8")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(profile), APPDATA=str(profile))
+    env.pop("XFSHEETS_CONFIG", None)
+    done = subprocess.run([*EXE, "history", "record", "县人社局台账.xlsx", "--as-of", "2026-11-20"],
+                          capture_output=True, text=True, cwd=folder, env=env)
+    assert done.returncode == 0, done.stderr
+    assert (profile / "xfsheets" / "办公室历史库.sqlite").exists()
+    assert not (folder / "单位指定.sqlite").exists() and not (folder / st.STORE_NAME).exists()

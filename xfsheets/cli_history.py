@@ -10,6 +10,7 @@ import click
 from xfsheets.cli import (CliError, XfGroup, as_of_option, console, emit_json, json_option, ledger_options,
                           load_profile_option, policy_options)
 from xfsheets.history import audit, links, queries, record as recorder, store as st
+from xfsheets.history.hooks import configured_store
 from xfsheets.history.events import LABELS, field_label
 
 
@@ -20,7 +21,7 @@ def store_option(func):
 
 
 def _open(store: str | None, ledgers: list[Path] = ()) -> st.Store:
-    return st.open_store(st.locate(store, list(ledgers)))
+    return st.open_store(st.locate(configured_store(store), list(ledgers)))
 
 
 @click.group("history", cls=XfGroup, invoke_without_command=True)
@@ -87,7 +88,7 @@ def history_record(ledgers, sheet, profile, password, as_of, policy, store, note
     \b
     例：xfsheets history record 信访台账.xlsx
         xfsheets history record 各单位台账文件夹里的文件... --as-of 2026-11-30"""
-    result = recorder.record(list(ledgers), store=store, as_of=as_of, policy=policy, sheet=sheet,
+    result = recorder.record(list(ledgers), store=configured_store(store), as_of=as_of, policy=policy, sheet=sheet,
                              profile=load_profile_option(profile), note=note)
     if as_json:
         emit_json(result.to_dict())

@@ -24,6 +24,9 @@ Example::
     to = ["shixfj@example.gov.cn"]
     cc = []
 
+    [history]
+    store = "D:/信访/信访台账历史库_请勿删除.sqlite"   # or postgresql://xfj@192.0.2.10:5432/xfsheets (--store)
+
     [slips]
     issuing_unit = "XX县信访局"    # 交办单位 / 落款 (--issuing-unit overrides it)
     signer = "王某"               # 签发 (--signer)
@@ -85,6 +88,7 @@ class Config:
     slips: SlipSettings = field(default_factory=SlipSettings)
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
+    history_store: str | None = None  # [history] store: a file (relative to this file) or a server URL
     path: Path | None = None
 
 
@@ -162,7 +166,9 @@ def load_config(path: str | Path | None = None) -> Config:
     smtp_table = data.get("smtp", {})
     mail_table = data.get("mail", {})
     slips_table = data.get("slips", {})
-    for name, table in (("smtp", smtp_table), ("mail", mail_table), ("slips", slips_table)):
+    history_table = data.get("history", {})
+    for name, table in (("smtp", smtp_table), ("mail", mail_table), ("slips", slips_table),
+                        ("history", history_table)):
         if not isinstance(table, dict):
             raise ConfigError(f"[{name}] 应为一节设置", file=path, hint=f"写成 [{name}] 开头的一节")
 
@@ -201,8 +207,11 @@ def load_config(path: str | Path | None = None) -> Config:
         cafile=cafile_path,
     )
     slips = SlipSettings(**{k: _str(slips_table, k, "slips", path) for k in ("issuing_unit", "signer", "contact")})
+    store = _str(history_table, "store", "history", path)
+    if store and "://" not in store and not Path(store).is_absolute():
+        store = str(path.parent / store)
     return Config(smtp=smtp, slips=slips, to=_addresses(mail_table, "to", path), cc=_addresses(mail_table, "cc", path),
-                  path=path)
+                  history_store=store, path=path)
 
 
 def mail_destination_notice(path: Path | None, *, host: str | None, port: int | None, to: list[str],

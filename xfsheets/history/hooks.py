@@ -13,8 +13,18 @@ from typing import Any, Iterable
 from xfsheets.history import audit, record as recorder, store as st
 
 
+def configured_store(store: str | None) -> str | None:
+    """The store named on the command line, else the one the clerk's xfsheets.toml names ([history] store)."""
+    if store:
+        return store
+    from xfsheets.settings import load_config
+
+    return load_config().history_store
+
+
 def existing_store(store: str | None, ledgers: Iterable[str | Path] = ()) -> str | None:
-    """The store named, else the one beside the ledgers or in the current folder, else None."""
+    """The store named (option or settings), else the one beside the ledgers or in the current folder, else None."""
+    store = configured_store(store)
     if store:
         return store
     try:
@@ -25,7 +35,7 @@ def existing_store(store: str | None, ledgers: Iterable[str | Path] = ()) -> str
 
 def record_run(ledgers: list[Path], *, store: str | None, as_of: dt.date | None, policy: Any, sheet: str | None,
                profile: Any) -> recorder.RecordResult:
-    return recorder.record(ledgers, store=store, as_of=as_of, policy=policy, sheet=sheet, profile=profile,
+    return recorder.record(ledgers, store=configured_store(store), as_of=as_of, policy=policy, sheet=sheet, profile=profile,
                            note="随命令记录")
 
 

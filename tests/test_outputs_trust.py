@@ -170,6 +170,7 @@ def test_a_rerun_over_a_read_only_or_edited_old_slip_changes_nothing(tmp_path, s
         victim.chmod(0o444)
     else:
         wb = openpyxl.load_workbook(victim)
+        wb.worksheets[0]["K1"] = "已电话催办"  # the unit's clerk noted something and saved
         wb.save(victim)
     before = folder_state(out)
     code, err = _slips(out, "2026-11-26")
@@ -283,3 +284,24 @@ def test_a_template_that_is_a_bomb_is_refused_at_once(tmp_path, make, words):
     assert done.returncode == 2 and done.stderr.startswith("错误：") and words in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and "模板" in done.stderr
     assert not out.exists() and hidden_left(tmp_path) == []
+
+
+def test_a_signal_while_slips_are_put_in_place_waits_until_the_folder_is_whole(tmp_path, monkeypatch):
+    from xfsheets import outputs
+
+    out = tmp_path / "交办单"
+    assert _slips(out)[0] == 1
+    before = folder_state(out)
+    real = outputs._move
+
+    def signalled(src, dst):  # SIGTERM arrives while the old slips are moved aside
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(src, dst)
+
+    monkeypatch.setattr(outputs, "_move", signalled)
+    code, err = _slips(out, "2026-11-26")  # the run ends as SIGTERM asks, once every slip is in place
+    assert code == 128 + signal.SIGTERM, err
+    after = folder_state(out)
+    assert sorted(after) == sorted(before) and all(after[k] != before[k] for k in before)  # every slip new
+    assert hidden_left(tmp_path) == []
+    assert signal.getsignal(signal.SIGTERM) is not outputs._on_signal  # the handlers are given back

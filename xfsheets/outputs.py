@@ -301,7 +301,6 @@ def staged_folder(dest: str | Path, inputs: Iterable[str | Path] = ()) -> Iterat
         tmp = Path(tempfile.mkdtemp(prefix=".~xfsheets-", dir=where))
     except OSError as exc:
         raise _os_failure(exc, f"无法在「{where}」中创建输出文件夹", dest) from exc
-    keep = False
     try:
         with removed_on_signal(tmp):
             try:
@@ -317,13 +316,14 @@ def staged_folder(dest: str | Path, inputs: Iterable[str | Path] = ()) -> Iterat
                 target = dest / p.relative_to(tmp)
                 check_target(target, inputs)
                 _refuse_read_only(target)
-            if not existed:
-                _move(tmp, dest)
-                os.chmod(dest, _default_mode(0o777))  # mkdtemp makes 0700; a folder gets the usual mode
-                return
-            keep = _commit(tmp, dest, produced)
+            with _signals_held():  # a signal now would find old files aside: it waits until all is in place
+                if not existed:
+                    _move(tmp, dest)
+                    os.chmod(dest, _default_mode(0o777))  # mkdtemp makes 0700; a folder gets the usual mode
+                    return
+                _commit(tmp, dest, produced)
     finally:
-        if tmp.exists() and not keep:
+        if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -338,9 +338,8 @@ def _refuse_read_only(target: Path) -> None:
                             hint="请去掉该文件的“只读”属性，或先把它移走，再重新运行")
 
 
-def _commit(tmp: Path, dest: Path, produced: list[Path]) -> bool:
-    """Put ``produced`` (files under ``tmp``) into ``dest``, all or nothing. Returns whether the
-    staging folder must be kept (old files that could not be put back are in it)."""
+def _commit(tmp: Path, dest: Path, produced: list[Path]) -> None:
+    """Put ``produced`` (files under ``tmp``) into ``dest``, all or nothing."""
     backup = Path(tempfile.mkdtemp(prefix=".~old-", dir=tmp))
     aside: list[tuple[Path, Path]] = []  # (where the old file is now, where it was)
     placed: list[Path] = []
@@ -366,15 +365,18 @@ def _commit(tmp: Path, dest: Path, produced: list[Path]) -> bool:
             except OSError:
                 lost.append(target.name)
         name = Path(exc.filename).name if exc.filename else ""
+        what, hint = os_reason(exc)
+        if lost:  # kept where the clerk can see them (the staging folder is removed on the way out)
+            kept = dest / f"xfsheets未能放回的原文件_{dt.datetime.now():%Y%m%d%H%M%S}"
+            with contextlib.suppress(OSError):
+                os.replace(backup, kept)
+            raise XfsheetsError(f"无法把结果放入「{dest}」（「{name}」{what}），且 {len(lost)} 个原有文件未能放回原处："
+                                f"{'、'.join(lost)}，它们在「{kept if kept.exists() else backup}」中",
+                                hint="请把它们移回原处") from exc
         if disk_full(exc):
             raise DiskFull(dest) from exc
-        what, hint = os_reason(exc)
-        if lost:
-            raise XfsheetsError(f"无法把结果放入「{dest}」（「{name}」{what}），且 {len(lost)} 个原有文件未能放回："
-                                f"{'、'.join(lost)}，它们在「{backup}」中", hint="请把它们移回原处") from exc
         raise XfsheetsError(f"无法把结果放入「{dest}」：「{name}」{what}；文件夹保持原样，一个文件也没有改动",
                             hint="请关闭正在 Excel/WPS 中打开的文件，检查文件是否被锁定或只读，再重新运行") from exc
-    return False
 
 
 def _move(src: Path, dst: Path) -> None:
@@ -607,6 +609,25 @@ def remove_pending() -> None:
                 path.unlink()
 
 
+_HELD: list[int] = []  # while files are being put in place: the signals that arrived meanwhile
+_HOLDING = {"depth": 0}
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """A signal arriving inside the block is acted on when the block ends (the handler only
+    notes it): moving finished files into place is never cut in half."""
+    _HOLDING["depth"] += 1
+    try:
+        yield
+    finally:
+        _HOLDING["depth"] -= 1
+        if not _HOLDING["depth"] and _HELD:
+            signum = _HELD.pop(0)
+            _HELD.clear()
+            _on_signal(signum, None)
+
+
 def _install() -> None:
     if threading.current_thread() is not threading.main_thread():
         return  # only the main thread may set handlers; the main thread's handlers cover the process
@@ -629,6 +650,9 @@ def _restore() -> None:
 
 
 def _on_signal(signum: int, frame: Any) -> None:
+    if _HOLDING["depth"]:
+        _HELD.append(signum)
+        return
     remove_pending()
     previous = _SAVED.get(signum)
     if callable(previous) and previous is not signal.default_int_handler:

@@ -277,3 +277,11 @@ def test_the_clerks_settings_name_the_store_and_a_folders_settings_do_not(tmp_pa
     assert done.returncode == 0, done.stderr
     assert (profile / "xfsheets" / "办公室历史库.sqlite").exists()
     assert not (folder / "单位指定.sqlite").exists() and not (folder / st.STORE_NAME).exists()
+
+
+def test_readme_event_table_is_the_catalogue():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- history-events:begin -->")[1].split("<!-- history-events:end -->")[0]
+    rows = [line.strip("|").split("|") for line in block.strip().splitlines()[2:]]
+    assert [(label.strip(), meaning.strip()) for label, meaning in rows] == [
+        (label, meaning) for _, label, meaning in queries.event_kinds_table()]

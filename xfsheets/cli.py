@@ -182,7 +182,7 @@ def policy_options(func: Callable) -> Callable:
     wrapper = click.option("--warn-days", type=click.IntRange(0, 60), default=None,
                            help="剩余几天以内预警“临期” (默认取规则文件，内置 5)。")(wrapper)
     wrapper = click.option("--assume-weekends", is_flag=True,
-                           help="未收录节假日安排的年份按周末和法定节假日估算 (结果标“预估”)。")(wrapper)
+                           help="未收录节假日安排的年份按周末、法定节假日和逢周末的补假估算 (结果标“预估”)。")(wrapper)
     wrapper = click.option("--holidays", type=click.Path(dir_okay=False, path_type=Path), default=None,
                            help="节假日文件 (.xlsx/.csv，列：日期、类型 休/班、名称)，补充或修改官方安排。")(wrapper)
     wrapper = click.option("--policy", "--rules", "policy_path", type=click.Path(dir_okay=False, path_type=Path),

@@ -120,6 +120,15 @@ def build_ledger(folder: Path) -> Path:
     data = planted + rows[n + len(FORMULAS):]
     path = folder / f"台账_{PLANTED[22][1]}.xlsx"
     write_sample_ledger(path, data=data)
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)  # the 风险等级 column a 零报告 needs to attest anything (issue 21 item 10)
+    ws = wb.active
+    last = ws.max_column + 1
+    ws.cell(3, last, "风险等级")
+    for r in range(4, 4 + len(data)):
+        ws.cell(r, last, "低")
+    wb.save(path)
     return path
 
 
@@ -196,9 +205,7 @@ def test_the_ledger_really_holds_every_planted_value(outputs):
 
 def test_every_command_ran(outputs):
     for result in outputs["results"]:
-        # 1: a zero report for a ledger without a 风险等级 column says it cannot attest that part
-        assert result is not None and result.exit_code in (0, 1), result and result.output
-        assert result.exit_code == 0 or "零报告不能完全出具" in result.output, result.output
+        assert result is not None and result.exit_code == 0, result and result.output
     assert outputs["report"].exists() and outputs["eml"].exists()
     names = [p.name for p in outputs["zero_dir"].glob("*.xlsx")]
     assert any(n.startswith("信访情况报告") for n in names), names  # the planted rows are events

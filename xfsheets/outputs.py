@@ -151,7 +151,8 @@ OUTPUT_KINDS: dict[str, tuple[bool, str]] = {  # kind -> (is a ledger, what it i
 # recorded): the first rule whose sheet is present decides; a workbook none matches is a copy
 # of a ledger. Slips are told by their first sheet, the 清单 slips puts in front.
 _KIND_BY_SHEET = ((CONSOLIDATED_SHEET, "consolidated"), ("情况报告", "report"), ("总体情况", "report"),
-                  ("零报告", "zero_report"), ("信访情况报告", "zero_report"), ("导入情况", "import_only"),
+                  ("零报告", "zero_report"), ("信访情况报告", "zero_report"), ("无法出具零报告清单", "zero_report"),
+                  ("导入情况", "import_only"),
                   ("节假日", "calendar"), ("未生成", "slips"))
 _FIRST_SHEET_KIND = {"清单": "slips"}
 _SHEET_NAME_RE = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"')

@@ -1022,3 +1022,8 @@ from xfsheets.cli_history import changes as _changes, history as _history  # noq
 
 main.add_command(_history)
 main.add_command(_changes)
+
+# === serve === (the local web page; its door is in cli_web)
+from xfsheets.cli_web import serve as _serve  # noqa: E402
+
+main.add_command(_serve)

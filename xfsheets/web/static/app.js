@@ -1,0 +1,246 @@
+// 信访台账助手: the page's script. No library: plain DOM, fetch and inline SVG.
+"use strict";
+(function () {
+  const TOKEN = document.querySelector('meta[name="xfsheets-token"]').content;
+  const $ = (sel) => document.querySelector(sel);
+  const el = (tag, attrs, ...children) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v; else node.setAttribute(k, v);
+    }
+    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(c == null ? "" : String(c)));
+    return node;
+  };
+  const withToken = (url) => url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(TOKEN);
+
+  async function api(url, options) {
+    const opts = Object.assign({}, options || {});
+    opts.headers = Object.assign({"X-Xfsheets-Token": TOKEN}, opts.headers || {});
+    let response;
+    try {
+      response = await fetch(url, opts);
+    } catch (e) {
+      throw new Error("连接不上本机服务：请确认 xfsheets serve 的窗口还开着，然后刷新本页。");
+    }
+    let body = {};
+    try { body = await response.json(); } catch (e) { body = {}; }
+    if (!response.ok) {
+      const err = body.error || {};
+      throw new Error((err.message || ("服务返回错误 " + response.status)) + (err.hint ? "。" + err.hint : ""));
+    }
+    return body;
+  }
+
+  function showError(message) {
+    const box = $("#error");
+    box.textContent = message ? "出错了：" + message : "";
+    box.hidden = !message;
+  }
+
+  // --- ① uploads -----------------------------------------------------------------------------
+  function renderLedgers(files) {
+    const box = $("#ledgers");
+    box.replaceChildren();
+    if (!files.length) { box.append(el("p", {class: "muted"}, "还没有台账。")); return; }
+    const total = files.reduce((n, f) => n + f.matters, 0);
+    box.append(el("p", {}, `已读取 ${files.length} 个文件，共 ${total} 件事项：`));
+    for (const f of files) {
+      const item = el("div", {class: "ledger"}, el("b", {}, f.file), `　${f.matters} 件事项`);
+      const t = el("table", {class: "sheets"});
+      t.append(el("tr", {}, el("th", {}, "工作表"), el("th", {}, "类型"), el("th", {}, "表头行"), el("th", {}, "事项"),
+        el("th", {}, "未作为数据读取的行"), el("th", {}, "未识别的列")));
+      for (const s of f.sheets) {
+        t.append(el("tr", {}, el("td", {}, s.sheet), el("td", {}, s.kind || ""), el("td", {}, (s.header_rows || []).join("、")),
+          el("td", {}, s.rows),
+          el("td", {}, s.skipped_rows.map((r) => `${r.reason} ${r.rows} 行`).join("；") || "无"),
+          el("td", {}, s.unmapped.join("、") || "无")));
+      }
+      for (const s of f.skipped_sheets) {
+        t.append(el("tr", {class: "bad"}, el("td", {}, s.sheet), el("td", {colspan: "5"}, "未读取：" + s.reason)));
+      }
+      item.append(t);
+      box.append(item);
+    }
+  }
+
+  async function refreshLedgers() {
+    const data = await api("api/ledgers");
+    renderLedgers(data.files);
+    $("#folder-note").textContent = "工作文件夹：" + data.folder;
+  }
+
+  async function uploadFiles(fileList) {
+    const files = Array.from(fileList);
+    const errors = $("#upload-errors");
+    errors.replaceChildren();
+    showError("");
+    let k = 0;
+    for (const file of files) {
+      k += 1;
+      $("#upload-state").textContent = `正在读取第 ${k}/${files.length} 个：${file.name}`;
+      try {
+        await api("api/upload?name=" + encodeURIComponent(file.name), {method: "POST", body: file,
+          headers: {"Content-Type": "application/octet-stream"}});
+      } catch (e) {
+        errors.append(el("div", {class: "upload-error"}, e.message));
+      }
+    }
+    $("#upload-state").textContent = files.length ? `已处理 ${files.length} 个文件。` : "";
+    await refreshLedgers();
+    await refreshHistory();
+  }
+
+  const drop = $("#drop");
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); uploadFiles(e.dataTransfer.files); });
+  $("#files").addEventListener("change", (e) => { uploadFiles(e.target.files); e.target.value = ""; });
+  $("#folder").addEventListener("change", (e) => {
+    const wanted = /\.(xlsx|xlsm|xltx|xls|xlsb|ods|et|ett|csv)$/i;
+    uploadFiles(Array.from(e.target.files).filter((f) => wanted.test(f.name) && !f.name.startsWith("~$")));
+    e.target.value = "";
+  });
+  $("#clear").addEventListener("click", async () => { await api("api/ledgers", {method: "DELETE"}); await refreshLedgers(); });
+
+  // --- ② buttons and progress -------------------------------------------------------------------
+  const today = new Date();
+  const iso = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  $("#as-of").value = iso(today);
+  $("#period").addEventListener("change", () => { $("#custom").hidden = $("#period").value !== "自定义"; });
+
+  function busy(on) {
+    document.querySelectorAll("button[data-action]").forEach((b) => { b.disabled = on; });
+  }
+
+  async function runAction(action, label) {
+    showError("");
+    $("#step-result").hidden = true;
+    const options = {as_of: $("#as-of").value, period: $("#period").value, from: $("#from").value, to: $("#to").value};
+    let job;
+    try {
+      job = await api("api/run/" + action, {method: "POST", body: JSON.stringify(options),
+        headers: {"Content-Type": "application/json"}});
+    } catch (e) { showError(e.message); return; }
+    busy(true);
+    $("#step-progress").hidden = false;
+    $("#progress-title").textContent = "正在" + label;
+    try {
+      for (;;) {
+        showProgress(job);
+        if (job.state !== "running") break;
+        await new Promise((r) => setTimeout(r, 400));
+        job = await api("api/jobs/" + job.id);
+      }
+    } catch (e) { showError(e.message); busy(false); return; }
+    busy(false);
+    if (job.state === "failed") {
+      $("#progress-title").textContent = label + "没有完成";
+      showError(job.error);
+      return;
+    }
+    $("#progress-title").textContent = label + "已完成";
+    renderResult(job);
+    refreshHistory();
+  }
+
+  function showProgress(job) {
+    const bar = $("#bar");
+    bar.max = Math.max(job.total, 1);
+    bar.value = job.state === "running" ? job.done : bar.max;
+    const current = job.current ? `，当前：${job.current}` : "";
+    $("#progress-text").textContent = job.state === "running"
+      ? `已完成 ${job.done}/${job.total || "?"} 个${current}（${job.seconds} 秒）`
+      : `已完成 ${job.total}/${job.total}（用时 ${job.seconds} 秒）`;
+  }
+
+  document.querySelectorAll("button[data-action]").forEach((b) => {
+    b.addEventListener("click", () => runAction(b.dataset.action, b.textContent));
+  });
+
+  // --- results ----------------------------------------------------------------------------------
+  const FLAG_CLASS = {"超期": "overdue", "严重超期": "severe", "临期": "soon"};
+
+  function table(spec) {
+    const t = el("table", {class: "result"});
+    t.append(el("tr", {}, ...spec.columns.map((c) => el("th", {}, c))));
+    for (const row of spec.rows) {
+      const flag = row["预警"] || "";
+      const bad = String(row["级别"] || row["结果"] || "").startsWith("错误") || String(row["结果"] || "").startsWith("读取失败");
+      t.append(el("tr", {class: FLAG_CLASS[flag] || (bad ? "bad" : "")}, ...spec.columns.map((c) => el("td", {}, row[c] == null ? "" : row[c]))));
+    }
+    return t;
+  }
+
+  // A bar chart drawn as inline SVG (no chart library).
+  function chart(spec) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svgEl = (tag, attrs, text) => {
+      const n = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+      if (text != null) n.textContent = text;
+      return n;
+    };
+    const bars = spec.bars.filter((b) => typeof b.value === "number");
+    const rowH = 26, labelW = 150, width = 640, barW = width - labelW - 70;
+    const max = Math.max(1, ...bars.map((b) => b.value));
+    const svg = svgEl("svg", {width: width, height: bars.length * rowH + 34, role: "img", "aria-label": spec.title, id: "chart-svg"});
+    svg.append(svgEl("text", {x: 0, y: 16, "font-size": 15, "font-weight": "bold"}, spec.title));
+    const colours = {"超期": "#e06666", "严重超期": "#c00000", "临期": "#f1c232", "正常": "#6aa84f"};
+    bars.forEach((b, i) => {
+      const y = 28 + i * rowH;
+      svg.append(svgEl("text", {x: labelW - 6, y: y + 16, "text-anchor": "end", "font-size": 13}, b.label));
+      svg.append(svgEl("rect", {x: labelW, y: y + 3, height: rowH - 8, width: Math.max(1, barW * b.value / max),
+        fill: colours[b.label] || "#5b8bd0"}));
+      svg.append(svgEl("text", {x: labelW + barW * b.value / max + 6, y: y + 16, "font-size": 13}, b.value));
+    });
+    return svg;
+  }
+
+  function renderResult(job) {
+    const r = job.result || {};
+    $("#step-result").hidden = false;
+    $("#result-title").textContent = job.label + " 的结果";
+    $("#summary").textContent = r.summary || "";
+    const notes = $("#notes");
+    notes.replaceChildren(...(r.notes || []).map((n) => el("li", {}, n)));
+    const dl = $("#downloads");
+    dl.replaceChildren();
+    if ((r.outputs || []).length) dl.append(el("div", {}, "下载结果（保存到本机后可直接用 Excel/WPS 打开）："));
+    for (const path of r.outputs || []) {
+      const name = path.split("/").pop();
+      const a = el("a", {href: withToken("api/download/" + path.split("/").map(encodeURIComponent).join("/")), download: name, class: "download"}, name);
+      dl.append(a);
+    }
+    const c = $("#chart");
+    c.replaceChildren();
+    if (r.chart && r.chart.bars && r.chart.bars.length) c.append(chart(r.chart));
+    const tables = $("#tables");
+    tables.replaceChildren();
+    for (const spec of r.tables || []) {
+      tables.append(el("h3", {}, spec.title));
+      tables.append(spec.rows.length ? table(spec) : el("p", {class: "muted"}, "无"));
+    }
+  }
+
+  // --- ③ history ----------------------------------------------------------------------------------
+  async function refreshHistory() {
+    const box = $("#history");
+    let data;
+    try { data = await api("api/history"); } catch (e) { box.replaceChildren(el("p", {}, e.message)); return; }
+    box.replaceChildren();
+    if (!data.store) { box.append(el("p", {class: "muted"}, data.message)); return; }
+    box.append(el("p", {class: "muted"}, "历史库：" + data.store));
+    box.append(el("h3", {}, "本期变化"), el("p", {}, data.changes.sentence));
+    const events = data.changes.events.map((e) => ({"变化": e.label, "信访件编号": e.case_id, "责任单位": e.unit,
+      "原来": e.old || "", "现在": e.new || "", "日期": e.as_of}));
+    box.append(table({columns: ["变化", "信访件编号", "责任单位", "原来", "现在", "日期"], rows: events}));
+    box.append(el("h3", {}, "发出记录"));
+    if (!data.log.length) box.append(el("p", {class: "muted"}, "还没有发出记录。"));
+    else box.append(table({columns: ["序号", "时间", "类别", "文件", "收件人"], rows: data.log.map((e) => ({
+      "序号": e.id, "时间": e.at.replace("T", " ").slice(0, 16), "类别": e.kind_label, "文件": e.name, "收件人": e.recipients || ""}))}));
+    if (!data.intact) box.append(el("p", {class: "upload-error"}, `发出记录从第 ${data.broken_at} 条起被改动或删除过。`));
+  }
+  $("#history-refresh").addEventListener("click", refreshHistory);
+
+  refreshLedgers().catch((e) => showError(e.message));
+})();

@@ -180,10 +180,10 @@ def test_zero_reports_list_what_happened_and_block_what_cannot_be_attested(tmp_p
         assert "无法" not in text and "台账中没有" not in text and "核实" not in text
 
 
-def test_a_period_after_the_as_of_date_is_refused_and_nothing_is_written(tmp_path):
+@pytest.mark.parametrize("period", [["--from", "2026-11-20", "--to", "2026-11-21"], ["--from", "2026-11-22"]])
+def test_a_period_after_the_as_of_date_is_refused_and_nothing_is_written(tmp_path, period):
     out = tmp_path / "z"
-    r = CliRunner().invoke(main, ["report", str(ZERO), "--zero", "-o", str(out), "--as-of", "2026-11-20",
-                                  "--from", "2026-11-20", "--to", "2026-11-21"])
+    r = CliRunner().invoke(main, ["report", str(ZERO), "--zero", "-o", str(out), "--as-of", "2026-11-20", *period])
     assert r.exit_code == 2 and "晚于统计截止日" in r.stderr and "Traceback" not in r.output
     assert not out.exists()
 

@@ -173,10 +173,10 @@ def build_zero_reports(ledger: Ledger, out_dir: str | Path, *, as_of: dt.date | 
     """
     as_of = as_of or dt.date.today()
     start, end = (date_from or as_of), (date_to or as_of)
-    if end > as_of:
+    if max(start, end) > as_of:  # --from alone after the as-of day is a period after it too
         from xfsheets.errors import XfsheetsError
 
-        raise XfsheetsError(FUTURE_TEXT.format(end=cn_date(end), as_of=cn_date(as_of)),
+        raise XfsheetsError(FUTURE_TEXT.format(end=cn_date(max(start, end)), as_of=cn_date(as_of)),
                             hint=f"请把期间截止日改为{cn_date(as_of)}或更早，或到期间结束后再出具")
     policy = resolve_policy(policy)
     from xfsheets.deadlines import ledger_as_of

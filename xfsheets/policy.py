@@ -63,7 +63,9 @@ BOUNDS: dict[str, tuple[int, int, str]] = {
     "collective_headcount": (2, 1000, "集体访按人数认定（《信访工作条例》为 5 人以上），至少 2 人"),
     "min_unit_matters": (0, 100000, "参加排名的最少件数"),
     "feedback_workdays": (1, 60, "督办单的反馈时限按工作日计，超过 60 个工作日失去督办意义"),
+    "before_workdays": (0, 60, "期满前的提醒按工作日计，早于 60 个工作日就不再是临期提醒"),
 }
+REMIND_RUNGS = ("overdue", "severe")  # the rungs after the limit: 超期, 严重超期 (the flags' own words)
 
 
 def fold_status(value: Any) -> Any:
@@ -111,6 +113,18 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class Remind:
+    """The reminder ladder and the hours mail may go ([remind] in policy.toml; xfsheets.remind uses it)."""
+
+    before_workdays: tuple[int, ...] = (5, 1)  # reminders to the unit this many working days before the due day
+    overdue_cc_leader: bool = True  # overdue: copy the matter's 包案领导
+    severe_cc_supervisor: bool = True  # severely overdue: copy the unit's 分管领导
+    slip_on: tuple[str, ...] = ("severe",)  # the rungs whose mail carries the unit's 督办单
+    office_hours: tuple[dt.time, dt.time] = (dt.time(8, 30), dt.time(17, 30))
+    report_due: dt.time = dt.time(17, 30)  # collect: a period's reports are due by this time of its last day
+
+
+@dataclass(frozen=True)
 class Policy:
     stages: dict[str, Stage]
     thresholds: Thresholds
@@ -122,6 +136,7 @@ class Policy:
     assume_weekends: bool = False
     source: str = DEFAULT_SOURCE
     paths: tuple[str, ...] = ()  # the user's files this policy was read from (inputs of a command)
+    remind: Remind = dc_field(default_factory=Remind)
     _calendar: Any = dc_field(default=None, compare=False, repr=False)
 
     # -- stages ----------------------------------------------------------------------
@@ -279,16 +294,16 @@ def _user_data(path: Path) -> dict[str, Any]:
                 raise ConfigError(f"时限规则文件第 {k} 个 [[stage]] 缺少 key", file=path, hint=HINT)
             item = dict(item)
             stages[str(item.pop("key"))] = item
-    for table in ("stages", "thresholds", "statuses", "calendar"):
+    for table in ("stages", "thresholds", "statuses", "calendar", "remind"):
         if table in data and not isinstance(data[table], dict):
             raise ConfigError(f"时限规则文件中 {table} 应写成 [{table}] 一节", file=path, hint=HINT)
     for key, item in data.get("stages", {}).items():
         if not isinstance(item, dict):
             raise ConfigError(f"时限规则文件中阶段 {key} 应写成 [stages.{key}] 表", file=path, hint=HINT)
-    unknown = sorted(set(data) - {"stages", "thresholds", "statuses", "calendar"})
+    unknown = sorted(set(data) - {"stages", "thresholds", "statuses", "calendar", "remind"})
     if unknown:
         raise ConfigError(f"时限规则文件中有不认识的项：{'、'.join(unknown)}", file=path,
-                          hint="可写的节：[stages.阶段名]、[thresholds]、[statuses]、[calendar]")
+                          hint="可写的节：[stages.阶段名]、[thresholds]、[statuses]、[calendar]、[remind]")
     calendar = data.get("calendar", {})
     if isinstance(calendar.get("holidays"), str) and calendar["holidays"].strip():
         p = Path(calendar["holidays"])
@@ -369,6 +384,48 @@ def _stage(key: str, item: dict, source: str) -> Stage:
     return stage
 
 
+def _clock(value: Any, where: str, source: str) -> dt.time:
+    """A time of day written "08:30"; refused in Chinese otherwise."""
+    m = re.fullmatch(r"\s*(\d{1,2})[:：](\d{2})\s*", value) if isinstance(value, str) else None
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ConfigError(f"{where} 应写成“时:分”（00:00 到 23:59），现为「{value}」", file=source, hint='例如 "08:30"')
+    return dt.time(int(m.group(1)), int(m.group(2)))
+
+
+def _remind(item: Any, source: str) -> Remind:
+    """The [remind] table: the ladder (each number bounded) and the office hours."""
+    if not isinstance(item, dict):
+        raise ConfigError("[remind] 应写成一节设置", file=source, hint="写成 [remind] 开头的一节")
+    allowed = set(Remind.__dataclass_fields__)
+    unknown = sorted(set(item) - allowed)
+    if unknown:
+        raise ConfigError(f"[remind] 中有不认识的项：{'、'.join(unknown)}", file=source, hint=f"可写：{'、'.join(sorted(allowed))}")
+    before = item.get("before_workdays", list(Remind.before_workdays))
+    if not isinstance(before, list) or len(before) > 5:
+        raise ConfigError(f"[remind] before_workdays 应为至多 5 个整数的列表，现为「{before}」", file=source,
+                          hint="例如 before_workdays = [5, 1]（期满前 5 个、1 个工作日各提醒一次）")
+    days = tuple(sorted({_int({"before_workdays": d}, "before_workdays", "[remind]", source) for d in before},
+                        reverse=True))
+    slip_on = item.get("slip_on", list(Remind.slip_on))
+    slip_on = _words(slip_on, "[remind] slip_on", source) if slip_on != [] else ()
+    bad = sorted(set(slip_on) - set(REMIND_RUNGS))
+    if bad:
+        raise ConfigError(f"[remind] slip_on 只能写 overdue（超期）或 severe（严重超期），现有「{'、'.join(bad)}」",
+                          file=source, hint='例如 slip_on = ["severe"]；不附督办单写 slip_on = []')
+    hours = item.get("office_hours", "08:30-17:30")
+    parts = hours.replace("—", "-").replace("～", "-").replace("~", "-").split("-") if isinstance(hours, str) else []
+    if len(parts) != 2:
+        raise ConfigError(f"[remind] office_hours 应写成“开始-结束”，现为「{hours}」", file=source, hint='例如 "08:30-17:30"')
+    start, end = (_clock(p, "[remind] office_hours", source) for p in parts)
+    if not start < end:
+        raise ConfigError(f"[remind] office_hours 的开始 {parts[0]} 不早于结束 {parts[1]}：提醒只在同一天的办公时间内发出",
+                          file=source, hint='例如 "08:30-17:30"')
+    flags = {k: _flag({k: item.get(k, True)}, k, "[remind]", source) for k in ("overdue_cc_leader", "severe_cc_supervisor")}
+    return Remind(before_workdays=days, **flags,
+                  slip_on=slip_on, office_hours=(start, end),
+                  report_due=_clock(item.get("report_due", "17:30"), "[remind] report_due", source))
+
+
 def build_policy(data: dict[str, Any], source: str = DEFAULT_SOURCE, paths: tuple[str, ...] = ()) -> Policy:
     stages: dict[str, Stage] = {}
     for key, item in data.get("stages", {}).items():
@@ -405,7 +462,8 @@ def build_policy(data: dict[str, Any], source: str = DEFAULT_SOURCE, paths: tupl
                   closed_statuses=frozenset(_words(st.get("closed", []), "[statuses] closed", source)),
                   resolved_statuses=frozenset(_words(st.get("resolved", []), "[statuses] resolved", source)),
                   satisfied=frozenset(_words(st.get("satisfied", []), "[statuses] satisfied", source)),
-                  ended={k.strip(): v.strip() for k, v in ended.items()}, holidays=holidays, assume_weekends=assume, source=source, paths=paths)
+                  ended={k.strip(): v.strip() for k, v in ended.items()}, holidays=holidays, assume_weekends=assume, source=source, paths=paths,
+                  remind=_remind(data.get("remind", {}), source))
 
 
 _DEFAULT: Policy | None = None

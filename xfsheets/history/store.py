@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
-import hmac
 import os
 import secrets
 import socket
@@ -144,6 +143,22 @@ audit = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+# The reminders that left (xfsheets.remind): one row per matter, stage, due day and rung, written only after the
+# mail server accepted the message, so the same reminder is never sent twice and an unsent one is retried.
+reminders = sa.Table(
+    "reminders", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("matter", sa.Text, nullable=False),  # 信访件编号, else file/sheet/row
+    sa.Column("stage", sa.String(40), nullable=False),
+    sa.Column("due_on", sa.String(10), nullable=False),
+    sa.Column("rung", sa.String(20), nullable=False),
+    sa.Column("unit", sa.Text, nullable=True),
+    sa.Column("sent_at", sa.String(32), nullable=False),  # the run's clock (--at), not the machine's
+    sa.Column("recipients", sa.Text, nullable=True),
+    sa.Column("channel", sa.String(10), nullable=False),  # smtp | eml
+    sa.UniqueConstraint("matter", "stage", "due_on", "rung", name="reminders_once"),
+)
+
 # Migrations from version N-1 to N, applied in order to an older store (none yet past version 1).
 MIGRATIONS: dict[int, Any] = {}
 
@@ -198,8 +213,9 @@ class Store:
     is_sqlite: bool
 
     def keyed(self, text: str) -> str:
-        """The keyed hash used to match personal data that is stored only masked."""
-        return hmac.new(self.key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        """The keyed hash used to match personal data that is stored only masked (BLAKE2b in its keyed
+        mode, a MAC by design)."""
+        return hashlib.blake2b(text.encode("utf-8"), key=self.key, digest_size=16).hexdigest()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

@@ -27,7 +27,7 @@ from xfsheets.history import store as st
 from xfsheets.history.events import LABELS, PERSONAL_FIELDS, Event, diff
 from xfsheets.history.matching import Key, match
 from xfsheets.policy import Policy, resolve as resolve_policy
-from xfsheets.privacy import mask_id_number, mask_phone, mask_text
+from xfsheets.privacy import mask_frame
 from xfsheets.reader import read_ledger
 from xfsheets.schema import FIELD_NAMES
 
@@ -64,18 +64,23 @@ def identity_text(value: str, kind: str) -> str:
     return text
 
 
-def _mask(field: str, value: str) -> str:
+_MASKED_TEXT = ("id_number", "phone", "summary", "reply", "notes")  # masked by the privacy module's pass
+
+
+def _mask_name(field: str, value: str) -> str:
     if not value:
         return ""
-    if field == "id_number":
-        return str(mask_id_number(value))
-    if field == "phone":
-        return str(mask_phone(value))
     if field == "petitioner":
         return value[0] + "*" * min(len(value) - 1, 3)
-    if field == "address":
-        return value[:3] + "***"
-    return str(mask_text(value))
+    return value[:3] + "***"  # address: the place, not the door
+
+
+def _column_texts(s: pd.Series) -> list[str]:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.dt.strftime("%Y-%m-%d").fillna("").tolist()
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # the common case: text or blank
+        return s.astype(object).where(s.notna(), "").astype(str).str.strip().tolist()
+    return [_text(v) for v in s.tolist()]
 
 
 @dataclass
@@ -134,12 +139,18 @@ def ledger_rows(store: st.Store, paths: list[Path], *, as_of: dt.date, policy: P
         flags = result["flag"].astype(str).tolist() if result is not None else []
         closed = result["closed"].astype(bool).tolist() if result is not None else []
         present = [f for f in FIELD_NAMES if f in frame.columns]
-        columns = {f: frame[f].tolist() for f in present}
+        plain_cols = {f: _column_texts(frame[f]) for f in present}
+        masked_frame = mask_frame(frame[[f for f in _MASKED_TEXT if f in frame.columns]])
+        masked_cols = {f: _column_texts(masked_frame[f]) for f in masked_frame.columns}
+        for f in ("petitioner", "address"):
+            if f in plain_cols:
+                masked_cols[f] = [_mask_name(f, v) for v in plain_cols[f]]
         files.append({"path": str(path), "sha256": _sha256(Path(path)), "rows": len(frame)})
+        where = list(zip(frame["_file"].astype(str).tolist(), frame["_sheet"].astype(str).tolist(),
+                         frame["_row"].astype(int).tolist()))
         for i in range(len(frame)):
-            plain = {f: _text(columns[f][i]) for f in present}
-            values = {f: (_mask(f, v) if f in PERSONAL_FIELDS or f in ("summary", "reply", "notes") else v)
-                      for f, v in plain.items()}
+            plain = {f: plain_cols[f][i] for f in present}
+            values = {f: (masked_cols[f][i] if f in masked_cols else plain[f]) for f in present}
             hashes = {}
             for f in PERSONAL_FIELDS:
                 if plain.get(f):
@@ -148,9 +159,8 @@ def ledger_rows(store: st.Store, paths: list[Path], *, as_of: dt.date, policy: P
             digest = store.keyed(json.dumps(plain, ensure_ascii=False, sort_keys=True))
             key = Key(case_id=plain.get("case_id", ""), received_on=plain.get("received_on", ""),
                       petitioner=hashes.get("petitioner", ""), id_number=hashes.get("id_number", ""),
-                      phone=hashes.get("phone", ""), unit=plain.get("unit", ""), summary=plain.get("summary", ""))
-            rows.append(Row(values, digest, key, flags[i], closed[i], str(frame["_file"].iloc[i]),
-                            str(frame["_sheet"].iloc[i]), int(frame["_row"].iloc[i])))
+                      phone=hashes.get("phone", ""), unit=plain.get("unit", ""), summary=values.get("summary", ""))
+            rows.append(Row(values, digest, key, flags[i], closed[i], *where[i]))
     return rows, files
 
 
@@ -224,8 +234,6 @@ def _store_snapshot(conn: sa.Connection, s: st.Store, rows: list[Row], files: li
     last, known = known_matters(conn)
     # the summary text is stored masked; similarity compares the masked texts on both sides
     keys = {mid: _key_of(k.values) for mid, k in known.items()}
-    for r in rows:
-        r.key.summary = r.values.get("summary", "")
     matches, clashes = match([r.key for r in rows], keys)
     reported_upto = conn.execute(sa.select(sa.func.max(st.audit.c.snapshot_id))).scalar()
     before = conn.execute(sa.select(st.snapshots.c.clashes).where(st.snapshots.c.id == last)).scalar() if last else None
@@ -273,6 +281,8 @@ def _store_snapshot(conn: sa.Connection, s: st.Store, rows: list[Row], files: li
         else:
             version_of[mid] = k.version_id
             unchanged += 1
+        if k.digest == r.digest and k.flag == r.flag and k.closed == r.closed:
+            continue  # the same values and the same standing: nothing happened to this matter
         reported = reported_upto is not None and k.version_snapshot <= reported_upto
         for e in diff(k.values, r.values, old_flag=k.flag, new_flag=r.flag, was_closed=k.closed, is_closed=r.closed,
                       reported=reported):

@@ -64,6 +64,7 @@ def windows(monkeypatch, tmp_path):
     monkeypatch.setenv("USERPROFILE", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setattr(addin, "_conf_encoding", lambda: "gbk")
+    monkeypatch.setattr(addin, "find_excel", lambda: r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE")
     import xfsheets.xlsm
 
     monkeypatch.setattr(xfsheets.xlsm, "default_interpreter", lambda: r"C:\Python312\pythonw.exe")

@@ -13,8 +13,9 @@ sent by a unit could choose what Python runs. Ours reads only this PC's settings
 ``install()`` puts the add-in where Excel opens it for the current user at start-up
 (``%APPDATA%\\Microsoft\\Excel\\XLSTART``) and writes this PC's interpreter into xlwings' user
 settings (``%USERPROFILE%\\.xlwings\\xlwings.conf``, key ``INTERPRETER_WIN``; other keys kept),
-never into a ledger. Ledgers stay .xlsx. Only Microsoft Excel on Windows runs it: WPS and 信创
-desktops use the command line. ``target`` writes both files into one folder instead (tests,
+never into a ledger. Ledgers stay .xlsx. Only Microsoft Excel on Windows runs it: on a PC without
+it (found in the registry, :func:`find_excel`) install says "本机未安装 Microsoft Excel" and writes
+nothing; WPS has its own tab (:mod:`xfsheets.wps`). ``target`` writes both files into one folder instead (tests,
 packaging), on any system.
 """
 from __future__ import annotations
@@ -43,6 +44,80 @@ RECORD_FILE = "addin.json"  # what install wrote, so uninstall removes only that
 
 class NoExcel(XfsheetsError):
     code = "no_excel"
+
+
+class ExcelMissing(NoExcel):
+    """A Windows PC without Microsoft Excel: nothing done, and nothing to do here. Its own exit code
+    (3) lets 安装.bat tell it from a failure (2) without reading the text."""
+
+    exit_code = 3
+
+
+# --- is Microsoft Excel here? -------------------------------------------------------------------
+
+NO_EXCEL = "本机未安装 Microsoft Excel"
+NO_EXCEL_HINT = ("信访台账 选项卡（Excel 加载项）没有安装，本机没有任何改动。用 WPS 的电脑请运行 xfsheets wps install"
+                 "（WPS 表格里的 信访台账 选项卡）；也可以用桌面上的“信访台账助手”")
+# Where Windows says which program serves Excel's automation and which program is excel.exe. WPS can
+# register itself as Excel.Application ("兼容第三方系统和软件"): that server is et.exe, not EXCEL.EXE.
+EXCEL_REGISTRY = (
+    ("HKEY_CLASSES_ROOT", r"Excel.Application\CLSID", "clsid"),
+    ("HKEY_LOCAL_MACHINE", r"SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths\excel.exe", "path"),
+    ("HKEY_CURRENT_USER", r"SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths\excel.exe", "path"),
+)
+
+
+def _registry_default(root: str, key: str) -> str | None:
+    """The default value of a registry key (None: no such key, or not Windows)."""
+    try:
+        import winreg
+    except ImportError:
+        return None
+    try:
+        with winreg.OpenKey(getattr(winreg, root), key) as k:
+            value, _ = winreg.QueryValueEx(k, "")
+            return str(value)
+    except OSError:
+        return None
+
+
+def _exe_of(command: str) -> str:
+    """``"C:\\...\\EXCEL.EXE" /automation`` -> ``C:\\...\\EXCEL.EXE``."""
+    command = command.strip()
+    if command.startswith('"'):
+        return command[1:].split('"', 1)[0]
+    m = re.match(r"(.+?\.exe)\b", command, flags=re.I)
+    return m.group(1) if m else command
+
+
+def find_excel(registry=_registry_default, exists=os.path.exists) -> str | None:
+    """The path of Microsoft Excel's EXCEL.EXE on this PC, or None. ``registry(root, key)`` reads a
+    key's default value and ``exists`` tests a path (both injectable: tests run without Windows)."""
+    for root, key, kind in EXCEL_REGISTRY:
+        value = registry(root, key)
+        if not value:
+            continue
+        if kind == "clsid":
+            value = registry("HKEY_CLASSES_ROOT", rf"CLSID\{value.strip()}\LocalServer32")
+            if not value:
+                continue
+        exe = os.path.expandvars(_exe_of(value))
+        if re.split(r"[\\/]", exe)[-1].lower() == "excel.exe" and exists(exe):
+            return exe
+    return None
+
+
+def require_excel(finder=None) -> str:
+    """EXCEL.EXE's path, or :class:`NoExcel` (said plainly; on another system too). ``finder``
+    replaces :func:`find_excel` (tests)."""
+    if finder is None and sys.platform != "win32":
+        raise NoExcel(f"{NO_EXCEL}：本机不是 Windows，Microsoft Excel 的 信访台账 选项卡只能装在装有 Microsoft Excel 的 Windows 电脑上",
+                      hint="WPS 和信创桌面请运行 xfsheets wps install（WPS 表格里的 信访台账 选项卡）或使用命令行；"
+                           "打包时可用 --target 文件夹 把加载项写到指定文件夹")
+    exe = (finder or find_excel)()
+    if not exe:
+        raise ExcelMissing(NO_EXCEL, hint=NO_EXCEL_HINT)
+    return exe
 
 
 # --- xlwings' VBA module, reading only this PC's settings ----------------------------------------
@@ -210,9 +285,7 @@ def places(target: str | Path | None = None) -> Places:
         t = Path(target)
         return Places(t / ADDIN_FILE, t / "xlwings.conf", None)
     if sys.platform != "win32":
-        raise NoExcel("本机不是 Windows，没有 Microsoft Excel：信访台账 加载项只能装在装有 Microsoft Excel 的 Windows 电脑上",
-                      hint="WPS 和信创桌面请使用命令行（xfsheets check / deadlines / slips / report），效果相同；"
-                           "打包时可用 --target 文件夹 把加载项写到指定文件夹")
+        require_excel()  # says it plainly
     return Places(xlstart_dir() / ADDIN_FILE, user_conf_path(), record_path())
 
 
@@ -290,14 +363,18 @@ def pc_settings() -> dict[str, str]:
 
 
 def install(target: str | Path | None = None, interpreter: str | None = None, *,
-            profile: str | Path | None = None, policy: str | Path | None = None) -> tuple[Path, Path | None, str | None]:
+            profile: str | Path | None = None, policy: str | Path | None = None,
+            excel=None) -> tuple[Path, Path | None, str | None]:
     """Build the add-in into XLSTART (or ``target``) and set this PC's interpreter; ``profile`` and
     ``policy`` (absolute paths) become this PC's XFSHEETS_PROFILE / XFSHEETS_POLICY, used by the
     buttons on any workbook that does not name its own. Returns (add-in path, settings file or
-    None, interpreter or None)."""
+    None, interpreter or None). Without ``target``, a PC without Microsoft Excel gets :class:`NoExcel`
+    before anything is written (``excel``: the finder, :func:`find_excel` unless a test gives one)."""
     from xfsheets.outputs import check_target
     from xfsheets.xlsm import default_interpreter
 
+    if target is None:
+        require_excel(excel)
     where = places(target)
     if interpreter is None and sys.platform == "win32":
         interpreter = default_interpreter()

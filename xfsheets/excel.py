@@ -1,9 +1,9 @@
 """The Excel buttons' Python side (called by macros/xfsheets.bas through xlwings' RunPython).
 
 Each entry is ``book = xw.Book.caller()`` -> read the ledger sheet's used range -> the
-same core function the CLI calls -> write back only what the button owns (highlights and
-notes on bad cells and the 检查结果 sheet; the deadline columns; files in a folder beside
-the ledger). Errors show as a Chinese message box, never a traceback window.
+same core function the CLI calls -> write back only what the button owns (the deadline columns;
+files in a folder beside the ledger: 检查台账's marks go into a copy there, never into the open
+ledger). Errors show as a Chinese message box, never a traceback window.
 
 The buttons follow the office's own ledger profile and policy as set on this PC: ``xfsheets excel
 addin install --profile P --policy R`` records them in this PC's settings file (rows
@@ -22,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
+import shutil
 import sys
 import traceback
 from pathlib import Path
@@ -180,23 +182,58 @@ def _open(path: Path) -> None:
 
 # --- 检查台账 --------------------------------------------------------------------------
 
+MARKED_SUFFIX = "_检查标注"
+
+
+def book_snapshot(book, folder: Path) -> Path:
+    """The workbook as the clerk sees it, as a file in ``folder``: Excel saves a copy of the open book
+    (``SaveCopyAs``: unsaved edits included; the open book, its file and its "saved" state untouched);
+    an engine that cannot (xlwings' remote engine) gives the saved file, copied."""
+    name = Path(book.fullname).name
+    target = folder / name
+    try:
+        book.api.SaveCopyAs(str(target))
+        if target.is_file():
+            return target
+    except Exception:  # no COM (remote engine, mock caller): the file as saved
+        pass
+    source = Path(book.fullname)
+    if not source.is_file():
+        raise XfsheetsError("当前工作簿还没有保存成文件，无法检查", file=name,
+                            hint="请先按 Ctrl+S 把台账保存到一个文件夹，再点 检查台账")
+    shutil.copyfile(source, target)
+    return target
+
+
 @button
 def check_ledger(book) -> str:
-    """Highlight bad cells with a note, list every finding on 检查结果 (links to the cells): the
-    same marks as ``check -o`` (:func:`xfsheets.checks.mark_plan`), applied to the open book."""
-    from xfsheets.checks import check, mark_plan
+    """Check the sheet on screen and write the marks into a copy (:func:`xfsheets.checks.annotate`,
+    what ``check -o`` writes): bad cells red/yellow with a note, every finding on 检查结果 with links.
+    The copy is opened for the clerk; the open ledger is never touched, so the clerk's own fills and
+    notes stay exactly as they were (nothing to clear, nothing to restore)."""
+    import tempfile
+
+    from xfsheets.checks import annotate, check
+    from xfsheets.reader import read_ledgers
 
     profile = book_profile(book)
-    sheet, rows, ledger = read_caller_ledger(book, profile)
-    clear_marks(book, sheet)
-    report = check(ledger, profile, policy=book_policy(book))
-    apply_plan(book, sheet, rows, mark_plan(ledger, report))
+    sheet, _, _ = read_caller_ledger(book, profile)  # which sheet (the one on screen), and a header there
+    folder = output_folder(book, "检查标注")
+    stem, suffix = Path(Path(book.fullname).name).stem, Path(book.fullname).suffix.lower()
+    out = folder / f"{stem}{MARKED_SUFFIX}{'.xlsm' if suffix == '.xlsm' else '.xlsx'}"
+    with tempfile.TemporaryDirectory() as tmp:
+        snapshot = book_snapshot(book, Path(tmp))
+        ledger = read_ledgers([snapshot], sheet=sheet.name, profile=profile)
+        report = check(ledger, profile, policy=book_policy(book))
+        annotate(ledger, report, out)
+    _open(out)
     errors = sum(f.severity == "error" for f in report.findings)
     warnings = len(report.findings) - errors
     bad_rows = len({f.row for f in report.findings})
+    where = f"\n标注副本：{out}\n您打开的台账没有任何改动。"
     return (f"检查完成：{errors} 个错误、{warnings} 个警告，涉及 {bad_rows} 行（共 {len(ledger)} 行）。"
-            f"问题单元格已标红/标黄并附批注，明细见“{RESULTS_SHEET}”工作表。" if report.findings
-            else f"检查完成：{len(ledger)} 行全部通过，没有发现问题。")
+            f"问题单元格已在副本中标红/标黄并附批注，明细见副本的“{RESULTS_SHEET}”工作表。{where}" if report.findings
+            else f"检查完成：{len(ledger)} 行全部通过，没有发现问题。{where}")
 
 
 NOTE_SEPARATOR = "\n——\n"  # between a clerk's own note and ours (as in the annotated copy)
@@ -271,27 +308,6 @@ def apply_plan(book, sheet, rows: list[list[Any]], plan) -> dict[str, int]:
     return placed
 
 
-def clear_marks(book, sheet) -> int:
-    """Undo the highlights and notes of the previous 检查台账 press, read from its 检查结果 sheet
-    (a clerk's own note that ours followed gets its own text back)."""
-    names = [s.name for s in book.sheets]
-    if RESULTS_SHEET not in names:
-        return 0
-    previous = book.sheets[RESULTS_SHEET]
-    cells = [r[0] for r in (previous.used_range.options(ndim=2).value or [])[1:] if r and r[0]]
-    for address in cells:
-        cell = sheet[address]
-        cell.color = None
-        if cell.note is not None:
-            text = _note_text(cell.note)
-            if text is not None and NOTE_SEPARATOR in text:
-                cell.note.text = text.split(NOTE_SEPARATOR)[0]
-            else:
-                cell.note.delete()
-    previous.delete()
-    return len(cells)
-
-
 # --- 计算时限 --------------------------------------------------------------------------
 
 @button
@@ -340,16 +356,53 @@ def make_slips(book) -> str:
     return issue_slips(book)
 
 
+def _ask(book, prompt: str, default: str) -> str | None:
+    """What the clerk types into Excel's input box (None: 取消). An engine without one (xlwings'
+    remote engine) gets ``default``: the message then says which period was used."""
+    try:
+        answer = book.app.api.InputBox(prompt, TITLE, default)
+    except Exception:
+        return default
+    return None if answer is False or answer is None else str(answer)
+
+
+def ask_period(book, today: dt.date) -> tuple[str, dt.date, dt.date] | None:
+    """(preset, first, last) as the clerk chose in input boxes: 本周/上周/本月/本季度/自定义 (then
+    the two dates); None when the clerk pressed 取消."""
+    from xfsheets.periods import CUSTOM_PROMPT, DEFAULT, PROMPT, parse_range, period, preset_name
+
+    answer = _ask(book, PROMPT, DEFAULT)
+    if answer is None:
+        return None
+    name = preset_name(answer)
+    custom = None
+    if name == "自定义":
+        custom = answer if len(re.findall(r"\d{4}", answer)) == 2 else _ask(book, CUSTOM_PROMPT, "")
+        if custom is None:
+            return None
+        parse_range(custom)
+    first, last = period(name, today, custom)
+    return name, first, last
+
+
 @button
-def make_report(book) -> str:
+def make_report(book) -> str | None:
+    """汇总报表 for the period the clerk picks (本周/上周/本月/本季度/自定义)."""
+    from xfsheets.periods import period_text
     from xfsheets.report import build_report
 
+    today = dt.date.today()
+    chosen = ask_period(book, today)
+    if chosen is None:
+        return None  # 取消: nothing made, nothing said
+    name, first, last = chosen
     _, _, ledger = read_caller_ledger(book)
     folder = output_folder(book, "汇总表")
-    path, summary = build_report(ledger, folder / f"信访工作统计_{dt.date.today().isoformat()}.xlsx",
-                                 as_of=dt.date.today(), policy=book_policy(book))
+    path, summary = build_report(ledger, folder / f"信访工作统计_{first.isoformat()}_{last.isoformat()}.xlsx",
+                                 date_from=first, date_to=last, as_of=today, policy=book_policy(book))
     _open(path)
-    return f"汇总表已生成（身份证号、电话已脱敏）：\n{path}\n\n{summary.paragraph}"
+    return (f"汇总表已生成（统计期间：{name}，{period_text(first, last)}；身份证号、电话已脱敏）：\n{path}"
+            f"\n\n{summary.paragraph}")
 
 
 @button

@@ -1027,3 +1027,10 @@ main.add_command(_changes)
 from xfsheets.cli_web import serve as _serve  # noqa: E402
 
 main.add_command(_serve)
+
+
+# === remind, collect === (reminders to units and chasing reports; their door is cli_remind)
+from xfsheets.cli_remind import collect as _collect, remind as _remind  # noqa: E402
+
+main.add_command(_remind)
+main.add_command(_collect)

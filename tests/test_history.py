@@ -260,6 +260,17 @@ def test_outputs_that_leave_are_logged_and_commands_record_as_they_run(tmp_path)
     assert not_sent.returncode == 1 and "没有这个文件" in not_sent.stderr
     since = json.loads(run("changes", "--since", "上次上报", "--json").stdout)
     assert since["base"]["snapshot"] == 2 and since["events"] == []
+    import openpyxl
+
+    book = openpyxl.load_workbook(folder / "月报.xlsx", read_only=True)
+    assert "本期变化" in book.sheetnames
+    page = " ".join(str(c) for row in book["情况报告"].iter_rows(values_only=True) for c in row if c)
+    assert "较上次记录（2026年11月20日）新增 0 件、办结" in page
+    again = run("report", "县人社局台账.xlsx", "-o", "月报2.xlsx", "--as-of", "2026-11-25")
+    assert again.returncode == 0, again.stderr
+    page = " ".join(str(c) for row in openpyxl.load_workbook(folder / "月报2.xlsx", read_only=True)["情况报告"]
+                    .iter_rows(values_only=True) for c in row if c)
+    assert "较上次上报（2026年11月25日）新增 0 件、办结 0 件、新超期 0 件。" in page
 
 
 def test_the_clerks_settings_name_the_store_and_a_folders_settings_do_not(tmp_path):

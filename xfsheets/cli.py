@@ -553,7 +553,10 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
         sys.exit(reports.exit_code)
     from xfsheets.report import build_report
 
-    path, summary = build_report(ledger, output, date_from=date_from, date_to=date_to, as_of=as_of,
+    from xfsheets.history.hooks import report_changes
+
+    changes = report_changes(store, ledgers)
+    path, summary = build_report(ledger, output, date_from=date_from, date_to=date_to, as_of=as_of, changes=changes,
                                  unit=ledger.check_unit(unit),
                                  include_personal_data=include_personal_data, policy=policy,
                                  reporting_unit=reporting_unit, reporter=reporter, principal=signer, phone=phone)
@@ -1034,3 +1037,8 @@ from xfsheets.cli_remind import collect as _collect, remind as _remind  # noqa: 
 
 main.add_command(_remind)
 main.add_command(_collect)
+
+# === wps === (the 信访台账 tab of WPS 表格; its door is cli_wps)
+from xfsheets.cli_wps import wps as _wps  # noqa: E402
+
+main.add_command(_wps)

@@ -77,22 +77,26 @@ SMALL_CHART_PX = 20  # a chart row per unit/category, in pixels
 
 def build_report(ledger: Ledger, path: str | Path, *, include_personal_data: bool = False,
                  reporting_unit: str = "", reporter: str = "", principal: str = "", phone: str = "",
-                 **options: Any) -> tuple[Path, Summary]:
-    """Compute the summary of ``ledger`` and write the report workbook to ``path``."""
+                 changes: Any = None, **options: Any) -> tuple[Path, Summary]:
+    """Compute the summary of ``ledger`` and write the report workbook to ``path``. ``changes`` (from the
+    history store, :class:`xfsheets.history.queries.ChangesResult`) adds its sentence to the 情况报告
+    and a 本期变化 sheet."""
     summary = compute_summary(ledger, **options)
+    if changes is not None:
+        summary.paragraph = summary.paragraph.rstrip() + changes.sentence()
     if not include_personal_data:
         from xfsheets.privacy import mask_text
 
         summary.paragraph = mask_text(summary.paragraph)  # also what the command line prints
     path = write_report(summary, path, include_personal_data=include_personal_data, reporting_unit=reporting_unit,
                         reporter=reporter, principal=principal, phone=phone,
-                        inputs=ledger.frame["_file"].dropna().astype(str).unique().tolist())
+                        inputs=ledger.frame["_file"].dropna().astype(str).unique().tolist(), changes=changes)
     return path, summary
 
 
 def write_report(summary: Summary, path: str | Path, *, include_personal_data: bool = False,
                  reporting_unit: str = "", reporter: str = "", principal: str = "", phone: str = "",
-                 inputs: list[str] | None = None) -> Path:
+                 inputs: list[str] | None = None, changes: Any = None) -> Path:
     """Write the report workbook atomically, through the output gate, stamped as xfsheets' own.
 
     Unless ``include_personal_data``, identity numbers and phones are masked everywhere in it
@@ -134,6 +138,8 @@ def write_report(summary: Summary, path: str | Path, *, include_personal_data: b
         if s.ended is not None:
             book.table(ENDED_SHEET, table(_file_names(s.ended)),
                        f"办理终止事项（{'、'.join(ending_statuses(s.policy))}：不计时限、不算超期、不发督办单）")
+        if changes is not None:
+            book.table("本期变化", table(changes.frame()), f"本期变化（{changes.span_text()}）")
         book.table("说明", table(s.definitions), "统计口径")
         wb.close()
         if mask:

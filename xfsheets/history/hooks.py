@@ -53,3 +53,24 @@ def log_sent(kind: str, paths: Iterable[str | Path], *, ledgers: Iterable[str | 
     finally:
         s.engine.dispose()
     return f"已记入发出记录（第 {ids[0]}–{ids[-1]} 条）" if len(ids) > 1 else f"已记入发出记录（第 {ids[0]} 条）"
+
+
+def report_changes(store: str | None, ledgers: Iterable[str | Path] = ()) -> Any:
+    """What changed since the last upward report (or, before the first, since the last record), for the
+    report's 本期变化 sheet and sentence; None when there is no store or nothing recorded to compare."""
+    from xfsheets.history import queries
+
+    target = existing_store(store, ledgers)
+    if target is None:
+        return None
+    s = st.open_store(target)
+    try:
+        try:
+            return queries.changes(s, queries.SINCE_LAST_REPORT)
+        except st.HistoryStoreError:
+            try:
+                return queries.changes(s)
+            except st.HistoryStoreError:
+                return None
+    finally:
+        s.engine.dispose()

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from xfsheets.history import store as st
 from xfsheets.history.events import KINDS, LABELS, PERSONAL_FIELDS, field_label
 from xfsheets.history.record import identity_text
+from xfsheets.normalize import cn_date
 
 SINCE_LAST_REPORT = "上次上报"
 # Events a chief reads first, in this order; the rest follow.
@@ -50,16 +51,28 @@ class ChangesResult:
     base: dict[str, Any] | None  # the snapshot compared against (None: the first snapshot)
     head: dict[str, Any]
     events: list[ChangeEvent] = field(default_factory=list)
+    base_is_report: bool = False  # the base is the snapshot the last upward report was built from
 
     @property
     def counts(self) -> dict[str, int]:
         c = Counter(e.kind for e in self.events)
         return {k: c[k] for k in HEADLINE if c.get(k)}
 
-    def sentence(self, base_words: str = "较上次上报") -> str:
+    def sentence(self, base_words: str | None = None) -> str:
         """The one sentence for the 情况报告: new, closed, newly overdue matters (counted once each)."""
         n = {k: len({e.matter for e in self.events if e.kind == k}) for k in ("new", "closed", "overdue")}
+        if base_words is None:
+            when = cn_date(dt.date.fromisoformat(self.base["as_of"])) if self.base else ""
+            base_words = (f"较上次上报（{when}）" if self.base_is_report else f"较上次记录（{when}）") if self.base \
+                else "自开始记录以来"
         return f"{base_words}新增 {n['new']} 件、办结 {n['closed']} 件、新超期 {n['overdue']} 件。"
+
+    def span_text(self) -> str:
+        head = cn_date(dt.date.fromisoformat(self.head["as_of"]))
+        if not self.base:
+            return f"截至{head}的记录"
+        base = cn_date(dt.date.fromisoformat(self.base["as_of"]))
+        return f"{'上次上报' if self.base_is_report else '上次记录'}{base}至{head}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"store": st.shown(self.store), "base": self.base, "head": self.head, "counts": self.counts,
@@ -127,7 +140,8 @@ def changes(s: st.Store, since: str | None = None) -> ChangesResult:
                                    file=r["file"], sheet=r["sheet"], row=r["row"], detail=r["detail"]))
     order = {k: i for i, k in enumerate(HEADLINE)}
     out.sort(key=lambda e: (order.get(e.kind, 99), e.snapshot))
-    return ChangesResult(store=s.target, base=_snapshot_dict(base), head=_snapshot_dict(head), events=out)
+    return ChangesResult(store=s.target, base=_snapshot_dict(base), head=_snapshot_dict(head), events=out,
+                         base_is_report=since == SINCE_LAST_REPORT)
 
 
 @dataclass

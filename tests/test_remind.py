@@ -321,3 +321,28 @@ def test_schedule_is_generated_and_shown_never_installed_without_yes(system, nee
     r = _invoke(["remind", "install-schedule", office / "台账.xlsx", "--contacts", office / "单位通讯录.xlsx",
                  "--time", "09:30"])
     assert r.exit_code == 0 and "--yes" in r.output and calls == []
+
+
+def test_the_history_store_keeps_the_sent_log_when_there_is_one(office, tmp_path):
+    import sqlalchemy as sa
+
+    from xfsheets.history import store as st
+
+    made = st.open_store(str(office / st.STORE_NAME), create=True)
+    with made.engine.begin() as conn:  # a store made before the reminders table existed
+        st.reminders.drop(conn)
+    made.engine.dispose()
+    eml = tmp_path / "邮件"
+    r = _invoke(["remind", office / "台账.xlsx", "--contacts", office / "单位通讯录.xlsx", "--eml", eml,
+                 "--at", "2026-09-28 10:00"])
+    assert r.exit_code == 1 and len(list(eml.iterdir())) == 3, r.output  # 1: 丁单位 has no address
+    assert not (office / LOG_NAME).exists()
+    s = st.open_store(str(office / st.STORE_NAME))
+    try:
+        with s.reading() as conn:
+            rows = conn.execute(sa.select(st.reminders.c.matter, st.reminders.c.rung, st.reminders.c.channel)).all()
+    finally:
+        s.engine.dispose()
+    assert sorted(rows) == sorted([("R-01", "before_5", "eml"), ("R-08", "before_5", "eml"), ("R-02", "severe", "eml"),
+                                   ("R-09", "before_5", "eml"), ("R-04", "before_5", "eml"), ("R-05", "overdue", "eml"),
+                                   ("R-06", "before_5", "eml")])

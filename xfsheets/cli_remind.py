@@ -144,6 +144,7 @@ def send(ledgers, sheet, profile, password, contacts, template, eml, smtp, start
     from xfsheets.remind.clock import cn_moment
     from xfsheets.remind.ladder import rung_label
     from xfsheets.remind.sentlog import SentLog
+    from xfsheets.settings import load_config
 
     at = _clock(at_text)
     inputs = inputs_of(list(ledgers), profile, contacts, config_path, policy_inputs(policy))
@@ -164,8 +165,10 @@ def send(ledgers, sheet, profile, password, contacts, template, eml, smtp, start
     led = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
     log = SentLog.locate(store, ledgers)
     try:
+        slips = load_config(config_path).slips  # who issues the 督办单, as `slips` does
         result = run_remind(led, at=at, policy=policy, contacts=book, log=log, deliver=deliver, force=force,
-                            sender=sender)
+                            sender=sender, slip_options={"signer": slips.signer or "", "contact": slips.contact or "",
+                                                         "issuing_unit": slips.issuing_unit or ""})
     finally:
         log.close()
     if as_json:
@@ -198,9 +201,11 @@ def send(ledgers, sheet, profile, password, contacts, template, eml, smtp, start
         console.print(f"[yellow]通讯录：{escape(p)}[/yellow]")
     if not result.mails:
         console.print("今天没有需要提醒的事项（每件事项每一档只提醒一次）。")
-    sent = result.count("sent") + result.count("eml")
-    if sent:
-        console.print(f"共发出 {sent} 封，发送记录在「{escape(result.log)}」。")
+    if result.count("sent"):
+        console.print(f"共发出 {result.count('sent')} 封，发送记录在「{escape(result.log)}」。")
+    if result.count("eml"):
+        console.print(f"共写成 {result.count('eml')} 封邮件文件（在「{escape(str(eml))}」，请用 Outlook/Foxmail 打开后发送），"
+                      f"已记为发出（每档不会再写第二次），记录在「{escape(result.log)}」。")
     sys.exit(result.exit_code)
 
 

@@ -143,6 +143,27 @@ def test_township_ledger_and_corrected_copy_are_read_traced_and_counted_once(cou
             assert r["经由文件"].startswith("县汇总.xlsx 第") and " ← 城关镇汇总.xlsx 第" in r["经由文件"]
 
 
+def test_without_case_ids_the_same_matter_is_recognised_by_person_date_and_problem(tmp_path):
+    town, county = tmp_path / "青山乡", tmp_path / "县"
+    town.mkdir()
+    county.mkdir()
+    wb = openpyxl.load_workbook(TOWN / "乙村.xlsx")  # a village that keeps no 信访件编号
+    ws = wb.worksheets[0]
+    header_row = next(r for r in ws.iter_rows() if any(c.value in ("信访件编号", "编号", "件号") for c in r))
+    col = next(c.column for c in header_row if c.value in ("信访件编号", "编号", "件号"))
+    for r in range(header_row[0].row + 1, ws.max_row + 1):
+        ws.cell(r, col).value = None
+    wb.save(town / "无编号村.xlsx")
+    shutil.copyfile(TOWN / "丙村.xlsx", town / "丙村.xlsx")
+    assert consolidate(town, out=county / "青山乡汇总.xlsx")[0] == 0
+    shutil.copyfile(town / "无编号村.xlsx", county / "无编号村.xlsx")  # also sent straight to the county
+    code, doc, err = consolidate(county, out=tmp_path / "县汇总.xlsx")
+    assert code == 0, err
+    accounted(doc)
+    assert doc["rows_out"] == 2 * make_chain.ROWS and len(doc["counted_once"]) == make_chain.ROWS
+    assert all(c["case_id"] is None and "信访人、登记日期、反映问题相同" in c["rule"] for c in doc["counted_once"])
+
+
 def test_a_consolidated_ledger_named_alone_is_read(county, tmp_path):
     code, doc, err = consolidate(county / "城关镇汇总.xlsx", out=tmp_path / "只有乡镇.xlsx")
     assert code == 0 and doc["rows_out"] == 15 and not doc["ignored"], err

@@ -1037,3 +1037,8 @@ from xfsheets.cli_remind import collect as _collect, remind as _remind  # noqa: 
 
 main.add_command(_remind)
 main.add_command(_collect)
+
+# === wps === (the 信访台账 tab of WPS 表格; its door is cli_wps)
+from xfsheets.cli_wps import wps as _wps  # noqa: E402
+
+main.add_command(_wps)

@@ -369,3 +369,43 @@ def test_the_service_lets_the_offline_addin_read_its_answers(tmp_path, monkeypat
         "origin": contract.ADDIN_ORIGIN, "access-control-request-method": "PUT",
         "access-control-request-headers": f"{contract.TOKEN_HEADER}, content-type"})
     assert pre.status_code == 200 and pre.headers.get("access-control-allow-origin") == contract.ADDIN_ORIGIN
+
+
+# --- the shortcut 信访台账助手: the running service's page, or a new service ------------------------------
+
+def test_the_shortcut_opens_the_running_service_or_starts_one(linux_home, monkeypatch):
+    import http.server
+    import threading
+
+    from xfsheets.wps import launch
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            ok = self.path == contract.ENDPOINTS["health"] and self.headers.get(contract.TOKEN_HEADER) == "tok"
+            self.send_response(200 if ok else 401)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    opened, started = [], []
+    monkeypatch.setattr(launch.webbrowser, "open", opened.append)
+    import xfsheets.cli
+
+    monkeypatch.setattr(xfsheets.cli, "main", lambda args: started.append(args) or 0)
+    service = contract.service_file()
+    service.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        service.write_text(json.dumps({"url": f"http://127.0.0.1:{port}/", "token": "tok"}), encoding="utf-8")
+        assert launch.main([]) == 0 and opened == [f"http://127.0.0.1:{port}/?token=tok"] and started == []
+        service.write_text(json.dumps({"url": f"http://127.0.0.1:{port}/", "token": "stale"}), encoding="utf-8")
+        assert launch.main([]) == 0 and started == [["serve"]]  # a token of an earlier start: a new service
+        service.write_text(json.dumps({"url": f"http://example.org:{port}/", "token": "tok"}), encoding="utf-8")
+        assert launch.main(["--port", "8800"]) == 0 and started[-1] == ["serve", "--port", "8800"]
+        service.unlink()
+        assert launch.main([]) == 0 and len(started) == 3 and len(opened) == 1
+    finally:
+        server.shutdown()

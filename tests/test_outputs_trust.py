@@ -229,13 +229,14 @@ def test_a_signal_during_slips_removes_the_staging_folder(tmp_path, sig):
     assert hidden_left(tmp_path) == [] and not out.exists()
 
 
-@pytest.mark.parametrize("command", ["slips", "report", "check"])
+@pytest.mark.parametrize("command", ["slips", "report", "check", "consolidate"])
 def test_a_full_disk_is_one_chinese_message(tmp_path, command):
     with tmpfs(tmp_path / "小盘", "40k") as root:
         (root / "占位.bin").write_bytes(b"\0" * 30_000)
         args = {"slips": ["slips", SLIPS_LEDGER, "-o", root / "交办单", "--as-of", AS_OF],
                 "report": ["report", SLIPS_LEDGER, "-o", root / "月报.xlsx", "--as-of", AS_OF],
-                "check": ["check", SLIPS_LEDGER, "-o", root / "标注.xlsx"]}[command]
+                "check": ["check", SLIPS_LEDGER, "-o", root / "标注.xlsx"],
+                "consolidate": ["consolidate", SLIPS_LEDGER, "-o", root / "汇总.xlsx"]}[command]  # Rust writer
         done = run_process(args)
         assert done.returncode == 2, done.stderr
         lines = [line for line in done.stderr.splitlines() if line.strip()]

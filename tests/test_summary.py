@@ -83,7 +83,7 @@ def test_report_workbook_reread_from_disk(tmp_path):
     path, _ = build_report(read_ledger(S / "rates.xlsx"), tmp_path / "月报.xlsx", **PERIOD)
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["情况报告", "总体情况", "按责任单位", "按问题类别", "按信访形式", "按时间", "超期清单",
-                             "重复信访", "集体访", "越级访", "办理终止事项", "说明"]
+                             "重复信访", "集体访", "越级访", "办理终止事项", "包案领导", "说明"]
     head = {row[0]: row[1:4] for row in wb["总体情况"].iter_rows(min_row=5, values_only=True) if row[0]}
     assert head["按期办结率"] == (pytest.approx(2 / 5), 2, 5)
     assert head["新增信访事项（件）"][0] == 6

@@ -25,7 +25,8 @@ import pandas as pd
 from xfsheets.ledger import Ledger
 from xfsheets.normalize import cn_date
 from xfsheets.policy import resolve as resolve_policy
-from xfsheets.summary import ENDED_SHEET, Summary, compute_summary, ending_statuses
+from xfsheets.summary import (ENDED_SHEET, LEADER_SHEET, RESOLUTION_SHEET, Summary, compute_summary,
+                              ending_statuses)
 from xfsheets.writer import (WRAP_WIDTH, _for_excel, atomic_path, estimate_widths, excel_text, lines_height,
                              page_setup_xlsxwriter, row_height, text_width, wrapped_lines)
 
@@ -138,6 +139,11 @@ def write_report(summary: Summary, path: str | Path, *, include_personal_data: b
         if s.ended is not None:
             book.table(ENDED_SHEET, table(_file_names(s.ended)),
                        f"办理终止事项（{'、'.join(ending_statuses(s.policy))}：不计时限、不算超期、不发督办单）")
+        if s.resolution is not None:
+            book.table(RESOLUTION_SHEET, table(s.resolution), "化解进展（按“化解情况”一栏，按责任单位）",
+                       chart=("bar", "件数", "各责任单位化解进展（件）"))
+        if s.leader_load is not None:
+            book.table(LEADER_SHEET, table(s.leader_load), "包案领导包案情况")
         if changes is not None:
             book.table("本期变化", table(changes.frame()), f"本期变化（{changes.span_text()}）")
         book.table("说明", table(s.definitions), "统计口径")

@@ -59,6 +59,12 @@ REPEAT_TEXT = ("同一人就同一问题类别两次及以上信访：先按身�
                "再没有的，按姓名+住址（身份证号不同的不算同一人）。跨文件、跨期间比对，"
                "“本期件数”为统计期间内的件数，“累计件数”含以前期间；“匹配依据”写明按哪一条认定")
 ENDED_SHEET = "办理终止事项"
+RESOLUTION_SHEET, LEADER_SHEET = "化解进展", "包案领导"
+# What a 化解情况 / 是否息诉息访 cell says, as the three states a 积案/稳控台账 reports (DOMAIN section 2).
+RESOLUTION_STATES = {"已化解": "已化解", "化解": "已化解", "是": "已化解", "已息诉息访": "已化解", "息诉息访": "已化解",
+                     "息诉罢访": "已化解", "稳控中": "稳控中", "稳控": "稳控中", "长期稳控": "稳控中",
+                     "未化解": "未化解", "否": "未化解", "未息诉息访": "未化解"}
+RESOLUTION_ORDER = ("已化解", "稳控中", "未化解", "未填写", "其他")
 
 
 @dataclass
@@ -108,6 +114,8 @@ class Summary:
     collective: pd.DataFrame
     definitions: pd.DataFrame
     skip_level: pd.DataFrame | None = None  # 越级访
+    resolution: pd.DataFrame | None = None  # 化解进展 by unit (a ledger with a 化解情况 column)
+    leader_load: pd.DataFrame | None = None  # 包案领导: matters each leader carries
     ended: pd.DataFrame | None = None  # matters whose duty ended (不予受理, 终结, ...)
     policy_source: str = ""
     policy: Policy | None = None  # what the figures were judged by (thresholds, status sets)
@@ -308,7 +316,21 @@ def compute_summary(ledger: Ledger, *, date_from: dt.date | None = None, date_to
         ]),
         skip_level=_collective(period[skip_level]),
         ended=_ended(period[ended], policy),
+        resolution=_resolution(period, ledger.supports("resolution").reindex(period.index, fill_value=True), people)
+        if ledger.has("resolution") else None,
+        leader_load=_leader_load(period, ledger.supports("leader_load").reindex(period.index, fill_value=True),
+                                 ledger.supports("deadlines").reindex(period.index, fill_value=True), closed, overdue,
+                                 people, ledger.has("resolution")) if ledger.has("leader") else None,
     )
+    extra = []
+    if summary.resolution is not None:
+        extra.append({"指标": RESOLUTION_SHEET, "口径": "按“化解情况”（或“是否息诉息访”）一栏：写“已化解”“是”“息诉息访”的为已化解，"
+                                               "“稳控中”为稳控中，“未化解”“否”为未化解；空白为未填写"})
+    if summary.leader_load is not None:
+        extra.append({"指标": LEADER_SHEET, "口径": "各包案领导包案的件数；办理台账中未办结、积案和稳控台账中未化解的，"
+                                           "计入“未办结或未化解”"})
+    if extra:
+        summary.definitions = pd.concat([summary.definitions, pd.DataFrame(extra)], ignore_index=True)
     summary.policy_source = policy.source
     summary.policy = policy
     summary.paragraph = _paragraph(summary)
@@ -576,6 +598,52 @@ def _ended(rows: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     })
     return out.assign(_o=out["办理状态"].map(order)).sort_values(["_o", "登记日期"], kind="stable") \
         .drop(columns="_o").reset_index(drop=True)
+
+
+def resolution_state(value: Any) -> str:
+    """已化解 / 稳控中 / 未化解 from what a 化解情况 cell says; 未填写 for a blank, 其他 for other words."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return "未填写"
+    text = re.sub(r"\s+", "", str(value))
+    if not text:
+        return "未填写"
+    return RESOLUTION_STATES.get(text, "其他")
+
+
+def _resolution(period: pd.DataFrame, supported: pd.Series, people: pd.Series) -> pd.DataFrame:
+    """化解进展: per 责任单位, how many matters are 已化解, 稳控中, 未化解 (what the 化解情况 column says)."""
+    rows = period[supported]
+    state = rows["resolution"].map(resolution_state)
+    unit = rows["unit"].fillna("（未填责任单位）").astype(str)
+    table = pd.crosstab(unit, state).reindex(columns=[c for c in RESOLUTION_ORDER if c in set(state)], fill_value=0)
+    table.columns.name = None
+    table.insert(0, "件数", table.sum(axis=1))
+    table["涉及人次"] = people[supported].fillna(0).groupby(unit).sum().reindex(table.index).astype("int64")
+    table = table.sort_values("件数", ascending=False, kind="stable")
+    return table.rename_axis("责任单位").reset_index()
+
+
+def _leader_load(period: pd.DataFrame, supported: pd.Series, tracked: pd.Series, closed: pd.Series,
+                 overdue: pd.Series, people: pd.Series, has_resolution: bool) -> pd.DataFrame:
+    """包案领导: per leader, the matters carried, how many are not yet done (a 办理台账's matter not closed;
+    a 积案/稳控台账's matter not 已化解), how many overdue, and (with a 化解情况 column) how many resolved."""
+    rows = period[supported & period["leader"].notna()]
+    leader = rows["leader"].astype(str).str.strip()
+    rows, leader = rows[leader != ""], leader[leader != ""]
+    resolved = rows["resolution"].map(resolution_state) == "已化解" if has_resolution else \
+        pd.Series(False, index=rows.index)
+    handled = tracked.reindex(rows.index, fill_value=True)
+    not_done = (handled & ~closed.reindex(rows.index, fill_value=False)) | (~handled & ~resolved)
+    out = pd.DataFrame({"包案领导": leader, "_open": not_done,
+                        "_overdue": overdue.reindex(rows.index, fill_value=False),
+                        "_people": people.reindex(rows.index).fillna(0), "_resolved": resolved})
+    grouped = out.groupby("包案领导", sort=False)
+    table = pd.DataFrame({"包案件数": grouped.size(), "未办结或未化解": grouped["_open"].sum(),
+                          "其中超期": grouped["_overdue"].sum(), "涉及人次": grouped["_people"].sum()})
+    if has_resolution:
+        table["已化解"] = grouped["_resolved"].sum()
+    table = table.astype("int64").sort_values(["包案件数", "未办结或未化解"], ascending=False, kind="stable")
+    return table.reset_index()
 
 
 def _collective(rows: pd.DataFrame) -> pd.DataFrame:

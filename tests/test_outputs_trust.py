@@ -306,3 +306,15 @@ def test_a_signal_while_slips_are_put_in_place_waits_until_the_folder_is_whole(t
     assert sorted(after) == sorted(before) and all(after[k] != before[k] for k in before)  # every slip new
     assert hidden_left(tmp_path) == []
     assert signal.getsignal(signal.SIGTERM) is not outputs._on_signal  # the handlers are given back
+
+
+def test_slips_json_is_strict_json_when_a_matter_has_no_unit(tmp_path):
+    import json
+
+    def no_nan(word):
+        raise AssertionError(f"{word} is not JSON")
+
+    code, stdout, err, exc = run(["slips", SLIPS_LEDGER, "-o", tmp_path / "s", "--as-of", AS_OF, "--json"])
+    assert exc is None and code == 1, err
+    doc = json.loads(stdout, parse_constant=no_nan)
+    assert {"case_id": "S-005", "unit": None}.items() <= next(s for s in doc["skipped"] if s["case_id"] == "S-005").items()

@@ -71,7 +71,13 @@ class Skipped:
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.codes[0] if self.codes else "skipped", "codes": list(self.codes), "message": self.reason,
-                "case_id": self.case_id, "unit": self.unit, "file": self.file, "sheet": self.sheet, "row": self.row}
+                "case_id": _text_or_none(self.case_id), "unit": _text_or_none(self.unit), "file": self.file,
+                "sheet": self.sheet, "row": self.row}
+
+
+def _text_or_none(value: Any) -> str | None:
+    """An empty ledger cell (pandas' NaN) is null in JSON: NaN is not JSON."""
+    return None if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
 @dataclass

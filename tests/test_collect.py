@@ -46,6 +46,8 @@ def inbox(tmp_path) -> Path:
 
 
 def test_collect_lists_each_unit_and_each_file(inbox):
+    (inbox / "信访提醒发送记录_请勿删除.sqlite").write_bytes(b"SQLite format 3\x00")  # xfsheets' own log: not a report
+    (inbox / "~$甲镇零报告1009.xlsx").write_bytes(b"lock")  # Excel's lock file while a clerk has it open
     contacts = read_contacts(DATA / "单位通讯录.xlsx")
     result = collect_reports(inbox, contacts, start=dt.date(2026, 10, 9), end=dt.date(2026, 10, 9),
                              at=dt.datetime(2026, 10, 10, 9, 0), policy=load_policy())

@@ -24,7 +24,8 @@ from xfsheets.normalize import cn_date, parse_date
 from xfsheets.policy import Policy
 from xfsheets.remind.clock import cn_moment, sending_window
 from xfsheets.remind.contacts import Contacts, fold
-from xfsheets.remind.sentlog import SentLog
+from xfsheets.history.store import STORE_NAME
+from xfsheets.remind.sentlog import LOG_NAME, SentLog
 
 UNIT_LABELS = ("报告单位", "填报单位", "报送单位")
 DATE_LABELS = ("报告日期", "报告期间", "填报日期")
@@ -163,7 +164,9 @@ def collect_reports(folder: str | Path, contacts: Contacts, *, start: dt.date, e
     due = _due(end, policy)
     known = {fold(u): u for u in contacts.unit_names}
     files: list[ArrivedFile] = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))):
+    own = {STORE_NAME, LOG_NAME, f"{STORE_NAME}.lock", f"{LOG_NAME}.lock"}  # xfsheets' own logs are not reports
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))
+                       and p.name not in own):
         arrived = dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
         stem = fold(path.stem)
         named = max((u for k, u in known.items() if k in stem), key=len, default="")

@@ -346,3 +346,23 @@ def test_the_history_store_keeps_the_sent_log_when_there_is_one(office, tmp_path
     assert sorted(rows) == sorted([("R-01", "before_5", "eml"), ("R-08", "before_5", "eml"), ("R-02", "severe", "eml"),
                                    ("R-09", "before_5", "eml"), ("R-04", "before_5", "eml"), ("R-05", "overdue", "eml"),
                                    ("R-06", "before_5", "eml")])
+
+
+def test_a_refused_copy_does_not_resend_to_the_others(office, smtp_server, certificate):
+    handler, port = smtp_server(Recorder(reject={"yi-boss@town.gov.cn"}), tls_context=_server_context(certificate),
+                                require_starttls=True)
+    contacts = read_contacts(office / "单位通讯录.xlsx")
+    for _ in range(2):
+        log = SentLog.locate(None, [office / "台账.xlsx"])
+        try:
+            result = run_remind(read_ledger(office / "台账.xlsx"), at=dt.datetime(2026, 9, 28, 10), policy=load_policy(),
+                                contacts=contacts, log=log, deliver=_deliverer(port, certificate),
+                                sender="xfj@county.gov.cn")
+        finally:
+            log.close()
+        if _ == 0:
+            (yi,) = [m for m in result.mails if m.unit == "乙乡"]
+            assert yi.status == "sent" and any("yi-boss@town.gov.cn" in n for n in yi.notes)
+    assert len(handler.messages) == 3  # the second run sent nothing again
+    assert [m["rcpt_tos"] for m in handler.messages if "yi@town.gov.cn" in m["rcpt_tos"]] == [
+        ["yi@town.gov.cn", "wang@county.gov.cn"]]

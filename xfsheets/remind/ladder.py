@@ -34,6 +34,7 @@ from xfsheets.remind.sentlog import Key, SentLog
 
 RUNG_LABELS = {"overdue": "超期", "severe": "严重超期"}
 FLAG_RUNG = {"overdue": "overdue", "severely_overdue": "severe"}
+PARTLY_SENT = "邮件已发给其他收件人"  # how xfsheets.mail.send_message begins a partial refusal
 
 
 def rung_label(rung: str) -> str:
@@ -326,8 +327,11 @@ def run_remind(ledger: Ledger, *, at: dt.datetime, policy: Policy, contacts: Con
                                               slip=slip)
                 channel = deliver(mail.message, mail)
             except XfsheetsError as exc:
-                mail.status, mail.error = "failed", str(exc)
-                continue
+                if not str(exc.message).startswith(PARTLY_SENT):
+                    mail.status, mail.error = "failed", str(exc)
+                    continue
+                channel = "smtp"  # the server took it for the others: sending again would repeat it to them
+                mail.notes.append(f"{exc}（其余收件人已收到，本档不再重发）")
             log.mark([i.key for i in mail.items], unit=mail.unit, at=at, recipients=[*mail.to, *mail.cc],
                      channel=channel)
             mail.status = "sent" if channel == "smtp" else "eml"

@@ -146,7 +146,9 @@ def ladder_items(ledger: Ledger, result: pd.DataFrame, policy: Policy) -> tuple[
     open_ = ~result["closed"].astype(bool)
     unknown = int((open_ & (result["flag"] == "unknown")).sum())
     items = []
-    for i in result.index[open_ & result["due_on"].notna()]:
+    reach = max(policy.remind.before_workdays, default=-1)
+    on_rung = result["flag"].isin(list(FLAG_RUNG)) | (result["working_days_left"].fillna(reach + 1) <= reach)
+    for i in result.index[open_ & result["due_on"].notna() & on_rung]:  # rows only for the few on a rung
         r, row = result.loc[i], f.loc[i]
         rung = _rung(r["flag"], r["working_days_left"], policy.remind.before_workdays)
         if rung is None:

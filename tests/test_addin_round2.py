@@ -24,6 +24,7 @@ from click.testing import CliRunner
 import xfsheets.excel as x
 from conftest import DATA
 from test_excel import payload
+from test_install import run_bat, wine  # noqa: F401  (wine: the fixture, skipped without wine64)
 from xfsheets import addin
 from xfsheets.cli import main
 from xfsheets.errors import XfsheetsError
@@ -241,3 +242,63 @@ def test_report_button_with_a_wrong_period_says_why(caller, tmp_path, monkeypatc
     (alert,) = book.json()["actions"]
     assert alert["args"][3] == "critical" and "不是可选的统计期间" in alert["args"][0]
     assert not (tmp_path / "xfsheets输出").exists()
+
+
+# --- the installer's shortcut 信访台账助手 (issue 24 item 5) ------------------------------------------------
+
+def _bundle_bat(name: str) -> str:
+    import importlib.util
+
+    from test_install import ROOT
+
+    spec = importlib.util.spec_from_file_location("build_bundle", ROOT / "packaging" / "windows" / "build_bundle.py")
+    bundle = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bundle)
+    return bundle.bat_bytes(ROOT / "packaging" / "windows" / name).decode("gbk")  # as cmd reads it (code page 936)
+
+
+def test_install_bat_places_the_shortcut_three_times_by_code_points():
+    import re
+
+    text = _bundle_bat("安装.bat")
+    (ps,) = [line for line in text.splitlines() if "powershell" in line and "CreateShortcut" in line]
+    points = re.search(r"\[char\[\]\]\(([^)]*)\)", ps).group(1)
+    assert "".join(chr(int(c, 16)) for c in points.split(",")) == "信访台账助手"
+    assert "WScript.Shell" in ps and "$env:PYEXE" in ps and "if($made -eq 3){'ok'}" in ps  # ok only if all made
+    places = dict(re.findall(r"@\('(\w+)','([^']+)',\d\)", ps))
+    assert places == {"Desktop": "-m xfsheets.wps.launch", "Programs": "-m xfsheets.wps.launch",
+                      "Startup": "-m xfsheets serve --no-browser"}  # the page on a click; the service at login
+    assert 'set "CMDFILE=%USERPROFILE%\\Desktop\\信访台账助手.cmd"' in text  # no PowerShell: a .cmd
+    assert "本机没有安装 Python" in text
+    assert 'if errorlevel 3 (set "ADDIN=noexcel")' in text and "本机没有安装 Microsoft Excel" in text
+    uninstall = _bundle_bat("卸载.bat")
+    assert points in uninstall and "wps uninstall" in uninstall
+
+
+def test_the_shortcuts_module_runs_as_the_shortcut_runs_it(tmp_path, monkeypatch):
+    import subprocess
+
+    import os
+
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    done = subprocess.run([sys.executable, "-m", "xfsheets.wps.launch", "--help"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0 and "serve" in done.stdout + done.stderr  # no service running: `serve`'s own door
+
+
+def test_install_bat_under_wine_places_the_shortcut_or_its_cmd(wine):  # noqa: F811
+    """wine's powershell is a stub that does nothing (and says nothing): the .cmd fallback is what is placed,
+    and the window says so; a real Windows makes the three .lnk files (checked by hand, see the README)."""
+    rc, text, calls = run_bat(wine, "install.bat", FAKE_ADDIN="1")
+    assert rc == 0, text
+    calls = [c.strip() for c in calls]
+    assert 'py -3.12 -c "import xfsheets.wps.launch"' in calls
+    assert calls[-1].startswith("py -3.12 -m xfsheets excel addin install")  # the add-in still comes last
+    _, drive_c = wine
+    (cmd,) = [p for p in drive_c.glob("users/*/Desktop/*.cmd")]
+    assert cmd.name == "信访台账助手.cmd"
+    assert cmd.read_bytes().decode("gbk").splitlines() == ["@echo off", '"C:\\Python312\\python.exe" -m xfsheets.wps.launch']
+    assert "桌面上已放好“信访台账助手.cmd”" in text and "桌面和开始菜单里已放好" not in text
+    rc, text, calls = run_bat(wine, "uninstall.bat")
+    assert rc == 0 and "已删除桌面、开始菜单和启动文件夹里的“信访台账助手”" in text, text
+    assert not cmd.exists()

@@ -1,7 +1,7 @@
 /* A stand-in for the Windows py launcher, for running 安装.bat / 卸载.bat under wine's cmd
    (tests/test_install.py). Logs each command line (UTF-8) to C:\fakepy.log and answers like a
    PC with only 64-bit Python 3.12 installed. FAKE_ADDIN: the `excel addin` command exists;
-   FAKE_PIPFAIL: pip install fails. */
+   FAKE_PIPFAIL: pip install fails. Its sys.executable is C:\Python312\python.exe. */
 #include <windows.h>
 #include <stdio.h>
 #include <wchar.h>
@@ -20,7 +20,8 @@ int main(void) {
         fclose(f);
     }
     if (!has(cl, L" -3.12 ")) return 1;              /* no other version installed */
-    if (has(cl, L" -c ")) return 0;                  /* the version probe */
+    if (has(cl, L"sys.executable")) { printf("C:\\Python312\\python.exe\n"); return 0; }
+    if (has(cl, L" -c ")) return 0;                  /* the version probe, the launcher's import */
     if (has(cl, L"--version") && !has(cl, L"-m ")) { printf("Python 3.12.1\n"); return 0; }
     if (has(cl, L"-m pip show")) { printf("Name: xfsheets\nVersion: 0.1.0\n"); return 0; }
     if (has(cl, L"-m pip install")) {

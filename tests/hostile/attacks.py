@@ -295,6 +295,10 @@ def a8_personal_forms(run: Runner, work: Path) -> tuple[bool, str]:
     for i, (idv, phone) in enumerate(zip(FORMS["身份证号"], FORMS["联系电话"])):
         ws.cell(row=header_row + 1 + i, column=cols["身份证号码"]).value = idv
         ws.cell(row=header_row + 1 + i, column=cols["联系方式"]).value = phone
+    risk = ws.max_column + 1  # a 风险等级 column, so that the zero reports (and their file names) are written
+    ws.cell(row=header_row, column=risk).value = "风险等级"
+    for r in range(header_row + 1, ws.max_row + 1):
+        ws.cell(row=r, column=risk).value = "低"
     unit_col = cols.get("承办单位")
     if unit_col:
         ws.cell(row=header_row + 4, column=unit_col).value = "县人社局" + "\u200b"  # invisible twin of a name
@@ -416,8 +420,7 @@ def a13_policy_bounds(run: Runner, work: Path) -> tuple[bool, str]:
 
 def notice_docx(path: Path, megabytes: int = 3) -> Path:
     """A small .docx (zipped) whose 元旦 paragraph goes on for ``megabytes`` MB of dates."""
-    form = "1月1日（周五）至3日（周日）放假调休，共3天。"
-    para = "一、元旦：" + form * (megabytes * (1 << 20) // len(form.encode()))
+    para = "一、元旦：" + "1月1日（" * (megabytes * 200_000) + "上班。"  # dates, no closing bracket
     doc = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
            '<w:p><w:r><w:t>国务院办公厅关于2027年部分节假日安排的通知</w:t></w:r></w:p>'

@@ -174,6 +174,7 @@ def test_a_hostile_upload_gets_a_chinese_error_and_the_service_goes_on(client, b
     assert r.status_code == 422, r.text
     message = r.json()["error"]["message"]
     assert "无法作为台账读取" in message and "Traceback" not in message
+    assert str(bench.folder) not in message  # the clerk's file is named, not the work folder's path
     assert "其他文件不受影响" in r.json()["error"]["hint"]
     assert list((bench.folder / LEDGERS_DIR).iterdir()) == []  # the hostile file is not kept
     assert client.get("/api/health", params={"token": TOKEN}).json() == {"ok": True, "ledgers": 0}
@@ -323,7 +324,7 @@ def test_the_history_slot(client, bench):
     assert "已记入发出记录" in job["result"]["summary"]  # logged as `xfsheets report` logs
     r = client.get("/api/history", params={"token": TOKEN}).json()
     assert r["store"].endswith(".db") or "历史" in r["store"]
-    assert "新增" in r["changes"]["sentence"]
+    assert "新增 240 件" in r["changes"]["sentence"] and r["changes"]["total"] >= 240
     assert [e["kind"] for e in r["log"]] == ["report"] and r["log"][0]["name"] == "汇总报表.xlsx"
     assert r["intact"] is True
 
@@ -398,3 +399,22 @@ def test_serve_listens_on_loopback_only():
         assert sock.getsockname()[0] == "127.0.0.1"
     finally:
         sock.close()
+
+
+def test_consolidate_reports_files_done_and_the_current_file(tmp_path):
+    """The 合并台账 button's progress: after each file, how many are done and which one is read next."""
+    from xfsheets.web import actions
+
+    folder = tmp_path / "work"
+    (folder / "台账").mkdir(parents=True)
+    ledgers = []
+    for name in sample_names():
+        (folder / "台账" / name).write_bytes(sample_bytes(name))
+        ledgers.append(folder / "台账" / name)
+    seen = []
+    out = folder / "结果"
+    out.mkdir()
+    actions.consolidate(ledgers, out, folder, {"jobs": 1}, lambda done, total, current: seen.append((done, total, current)))
+    names = [p.name for p in ledgers]
+    assert seen == [(0, len(names), names[0])] + [(k, len(names), names[k]) for k in range(1, len(names))] + [
+        (len(names), len(names), "写出汇总台账")]

@@ -327,9 +327,9 @@ def history(ledgers: list[Path]) -> dict[str, Any]:
         try:
             changed = queries.changes(s, None)
             changes = {"sentence": changed.sentence("较上次记录"), "counts": changed.counts,
-                       "events": [e.to_dict() for e in changed.events[:SHOWN_ROWS]]}
+                       "total": len(changed.events), "events": [e.to_dict() for e in changed.events[:SHOWN_ROWS]]}
         except XfsheetsError as exc:
-            changes = {"sentence": str(exc), "counts": {}, "events": []}
+            changes = {"sentence": str(exc), "counts": {}, "total": 0, "events": []}
         with s.reading() as conn:
             chain = audit.read_log(conn)
     finally:

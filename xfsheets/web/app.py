@@ -49,6 +49,18 @@ def _unexpected(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, XfsheetsError) else str(from_unexpected(exc))
 
 
+def _about_upload(exc: BaseException) -> str:
+    """The reader's message about an uploaded file, without the work folder's path (the page names the file)."""
+    from xfsheets.errors import from_unexpected
+
+    error = exc if isinstance(exc, XfsheetsError) else from_unexpected(exc)
+    text = str(error)
+    if error.file:
+        for joint in ("，", "："):
+            text = text.replace(f"文件「{error.file}」{joint}", "", 1)
+    return text
+
+
 @dataclass
 class Job:
     id: int
@@ -225,13 +237,13 @@ async def upload(request: Request) -> Response:
         try:
             return actions.read_summary(target), None
         except BaseException as exc:  # a reader's panic included: the file costs only itself
-            return None, _unexpected(exc)
+            return None, _about_upload(exc)
 
     summary, problem = await anyio.to_thread.run_sync(read)
     if problem is not None:
         target.unlink(missing_ok=True)
         return _error(422, f"「{target.name}」无法作为台账读取：{problem}", file=target.name,
-                      hint="这个文件没有加入；其他文件不受影响。请用 Excel/WPS 打开检查后另存为 .xlsx 再上传")
+                      hint="这个文件没有加入，其他文件不受影响。")
     bench.add_ledger(target, summary)
     return JSONResponse({"file": summary})
 

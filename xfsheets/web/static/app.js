@@ -26,7 +26,8 @@
     try { body = await response.json(); } catch (e) { body = {}; }
     if (!response.ok) {
       const err = body.error || {};
-      throw new Error((err.message || ("服务返回错误 " + response.status)) + (err.hint ? "。" + err.hint : ""));
+      const text = err.message || ("服务返回错误 " + response.status);
+      throw new Error(text + (err.hint ? (/[。！？]$/.test(text) ? "" : "。") + err.hint : ""));
     }
     return body;
   }
@@ -115,6 +116,7 @@
   async function runAction(action, label) {
     showError("");
     $("#step-result").hidden = true;
+    $("#progress-title").textContent = "正在" + label;
     const options = {as_of: $("#as-of").value, period: $("#period").value, from: $("#from").value, to: $("#to").value};
     let job;
     try {
@@ -230,14 +232,18 @@
     box.replaceChildren();
     if (!data.store) { box.append(el("p", {class: "muted"}, data.message)); return; }
     box.append(el("p", {class: "muted"}, "历史库：" + data.store));
-    box.append(el("h3", {}, "本期变化"), el("p", {}, data.changes.sentence));
-    const events = data.changes.events.map((e) => ({"变化": e.label, "信访件编号": e.case_id, "责任单位": e.unit,
-      "原来": e.old || "", "现在": e.new || "", "日期": e.as_of}));
-    box.append(table({columns: ["变化", "信访件编号", "责任单位", "原来", "现在", "日期"], rows: events}));
     box.append(el("h3", {}, "发出记录"));
     if (!data.log.length) box.append(el("p", {class: "muted"}, "还没有发出记录。"));
     else box.append(table({columns: ["序号", "时间", "类别", "文件", "收件人"], rows: data.log.map((e) => ({
       "序号": e.id, "时间": e.at.replace("T", " ").slice(0, 16), "类别": e.kind_label, "文件": e.name, "收件人": e.recipients || ""}))}));
+    box.append(el("h3", {}, "本期变化"), el("p", {}, data.changes.sentence));
+    const SHOWN = 30;
+    const events = data.changes.events.slice(0, SHOWN).map((e) => ({"变化": e.label, "信访件编号": e.case_id, "责任单位": e.unit,
+      "原来": e.old || "", "现在": e.new || "", "日期": e.as_of}));
+    if (events.length) box.append(table({columns: ["变化", "信访件编号", "责任单位", "原来", "现在", "日期"], rows: events}));
+    if (data.changes.total > SHOWN) {
+      box.append(el("p", {class: "muted"}, `……另有 ${data.changes.total - SHOWN} 条未列出（全部：xfsheets changes -o 本期变化.xlsx）`));
+    }
     if (!data.intact) box.append(el("p", {class: "upload-error"}, `发出记录从第 ${data.broken_at} 条起被改动或删除过。`));
   }
   $("#history-refresh").addEventListener("click", refreshHistory);

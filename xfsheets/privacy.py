@@ -296,7 +296,10 @@ def mask_id_number(value: Any) -> Any:
     """
     if _is_blank(value):
         return value
-    masked = mask_text(_folded(_as_text(value)))
+    folded = _folded(_as_text(value))
+    if not _HAS_DIGITS.search(folded):
+        return value  # nothing to hide: the text stays as written (a form's 报告单位（盖章） keeps its brackets)
+    masked = mask_text(folded)
 
     def generic(m: re.Match) -> str:
         s = m.group(0)
@@ -346,9 +349,10 @@ def mask_phone(value: Any) -> Any:
     """
     if _is_blank(value):
         return value
-    value = _folded(_as_text(value))
-    if not _HAS_DIGITS.search(value):
-        return value
+    folded = _folded(_as_text(value))
+    if not _HAS_DIGITS.search(folded):
+        return value  # nothing to hide: the text stays as written (a form's 报告单位（盖章） keeps its brackets)
+    value = folded
     masked = mask_text(value)  # mobiles, landlines, an ID number typed into the phone column
     masked = _LONG_RUN.sub(lambda m: _stars(len(m.group(0)) - 4) + m.group(0)[-4:], masked)
     return _CHAIN.sub(lambda m: _hide_rest(m, keep_head=0, keep_tail=4), masked)

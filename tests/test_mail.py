@@ -13,11 +13,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
-from tests.conftest import digest
+from tests.conftest import Recorder, digest, free_port, smtp_server  # noqa: F401 (smtp_server: re-exported)
 from xfsheets.cli import main
 from xfsheets.settings import load_config, smtp_password
 from xfsheets.errors import ConfigError, XfsheetsError
@@ -30,58 +29,10 @@ SECRET = "s3cret-授权码"
 
 # --- a real SMTP server -------------------------------------------------------------
 
-class Recorder:
-    """aiosmtpd handler: records every message; refuses the recipients in ``reject``."""
-
-    def __init__(self, reject=()):
-        self.reject = set(reject)
-        self.messages: list[dict] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.reject:
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append({
-            "mail_from": envelope.mail_from,
-            "rcpt_tos": list(envelope.rcpt_tos),
-            "data": envelope.original_content or envelope.content,
-            "auth": session.auth_data,
-            "tls": session.ssl is not None,
-        })
-        return "250 Message accepted for delivery"
-
-
 def _authenticator(server, session, envelope, mechanism, auth_data):
     ok = (isinstance(auth_data, LoginPassword) and auth_data.login == b"clerk@xfj.gov.cn"
           and auth_data.password == SECRET.encode("utf-8"))
     return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    """Factory: start an aiosmtpd server on 127.0.0.1 (free port); stopped after the test."""
-    started = []
-
-    def start(handler=None, **kwargs):
-        handler = handler or Recorder()
-        port = _free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
-        controller.start()
-        started.append(controller)
-        return handler, port
-
-    yield start
-    for controller in started:
-        controller.stop()
 
 
 @pytest.fixture(scope="session")
@@ -125,15 +76,7 @@ def _client_context(certificate) -> ssl.SSLContext:
 
 # --- helpers ------------------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No settings file, password or keyring of the machine running the tests."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
-    monkeypatch.setenv("APPDATA", str(tmp_path / "config-home"))
-    monkeypatch.delenv("XFSHEETS_CONFIG", raising=False)
-    monkeypatch.delenv("XFSHEETS_SMTP_PASSWORD", raising=False)
-    monkeypatch.setattr("keyring.get_password", lambda service, user: None)
+pytestmark = pytest.mark.usefixtures("isolated_settings")  # no settings, password or keyring of this machine
 
 
 @pytest.fixture
@@ -363,7 +306,7 @@ def test_cli_eml_needs_no_server(report, tmp_path):
 
 def test_cli_connection_refused(report):
     before = digest(report)
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     result = _invoke(["mail", report, "--to", "a@example.gov.cn", "--from", "x@example.gov.cn",
                       "--smtp", f"127.0.0.1:{port}"])
     assert result.exit_code == 1

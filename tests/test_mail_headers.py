@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import email
 import shutil
-import socket
 from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from conftest import DATA
@@ -23,36 +21,12 @@ from xfsheets.cli import main
 REPORT = DATA / "privacy" / "汇总报表_无个人信息.xlsx"
 
 
-class Recorder:
-    def __init__(self):
-        self.messages: list[dict] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append({"rcpt_tos": list(envelope.rcpt_tos), "data": envelope.original_content or envelope.content})
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
-def smtp():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+def smtp(smtp_server):
+    return smtp_server()
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No settings file, password or keyring of the machine running the tests."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
-    monkeypatch.setenv("APPDATA", str(tmp_path / "config-home"))
-    monkeypatch.delenv("XFSHEETS_CONFIG", raising=False)
-    monkeypatch.delenv("XFSHEETS_SMTP_PASSWORD", raising=False)
-    monkeypatch.setattr("keyring.get_password", lambda service, user: None)
+pytestmark = pytest.mark.usefixtures("isolated_settings")  # no settings, password or keyring of this machine
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ from oletools.olevba import VBA_Parser
 import xfsheets.excel as x
 from conftest import DATA
 from test_excel import actions, payload
-from test_mail import SECRET, Recorder, _authenticator, _server_context, certificate, smtp_server  # noqa: F401
+from conftest import Recorder
+from test_mail import SECRET, _authenticator, _server_context, certificate  # noqa: F401
 from xfsheets import addin
 from xfsheets.cli import main
 
@@ -242,17 +243,10 @@ class Watcher(Recorder):
 
 
 @pytest.fixture
-def clerk(tmp_path, monkeypatch):
-    """The clerk's own profile folder (XDG_CONFIG_HOME / APPDATA), no password or keyring of the machine."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
-    monkeypatch.setenv("APPDATA", str(tmp_path / "config-home"))
-    monkeypatch.delenv("XFSHEETS_CONFIG", raising=False)
-    monkeypatch.delenv("XFSHEETS_SMTP_PASSWORD", raising=False)
-    monkeypatch.setattr("keyring.get_password", lambda service, user: None)
-    folder = tmp_path / "config-home" / "xfsheets"
-    folder.mkdir(parents=True)
-    return folder / "xfsheets.toml"
+def clerk(isolated_settings):
+    """The clerk's own settings file (in the profile folder), no password or keyring of the machine."""
+    isolated_settings.mkdir(parents=True)
+    return isolated_settings / "xfsheets.toml"
 
 
 def _settings(port: int, cafile: Path, cc: str = "") -> str:

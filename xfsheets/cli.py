@@ -53,7 +53,7 @@ class CliError(click.ClickException):
 
 _RUN = {"json": False}
 _PASS_THROUGH = (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
-                 SystemExit, KeyboardInterrupt, GeneratorExit)
+                 SystemExit, KeyboardInterrupt, GeneratorExit, BrokenPipeError)
 
 
 class XfCommand(click.Command):
@@ -114,6 +114,11 @@ class XfGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("已中断，原台账没有被改动。", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # the reader of our output (`| head`) stopped reading: stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         sys.exit(0)
 
 

@@ -4,7 +4,7 @@ check, CORS, the upload limit and the limits guard, and each button against the 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -357,7 +357,8 @@ def test_serve_starts_on_loopback_prints_the_url_and_opens_the_browser(tmp_path)
     browser.write_text(f'#!/bin/sh\necho "$1" > "{opened}"\n')
     browser.chmod(0o755)
     port = _free_port()
-    env = {**os.environ, "BROWSER": str(browser), "HOME": str(tmp_path / "home")}
+    env = {**os.environ, "BROWSER": str(browser), "HOME": str(tmp_path / "home"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}
     proc = subprocess.Popen([sys.executable, "-m", "xfsheets", "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:
@@ -379,6 +380,11 @@ def test_serve_starts_on_loopback_prints_the_url_and_opens_the_browser(tmp_path)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5)
         assert refused.value.code == 401
+        # the service file tells the WPS add-in where the service is and its token (this user only)
+        service = tmp_path / "config" / "xfsheets" / "serve.json"
+        info = json.loads(service.read_text(encoding="utf-8"))
+        assert info == {"url": f"http://127.0.0.1:{port}/", "token": url.split("token=")[1], "pid": proc.pid}
+        assert service.stat().st_mode & 0o077 == 0
         # the work folder is a new one under the user's folder
         made = list((tmp_path / "home" / "xfsheets工作").iterdir())
         assert len(made) == 1 and (made[0] / LEDGERS_DIR).is_dir()
@@ -389,6 +395,7 @@ def test_serve_starts_on_loopback_prints_the_url_and_opens_the_browser(tmp_path)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    assert not service.exists()  # removed when the service stops
 
 
 def test_serve_listens_on_loopback_only():

@@ -44,7 +44,7 @@ def _samples(folder: Path) -> list[Path]:
 @pytest.fixture
 def server(tmp_path):
     """`xfsheets serve --port 0 --no-browser` in a child process; yields (url, work folder)."""
-    env = {**os.environ, "HOME": str(tmp_path / "home")}
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     proc = subprocess.Popen([sys.executable, "-m", "xfsheets", "serve", "--port", "0", "--no-browser",
                              "--folder", str(tmp_path / "work")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
@@ -167,6 +167,13 @@ def test_a_clerks_path_in_the_browser(server, shots, tmp_path):
             assert "检查结果" in check.sheetnames
             assert any(f.name.startswith("交办单_") for f in (downloads / "assign").iterdir())
             assert any(f.name.startswith("督办单_") for f in (downloads / "supervise").iterdir())
+
+            # the page opened on a job (as the WPS add-in opens it: URL#job=N) shows that job's result
+            on_job = browser.new_page(bypass_csp=True)
+            on_job.goto(url + "#job=2")
+            on_job.wait_for_function("document.querySelector('#progress-title').textContent === '计算时限已完成'")
+            assert on_job.query_selector_all("#downloads a.download")
+            on_job.close()
 
             # ③ the history slot says there is none yet
             assert "还没有历史库" in page.inner_text("#history")

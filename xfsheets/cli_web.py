@@ -73,8 +73,64 @@ def serve(port, folder, no_browser):
             click.echo("未能自动打开浏览器，请复制上面的网址到浏览器中打开。", err=True)
     config = uvicorn.Config(create_app(bench, real_port), log_level="warning", access_log=False,
                             lifespan="off", server_header=False)
+    service = _write_service_file(f"http://127.0.0.1:{real_port}/", bench.token)
+    _stop_as_exception()
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except (KeyboardInterrupt, _Stopped):  # uvicorn re-raises the signal that stopped it, after shutting down
+        pass
     finally:
         sock.close()
+        if service is not None:
+            _remove_service_file(service, bench.token)
     click.echo("服务已停止。")
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGHUP (the session ends, the service is stopped): end as Ctrl+C does."""
+
+
+def _stop_as_exception() -> None:
+    """Make SIGTERM/SIGHUP an exception, so the service file is removed on the way out (uvicorn shuts down
+    on them, then raises the signal again to the handler it found: the default one would kill at once)."""
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise _Stopped(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
+
+
+def _write_service_file(url: str, token: str) -> Path | None:
+    """Say where this service listens and its token, for the WPS add-in and the desktop shortcut
+    (xfsheets.wps.contract: this user's configuration folder, readable by this user only)."""
+    import json
+    import os
+
+    from xfsheets.wps.contract import service_file
+
+    path = service_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"url": url, "token": token, "pid": os.getpid()}, fh)
+        os.replace(tmp, path)
+    except OSError as exc:
+        click.echo(f"注意：未能写出服务信息文件「{path}」（{exc.strerror or exc}），WPS 的“信访台账”选项卡将找不到本服务；"
+                   "网页不受影响。", err=True)
+        return None
+    return path
+
+
+def _remove_service_file(path: Path, token: str) -> None:
+    """Remove the service file if it is still this start's (another start may have replaced it)."""
+    import contextlib
+    import json
+
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text(encoding="utf-8")).get("token") == token:
+            path.unlink()

@@ -11,10 +11,12 @@ limits guard; everything written goes into the work folder.
 """
 from __future__ import annotations
 
-# The WPS JS add-in (wpsjs) is served to WPS by wpsjs's own local server on this origin (its default
-# `wpsjs debug` / publish port). Its requests to this service are the only cross-origin ones allowed;
-# they still need the token. An add-in served from elsewhere must change this constant, nothing else.
-WPS_ADDIN_ORIGIN = "http://127.0.0.1:3889"
+# The WPS JS add-in is installed offline (jsaddons publish mode, `xfsheets wps install`): WPS loads it
+# from a folder on disk, so its page has an opaque origin and its requests say `Origin: null` (wpsjs's
+# debug server, http://127.0.0.1:3889, is the online mode, not used). Its requests are the only
+# cross-origin ones allowed, and like every request they are answered only with the token, which only
+# this user can read (the service file, xfsheets.wps.contract.service_file).
+WPS_ADDIN_ORIGIN = "null"
 
 # The port `xfsheets serve` listens on unless --port says otherwise (the WPS add-in looks here first).
 DEFAULT_PORT = 8765

@@ -334,7 +334,7 @@ def create_app(bench: Workbench, port: int | None = None) -> Starlette:
     middleware = [
         # Outermost first: a foreign Host (DNS rebinding) is refused before anything else (400).
         Middleware(TrustedHostMiddleware, allowed_hosts=ALLOWED_HOSTS),
-        Middleware(CORSMiddleware, allow_origins=[WPS_ADDIN_ORIGIN], allow_methods=["GET", "POST", "PUT"],
+        Middleware(CORSMiddleware, allow_origins=[WPS_ADDIN_ORIGIN], allow_methods=["GET", "POST", "PUT", "DELETE"],
                    allow_headers=[TOKEN_HEADER, "Content-Type"], allow_credentials=False),
         Middleware(TokenGuard, token=bench.token),
     ]

@@ -123,6 +123,11 @@
       job = await api("api/run/" + action, {method: "POST", body: JSON.stringify(options),
         headers: {"Content-Type": "application/json"}});
     } catch (e) { showError(e.message); return; }
+    await follow(job, label);
+  }
+
+  // Poll a job until it ends, then show its result (also for a job the WPS add-in started: page#job=N).
+  async function follow(job, label) {
     busy(true);
     $("#step-progress").hidden = false;
     $("#progress-title").textContent = "正在" + label;
@@ -248,5 +253,11 @@
   }
   $("#history-refresh").addEventListener("click", refreshHistory);
 
-  refreshLedgers().catch((e) => showError(e.message));
+  refreshLedgers().then(async () => {
+    const asked = /job=(\d+)/.exec(location.hash);
+    if (asked) {
+      const job = await api("api/jobs/" + asked[1]);
+      await follow(job, job.label);
+    }
+  }).catch((e) => showError(e.message));
 })();

@@ -19,3 +19,22 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     assert first.strip() == b"{"
     assert "Traceback" not in err and "程序内部错误" not in err and "Broken pipe" not in err, err
     assert code in (0, 1)
+
+
+def test_json_is_utf8_whatever_the_console_code_page(tmp_path):
+    import json
+    import os
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(SAMPLE)
+    ws = wb.worksheets[0]
+    header = next(r for r in range(1, 6) if any(c.value == "身份证号" for c in ws[r]))
+    col = next(c.column for c in ws[header] if c.value == "身份证号")
+    ws.cell(row=header + 1, column=col).value = "䶮𠀀"  # not in GBK: a finding quotes it in the JSON
+    ledger = tmp_path / "台账.xlsx"
+    wb.save(ledger)
+    done = subprocess.run([sys.executable, "-m", "xfsheets", "check", str(ledger), "--json"], capture_output=True,
+                          env={**os.environ, "PYTHONIOENCODING": "gbk"})
+    doc = json.loads(done.stdout.decode("utf-8"))
+    assert any(f["value"] == "䶮𠀀" for f in doc["findings"]), doc["findings"][:3]

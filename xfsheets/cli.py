@@ -254,6 +254,11 @@ def emit_json(document: Any) -> None:
     # 2.7 s in the pure-Python one. Streamed item by item: no second copy of the whole text.
     encode = json.JSONEncoder(ensure_ascii=False, default=default).encode
     out = sys.stdout
+    if (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "").replace("_", "") != "utf8" \
+            and hasattr(out, "reconfigure"):
+        # JSON is UTF-8 whatever the console's code page (a Chinese Windows redirects in GBK, which has
+        # no room for every character a name can hold)
+        out.reconfigure(encoding="utf-8")
     if not isinstance(document, dict) or not document:
         out.write(encode(document) + "\n")
         return

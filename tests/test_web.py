@@ -338,6 +338,8 @@ def test_period_presets():
     assert period_range("自定义", wed, dt.date(2026, 1, 1), dt.date(2026, 3, 31)) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
     with pytest.raises(Exception, match="晚于"):
         period_range("自定义", wed, dt.date(2026, 3, 1), dt.date(2026, 1, 1))
+    with pytest.raises(Exception, match="不是可选的统计期间"):
+        period_range("明年", wed)
 
 
 # --- the command ---------------------------------------------------------------------------------

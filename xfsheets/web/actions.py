@@ -37,23 +37,15 @@ ACTIONS: dict[str, str] = {
 
 def period_range(preset: str, today: dt.date, date_from: dt.date | None = None,
                  date_to: dt.date | None = None) -> tuple[dt.date | None, dt.date | None]:
-    """The 统计期间 of a preset the page offers (weeks start on Monday; a period that has not
-    ended yet stops at ``today``, the as-of day): 本周, 上周, 本月, 本季度, or 自定义 (the two
-    dates given)."""
+    """The 统计期间 the page asks for: a preset (本周, 上周, 本月, 本季度: :func:`xfsheets.periods.period`, the
+    rule the Excel button follows too, as of the as-of day) or 自定义 (the two dates chosen, either may be empty)."""
+    from xfsheets import periods
+
     if preset in ("", "自定义", None):
         if date_from and date_to and date_from > date_to:
             raise XfsheetsError(f"统计期间的开始日 {date_from} 晚于结束日 {date_to}", hint="请重新选择统计期间")
         return date_from, date_to
-    monday = today - dt.timedelta(days=today.weekday())
-    if preset == "本周":
-        return monday, today
-    if preset == "上周":
-        return monday - dt.timedelta(days=7), monday - dt.timedelta(days=1)
-    if preset == "本月":
-        return today.replace(day=1), today
-    if preset == "本季度":
-        return dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
-    raise XfsheetsError(f"不认识的统计期间「{preset}」", hint="请选 本周、上周、本月、本季度 或 自定义")
+    return periods.period(preset, today)
 
 
 def _policy(options: dict[str, Any]):

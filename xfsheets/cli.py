@@ -297,7 +297,11 @@ def load_profile_option(path: Path | None):
 @click.version_option(package_name="xfsheets")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
-    """xfsheets：信访台账的检查、时限预警、交办单、汇总与上报工具。"""
+    """xfsheets：信访台账的检查、时限预警、交办单、汇总与上报工具。
+
+    \b
+    例：xfsheets check 信访台账.xlsx
+        xfsheets 命令 --help      （看每个命令的说明和例子）"""
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
 
@@ -313,7 +317,10 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @json_option
 @click.option("--rows", "first_rows", default=5, show_default=True, help="显示前几行数据。")
 def inspect(ledgers, sheet, profile, password, as_json, first_rows):
-    """显示程序如何理解台账：工作表、表头行、每列对应的字段、未识别的列、行数和前几行。"""
+    """显示程序如何理解台账：工作表、表头行、每列对应的字段、未识别的列、行数和前几行。
+
+    \b
+    例：xfsheets inspect 信访台账.xlsx"""
     from xfsheets.inspection import inspect_ledgers
 
     result = inspect_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile),
@@ -387,7 +394,11 @@ def _parse_smtp(value: str | None) -> tuple[str | None, int | None]:
 def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject: str | None,
                  sender: str | None, smtp: str | None, starttls: bool, use_ssl: bool, user: str | None,
                  eml: Path | None, include_personal_data: bool, config_path: Path | None, store: str | None) -> None:
-    """把汇总报表作为附件发邮件（或写成 .eml），正文附主要数据表；个人信息默认脱敏。"""
+    """把汇总报表作为附件发邮件（或写成 .eml），正文附主要数据表；个人信息默认脱敏。
+
+    \b
+    例：xfsheets mail 11月月报.xlsx --to shixfj@example.gov.cn --smtp smtp.example.gov.cn:465 --ssl --user 账号
+        xfsheets mail 11月月报.xlsx --to shixfj@example.gov.cn --eml 报送.eml"""
     from xfsheets.settings import load_config, mail_destination_notice, smtp_password
     from xfsheets.mail import build_message, send_message, write_eml
 
@@ -454,7 +465,10 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
 @click.option("--password", default=None, help="加密工作簿的密码 (只用于加密的文件)。")
 @json_option
 def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
-    """把多个单位的台账（文件或文件夹）合并成一本，一行不丢；读不了的文件列出原因。"""
+    """把多个单位的台账（文件或文件夹）合并成一本，一行不丢；读不了的文件列出原因。
+
+    \b
+    例：xfsheets consolidate 各单位报送 -o 汇总台账.xlsx"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from xfsheets.consolidation import STATUS_FAILED, consolidate as run, write_consolidated
@@ -523,7 +537,11 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
 @json_option
 def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of, unit, zero, reporter, signer,
            reporting_unit, phone, include_personal_data, as_json, policy, store, record_history):
-    """生成上报用的汇总报表（比率、分类统计、超期清单、图表），或用 --zero 生成零报告。"""
+    """生成上报用的汇总报表（比率、分类统计、超期清单、图表），或用 --zero 生成零报告。
+
+    \b
+    例：xfsheets report 信访台账.xlsx -o 11月月报.xlsx --from 2026-11-01 --to 2026-11-30
+        xfsheets report 信访台账.xlsx --zero -o 零报告 --from 2026-11-30 --to 2026-11-30"""
     import datetime as dt
 
     from xfsheets.reader import read_ledgers
@@ -608,7 +626,11 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
 @json_option
 def slips(ledger, output, unit, overdue_only, template, number_format, date_from, date_to, cases, signer, contact,
           issuing_unit, config_path, sheet, profile, password, as_of, as_json, policy, store):
-    """按责任单位生成交办单（或用 --overdue-only 为超期事项生成督办单），每件一页、可直接打印。"""
+    """按责任单位生成交办单（或用 --overdue-only 为超期事项生成督办单），每件一页、可直接打印。
+
+    \b
+    例：xfsheets slips 信访台账.xlsx -o 交办单 --from 2026-11-23
+        xfsheets slips 信访台账.xlsx -o 督办单 --overdue-only"""
     from xfsheets.reader import read_ledger
     from xfsheets.slips import generate_slips
 
@@ -646,7 +668,11 @@ def slips(ledger, output, unit, overdue_only, template, number_format, date_from
 
 @main.group(cls=XfGroup)
 def excel():
-    """Excel：给台账加下拉列表（install）；每台电脑装一次“信访台账”选项卡（addin）。"""
+    """Excel：给台账加下拉列表（install）；每台电脑装一次“信访台账”选项卡（addin）。
+
+    \b
+    例：xfsheets excel addin install
+        xfsheets excel install 信访台账.xlsx"""
 
 
 @excel.command("install")
@@ -662,7 +688,10 @@ def excel():
 @click.option("--policy", "--rules", "policy_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="不再使用：台账里不记办理规则，按钮用本机的（excel addin install --policy）。")
 def excel_install(ledger, output, with_buttons, interpreter, profile, policy_path):
-    """另存一份台账：办理状态、信访形式、问题类别加下拉列表，日期列只能填日期，身份证号、电话列设为文本（整列）；原文件不变。"""
+    """另存一份台账：办理状态、信访形式、问题类别加下拉列表，日期列只能填日期，身份证号、电话列设为文本（整列）；原文件不变。
+
+    \b
+    例：xfsheets excel install 信访台账.xlsx   （生成 信访台账_带下拉.xlsx）"""
     from xfsheets.xlsm import install
 
     if not with_buttons and (interpreter or policy_path):
@@ -680,7 +709,11 @@ def excel_install(ledger, output, with_buttons, interpreter, profile, policy_pat
 
 @excel.group("addin", cls=XfGroup)
 def excel_addin():
-    """“信访台账”选项卡（Excel 加载项）：每台电脑装一次，对打开的任何台账都能用。仅限 Windows 上的 Microsoft Excel。"""
+    """“信访台账”选项卡（Excel 加载项）：每台电脑装一次，对打开的任何台账都能用。仅限 Windows 上的 Microsoft Excel。
+
+    \b
+    例：xfsheets excel addin install
+        xfsheets excel addin status"""
 
 
 _target_option = click.option("--target", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -696,7 +729,11 @@ _target_option = click.option("--target", type=click.Path(path_type=Path, file_o
 @click.option("--policy", "--rules", "policy_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="本机按钮计算时限、生成交办单和报表时用的办理规则文件 (TOML)。")
 def excel_addin_install(target, interpreter, profile, policy_path):
-    """把 xfsheets.xlam 放进 Excel 的启动文件夹（XLSTART），并把本机 Python 写进 %USERPROFILE%\\.xlwings\\xlwings.conf。"""
+    """把 xfsheets.xlam 放进 Excel 的启动文件夹（XLSTART），并把本机 Python 写进 %USERPROFILE%\\.xlwings\\xlwings.conf。
+
+    \b
+    例：xfsheets excel addin install
+        xfsheets excel addin install --policy 本县规则.toml"""
     from xfsheets.addin import install
 
     path, conf, python = install(target, interpreter, profile=profile, policy=policy_path)
@@ -715,7 +752,10 @@ def excel_addin_install(target, interpreter, profile, policy_path):
 @excel_addin.command("uninstall")
 @_target_option
 def excel_addin_uninstall(target):
-    """删除 xfsheets.xlam，并撤销 install 写入的 Python 设置（若之后没有被改过）。"""
+    """删除 xfsheets.xlam，并撤销 install 写入的 Python 设置（若之后没有被改过）。
+
+    \b
+    例：xfsheets excel addin uninstall"""
     from xfsheets.addin import uninstall
 
     removed = uninstall(target)
@@ -731,7 +771,10 @@ def excel_addin_uninstall(target):
 @_target_option
 @json_option
 def excel_addin_status(target, as_json):
-    """查看加载项是否已安装、本机 xlwings 设置的 Python 是否存在。有问题时退出码为 1。"""
+    """查看加载项是否已安装、本机 xlwings 设置的 Python 是否存在。有问题时退出码为 1。
+
+    \b
+    例：xfsheets excel addin status"""
     from xfsheets.addin import status
 
     st = status(target)
@@ -834,8 +877,12 @@ class CalendarGroup(click.Group):
 
 @main.group("calendar", cls=CalendarGroup)
 def calendar_command():
-    """节假日：列出某年的放假和调休上班日（xfsheets calendar 2027），生成空白节假日文件（--template），
-    或从国务院办公厅的放假通知导入下一年的安排（xfsheets calendar import 通知.txt）。"""
+    """节假日：列出某年的放假和调休上班日，生成空白节假日文件（--template），
+    或从国务院办公厅的放假通知导入下一年的安排。
+
+    \b
+    例：xfsheets calendar 2027
+        xfsheets calendar import 通知.txt -o 2027节假日.xlsx"""
 
 
 @calendar_command.command("show")
@@ -846,7 +893,11 @@ def calendar_command():
               help="写出该年的空白节假日文件 (.xlsx/.csv：日期、类型、名称，附填写说明)，供手工填写。")
 @json_option
 def calendar_show(year, holidays, template, as_json):
-    """列出某年的放假日和调休上班日，及其来源（官方或您的节假日文件）；未收录的年份另列依法确定的放假日（法定节假日和补假），作为预估。"""
+    """列出某年的放假日和调休上班日，及其来源（官方或您的节假日文件）；未收录的年份另列依法确定的放假日（法定节假日和补假），作为预估。
+
+    \b
+    例：xfsheets calendar 2026
+        xfsheets calendar 2027 --template 2027节假日.xlsx"""
     from rich.table import Table
 
     from xfsheets.workdays import ESTIMATE_CAVEAT, HOLIDAY_COLUMNS, WorkCalendar, write_holiday_file
@@ -897,7 +948,10 @@ def calendar_show(year, holidays, template, as_json):
               help="通知的年份 (仅当粘贴的文字里没有标题时需要)。")
 @json_option
 def calendar_import(notice, output, year, as_json):
-    """读取国务院办公厅《关于YYYY年部分节假日安排的通知》全文 (.txt 或 .docx)，写出节假日文件（含“YYYY年全年”一行）并列出供核对。"""
+    """读取国务院办公厅《关于YYYY年部分节假日安排的通知》全文 (.txt 或 .docx)，写出节假日文件（含“YYYY年全年”一行）并列出供核对。
+
+    \b
+    例：xfsheets calendar import 通知.txt -o 2027节假日.xlsx"""
     from rich.table import Table
 
     from xfsheets.workdays import WEEKDAYS, WorkCalendar, holiday_rows, write_holiday_file
@@ -1004,7 +1058,11 @@ def check_lines(findings, width: int = 80) -> list[str]:
               help="写出标注了问题单元格（红：错误，黄：警告，附批注）并附“检查结果”表的台账副本 (.xlsx)。")
 @history_options()
 def check(ledgers, sheet, profile, password, as_json, as_of, policy, output, store, record_history):
-    """逐格检查台账是否填全、填对，按您台账中的行号和列字母列出问题。"""
+    """逐格检查台账是否填全、填对，按您台账中的行号和列字母列出问题。
+
+    \b
+    例：xfsheets check 信访台账.xlsx
+        xfsheets check 信访台账.xlsx -o 检查标注.xlsx"""
     from xfsheets.checks import annotate, check as run_check
     from xfsheets.reader import read_ledgers
 

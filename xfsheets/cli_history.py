@@ -140,7 +140,10 @@ def changes(since, store, as_json, output):
 @store_option
 @json_option
 def history_log(store, as_json):
-    """发出记录：每份报表、零报告、交办单和邮件，何时、发给谁、依据哪次记录。"""
+    """发出记录：每份报表、零报告、交办单和邮件，何时、发给谁、依据哪次记录。
+
+    \b
+    例：xfsheets history log"""
     s = _open(store)
     try:
         with s.reading() as conn:
@@ -186,7 +189,10 @@ def history_verify(file, store, as_json):
 @click.argument("other", type=int, metavar="另一事项号")
 @store_option
 def history_link(keep, other, store):
-    """确认两个事项号是同一件事（把后者并入前者）。事项号见 changes 和 history 的输出。"""
+    """确认两个事项号是同一件事（把后者并入前者）。事项号见 changes 和 history 的输出。
+
+    \b
+    例：xfsheets history link 15 231"""
     s = _open(store)
     try:
         said = links.link(s, keep, other)
@@ -199,7 +205,10 @@ def history_link(keep, other, store):
 @click.argument("matter", type=int, metavar="事项号")
 @store_option
 def history_unlink(matter, store):
-    """撤销一次“疑似同一件”的认定：把从那次起的记录分成一个新事项。"""
+    """撤销一次“疑似同一件”的认定：把从那次起的记录分成一个新事项。
+
+    \b
+    例：xfsheets history unlink 231"""
     s = _open(store)
     try:
         said = links.unlink(s, matter)

@@ -265,6 +265,10 @@ def test_each_button_writes_what_the_cli_writes(client, bench, tmp_path):
     # 汇总报表 (本月 on the as-of day) = report LEDGERS -o --from --to --as-of
     job = run_job(client, "report", period="本月")
     assert job["result"]["period"] == {"from": "2026-11-01", "to": AS_OF}
+    headline = {r["指标"]: r for r in job["result"]["tables"][0]["rows"]}  # the workbook's 总体情况 table
+    assert headline["统计期间"]["数值"] == "2026年11月1日至2026年11月25日"
+    assert headline["及时受理率"]["数值"].endswith("%") and isinstance(headline["及时受理率"]["分母"], int)
+    assert {b["label"] for b in job["result"]["chart"]["bars"]} >= {"新增信访事项（件）", "超期未办结（件）"}
     _web_outputs(client, job)
     cli("report", *ledgers, "--as-of", AS_OF, "--from", "2026-11-01", "--to", AS_OF, "-o", str(cli_out / "report.xlsx"))
     assert cells(work / RESULTS_DIR / "05_汇总报表" / "汇总报表.xlsx") == cells(cli_out / "report.xlsx")

@@ -67,6 +67,17 @@ def _each(ledgers: list[Path], progress: Progress, fn: Callable[[Path], Any]) ->
     return out
 
 
+def _plain(value: Any) -> Any:
+    """A cell of a summary table as JSON holds it: no NaN, no numpy scalars, 15.0 as 15."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
 def _logged(kind: str, paths: list[Path], ledgers: list[Path], detail: str | None = None) -> str | None:
     """As the CLI does after a report, 零报告 or slips: log what left when a history store exists."""
     from xfsheets.history.hooks import log_sent
@@ -200,18 +211,19 @@ def report(ledgers: list[Path], out: Path, work: Path, options: dict[str, Any], 
     path, summary = build_report(ledger, target, date_from=date_from, date_to=date_to, as_of=as_of, policy=policy)
     progress(2, 2, "")
     logged = _logged("report", [path], ledgers)
-    doc = summary.to_dict()
-    rates = [{"指标": r["name"], "分子": r["numerator"], "分母": r["denominator"],
-              "比率": "" if r["value"] is None else f"{r['value'] * 100:.1f}%", "口径": r["definition"]}
-             for r in doc["rates"]]
-    totals = [{"项目": k, "数值": v} for k, v in doc["totals"].items()]
+    # The 总体情况 table the workbook and the mail body show (summary.headline): counts, then rates.
+    rows = []
+    for r in summary.headline().to_dict("records"):
+        raw = r["数值"]
+        rate = _plain(r["分母"]) is not None and isinstance(raw, (int, float)) and raw == raw
+        rows.append({"指标": r["指标"], "数值": f"{float(raw) * 100:.1f}%" if rate else _plain(raw),
+                     "分子": _plain(r["分子"]), "分母": _plain(r["分母"]), "说明": r["说明"] or ""})
+    bars = [{"label": r["指标"], "value": r["数值"]} for r in rows if r["分母"] is None and isinstance(r["数值"], int)]
     return {"summary": summary.paragraph + (f"（{logged}）" if logged else ""), "outputs": [_rel(path, work)],
             "period": {"from": date_from.isoformat() if date_from else None,
                        "to": date_to.isoformat() if date_to else None},
-            "chart": {"title": "主要数字", "bars": [{"label": k, "value": v} for k, v in doc["totals"].items()
-                                                    if isinstance(v, (int, float))]},
-            "tables": [{"title": "比率", "columns": ["指标", "分子", "分母", "比率", "口径"], "rows": rates},
-                       {"title": "合计", "columns": ["项目", "数值"], "rows": totals}]}
+            "chart": {"title": "主要数字", "bars": bars},
+            "tables": [{"title": "总体情况", "columns": ["指标", "数值", "分子", "分母", "说明"], "rows": rows}]}
 
 
 def zero(ledgers: list[Path], out: Path, work: Path, options: dict[str, Any], progress: Progress) -> dict[str, Any]:

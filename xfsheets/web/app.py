@@ -20,8 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import anyio
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -239,7 +239,7 @@ async def upload(request: Request) -> Response:
         except BaseException as exc:  # a reader's panic included: the file costs only itself
             return None, _about_upload(exc)
 
-    summary, problem = await anyio.to_thread.run_sync(read)
+    summary, problem = await run_in_threadpool(read)
     if problem is not None:
         target.unlink(missing_ok=True)
         return _error(422, f"「{target.name}」无法作为台账读取：{problem}", file=target.name,
@@ -311,7 +311,7 @@ async def history(request: Request) -> Response:
         except BaseException as exc:
             return {"store": None, "message": _unexpected(exc)}
 
-    return JSONResponse(await anyio.to_thread.run_sync(read))
+    return JSONResponse(await run_in_threadpool(read))
 
 
 async def health(request: Request) -> Response:

@@ -91,14 +91,42 @@
     await refreshHistory();
   }
 
+  // A folder's files: the ledgers only (no Excel lock files ~$…).
+  const LEDGER_NAME = /\.(xlsx|xlsm|xltx|xls|xlsb|ods|et|ett|csv)$/i;
+  const ledgersOnly = (files) => files.filter((f) => LEDGER_NAME.test(f.name) && !f.name.startsWith("~$"));
+
+  // What was dropped: files as they are, a dropped folder walked for its ledgers.
+  async function dropped(transfer) {
+    const entries = Array.from(transfer.items || []).map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+    if (!entries.length || entries.every((e) => e.isFile)) return Array.from(transfer.files);
+    const out = [];
+    async function walk(entry) {
+      if (entry.isFile) {
+        out.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
+      } else if (entry.isDirectory) {
+        const reader = entry.createReader();
+        for (;;) {
+          const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+          if (!batch.length) break;
+          for (const e of batch) await walk(e);
+        }
+      }
+    }
+    for (const e of entries) await walk(e);
+    return ledgersOnly(out);
+  }
+
   const drop = $("#drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-  drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); uploadFiles(e.dataTransfer.files); });
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    dropped(e.dataTransfer).then(uploadFiles).catch((err) => showError("读取拖入的文件夹失败：" + err.message));
+  });
   $("#files").addEventListener("change", (e) => { uploadFiles(e.target.files); e.target.value = ""; });
   $("#folder").addEventListener("change", (e) => {
-    const wanted = /\.(xlsx|xlsm|xltx|xls|xlsb|ods|et|ett|csv)$/i;
-    uploadFiles(Array.from(e.target.files).filter((f) => wanted.test(f.name) && !f.name.startsWith("~$")));
+    uploadFiles(ledgersOnly(Array.from(e.target.files)));
     e.target.value = "";
   });
   $("#clear").addEventListener("click", async () => { await api("api/ledgers", {method: "DELETE"}); await refreshLedgers(); });

@@ -117,8 +117,10 @@ def test_a_foreign_host_is_refused(client):
 
 
 def test_cors_only_for_the_wps_addin(client):
+    assert WPS_ADDIN_ORIGIN == "null"  # the add-in installed offline is loaded from disk (xfsheets.wps.contract)
     ok = client.get("/api/health", params={"token": TOKEN}, headers={"origin": WPS_ADDIN_ORIGIN})
     assert ok.headers.get("access-control-allow-origin") == WPS_ADDIN_ORIGIN
+    assert client.get("/api/health", headers={"origin": WPS_ADDIN_ORIGIN}).status_code == 401  # still the token
     other = client.get("/api/health", params={"token": TOKEN}, headers={"origin": "http://evil.example"})
     assert "access-control-allow-origin" not in other.headers
     pre = client.options("/api/run/check", headers={"origin": WPS_ADDIN_ORIGIN, "access-control-request-method": "POST",

@@ -341,7 +341,11 @@ def inspect(ledgers, sheet, profile, password, as_json, first_rows):
 @main.command()
 @click.argument("folder", default="demo-output", metavar="[文件夹]", type=click.Path(file_okay=False, path_type=Path))
 def demo(folder):
-    """用自带的示例台账演示全部功能，结果写入 FOLDER（默认 demo-output）。"""
+    """用自带的示例台账演示全部功能，结果写入 FOLDER（默认 demo-output）。
+
+    \b
+    例：xfsheets demo
+        xfsheets demo 演示结果"""
     from xfsheets.demo import run_demo
 
     run_demo(folder, echo=lambda line: console.print(line))
@@ -802,7 +806,11 @@ def excel_addin_status(target, as_json):
 @history_options()
 @json_option
 def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json, store, record_history):
-    """按《信访工作条例》分阶段计算法定时限，标出超期、临期（按法定节假日和调休计算）。"""
+    """按《信访工作条例》分阶段计算法定时限，标出超期、临期（按法定节假日和调休计算）。
+
+    \b
+    例：xfsheets deadlines 信访台账.xlsx
+        xfsheets deadlines 信访台账.xlsx -o 时限预警.xlsx --as-of 2026-11-30"""
     import datetime as dt
 
     from rich.table import Table

@@ -386,7 +386,7 @@ def deadline_notes(result: pd.DataFrame, policy: Policy, calendar: WorkCalendar 
     cal = calendar or policy.calendar()
     counts = result["missing_year"].dropna().astype(int).value_counts().sort_index()
     return [f"有 {int(k)} 件事项的期满日落在{year}年，{cal.missing_year_reason(int(year))}，这些事项标为“无法判断”。"
-            f"{missing_year_hint(int(year))}；或加 --assume-weekends 按周末和法定节假日估算（结果标“{ESTIMATE_MARK}”）"
+            f"{missing_year_hint(int(year))}；或加 --assume-weekends 按周末、法定节假日和补假估算（结果标“{ESTIMATE_MARK}”）"
             for year, k in counts.items()]
 
 
@@ -608,7 +608,7 @@ def _explain(*, policy, order, cal, tables, stage, start, si, raw_idx, due_idx, 
         when(rolled, pc.take(tables["roll_arrow"], pa.array(raw_idx)), mark(due_idx)),
         when(counted & workday, "，第", num(total), "个工作日是", day(due_idx), mark(due_idx)),
         # an unknown year's end is given only as an estimate that was asked for, and called one
-        when(unknown_year, "（", num(missing), "年放假安排尚未公布，按周末和法定节假日估算，为", ESTIMATE_MARK, "）")
+        when(unknown_year, "（", num(missing), "年放假安排尚未公布，按周末、法定节假日和补假估算，为", ESTIMATE_MARK, "）")
         if assume_weekends else
         when(unknown_year, "，", num(missing), "年放假安排尚未收录，算不出期满日"),
         # which date binds: the legal one, or the 交办单's earlier 办理时限

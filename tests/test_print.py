@@ -123,7 +123,7 @@ def test_every_output_was_made_and_rendered(rendered):
 def test_report_first_page_is_the_signed_report(rendered):
     _, pages = rendered["report"]
     first = pages[0]
-    for text in ("关于信访工作情况的报告", "2026年4月1日至2026年4月30日", "按期办结率", "33.3%", "填报单位（盖章）",
+    for text in ("关于信访工作情况的报告", "2026年4月1日至2026年4月30日", "按期办结率", "40.0%", "填报单位（盖章）",
                  "负责人", "填报人", "联系电话", "填报日期", "第 1 页"):
         assert text in first, text
     assert "及时受理率66.7%（4/6）" in compact(first)  # the paragraph, whole, on the page

@@ -38,3 +38,18 @@ def test_json_is_utf8_whatever_the_console_code_page(tmp_path):
                           env={**os.environ, "PYTHONIOENCODING": "gbk"})
     doc = json.loads(done.stdout.decode("utf-8"))
     assert any(f["value"] == "䶮𠀀" for f in doc["findings"]), doc["findings"][:3]
+
+
+def test_every_command_help_shows_an_example():
+    import click
+
+    from xfsheets.cli import main
+
+    def walk(cmd, path):
+        yield path, cmd
+        if isinstance(cmd, click.Group):
+            for name, sub in sorted(cmd.commands.items()):
+                yield from walk(sub, path + [name])
+
+    missing = [" ".join(p) or "xfsheets" for p, cmd in walk(main, []) if "例：xfsheets" not in (cmd.help or "")]
+    assert missing == []

@@ -138,7 +138,10 @@ def remind():
 @json_option
 def send(ledgers, sheet, profile, password, contacts, template, eml, smtp, starttls, use_ssl, user, sender,
          config_path, at_text, force, store, policy, as_json):
-    """按台账给各责任单位发时限提醒（默认命令）。"""
+    """按台账给各责任单位发时限提醒（默认命令）。
+
+    \b
+    例：xfsheets remind send 信访台账.xlsx --contacts 单位通讯录.xlsx --eml 提醒邮件"""
     from xfsheets.reader import read_ledgers
     from xfsheets.remind import read_contacts, run_remind, write_contacts_template
     from xfsheets.remind.clock import cn_moment
@@ -229,7 +232,10 @@ def _plan(ledgers, contacts, config_path, times):
 @remind.command("install-schedule")
 @_schedule_args
 def install_schedule(ledgers, contacts, config_path, times, yes):
-    """把 remind 加入本机的定时任务（Windows 任务计划 / systemd 定时器 / cron）；先显示，加 --yes 才安装。"""
+    """把 remind 加入本机的定时任务（Windows 任务计划 / systemd 定时器 / cron）；先显示，加 --yes 才安装。
+
+    \b
+    例：xfsheets remind install-schedule 信访台账.xlsx --contacts 单位通讯录.xlsx --time 09:00"""
     from xfsheets.remind.schedule import install
 
     if not ledgers:
@@ -249,7 +255,10 @@ def install_schedule(ledgers, contacts, config_path, times, yes):
 @remind.command("remove-schedule")
 @_schedule_args
 def remove_schedule(ledgers, contacts, config_path, times, yes):
-    """删除 install-schedule 安装的定时任务；先显示，加 --yes 才删除。"""
+    """删除 install-schedule 安装的定时任务；先显示，加 --yes 才删除。
+
+    \b
+    例：xfsheets remind remove-schedule 信访台账.xlsx --contacts 单位通讯录.xlsx --yes"""
     from xfsheets.remind.schedule import remove
 
     plan = _plan(ledgers or [Path("台账.xlsx")], contacts, config_path, times)
@@ -274,7 +283,11 @@ def remove_schedule(ledgers, contacts, config_path, times, yes):
 @json_option
 def collect(folder, contacts, day, date_from, date_to, send_remind, eml, smtp, starttls, use_ssl, user, sender,
             config_path, at_text, force, store, policy, as_json):
-    """查收报送：哪些单位已报零报告/台账，哪些迟报、未报，哪些文件打不开或不是该单位的。"""
+    """查收报送：哪些单位已报零报告/台账，哪些迟报、未报，哪些文件打不开或不是该单位的。
+
+    \b
+    例：xfsheets collect 报送文件夹 --contacts 单位通讯录.xlsx
+        xfsheets collect 报送文件夹 --contacts 单位通讯录.xlsx --date 2026-11-30 --remind"""
     from xfsheets.remind import read_contacts
     from xfsheets.remind.clock import cn_moment
     from xfsheets.remind.collect import collect_reports, remind_missing

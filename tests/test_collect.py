@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.test_mail import Recorder, _client_context, _server_context, certificate, smtp_server  # noqa: F401
+from tests.conftest import Recorder, smtp_server  # noqa: F401
+from tests.test_mail import _client_context, _server_context, certificate  # noqa: F401
 from xfsheets.cli import main
 from xfsheets.mail import send_message
 from xfsheets.policy import load_policy
@@ -29,11 +30,7 @@ ARRIVED = {  # file -> when it was saved into the folder
 }
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
-    monkeypatch.delenv("XFSHEETS_CONFIG", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_settings")  # no settings, password or keyring of this machine
 
 
 @pytest.fixture

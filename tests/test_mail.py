@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
-from tests.conftest import Recorder, digest, free_port, smtp_server  # noqa: F401 (smtp_server: re-exported)
+from tests.conftest import Recorder, digest, free_port, smtp_server  # noqa: F401
 from xfsheets.cli import main
 from xfsheets.settings import load_config, smtp_password
 from xfsheets.errors import ConfigError, XfsheetsError

@@ -13,7 +13,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from tests.test_mail import Recorder, _client_context, _server_context, certificate, smtp_server  # noqa: F401
+from tests.conftest import Recorder, smtp_server  # noqa: F401
+from tests.test_mail import _client_context, _server_context, certificate  # noqa: F401
 from xfsheets.cli import main
 from xfsheets.errors import ConfigError
 from xfsheets.mail import send_message
@@ -28,14 +29,7 @@ DATA = Path(__file__).resolve().parent / "data" / "remind"
 PHONE = "13912345678"  # in R-01's 反映问题
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No settings file, password or keyring of the machine running the tests."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
-    monkeypatch.setenv("APPDATA", str(tmp_path / "config-home"))
-    monkeypatch.delenv("XFSHEETS_CONFIG", raising=False)
-    monkeypatch.delenv("XFSHEETS_SMTP_PASSWORD", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_settings")  # no settings, password or keyring of this machine
 
 
 @pytest.fixture

@@ -214,8 +214,12 @@ def _layouts(path: Path, profile: Profile | None, password: str | None, *, stric
 
 
 def _vocabularies(profile: Profile | None) -> dict[str, list[str]]:
+    from xfsheets.policy import default_policy
+
     p = profile or Profile()
-    return {"办理状态": p.allowed("status"), "信访形式": p.allowed("channel"), "问题类别": p.allowed("category")}
+    # the statuses the policy names (撤回, 不再受理, 已转送（出本单位）...) are words of the ledger too, as in check
+    statuses = list(dict.fromkeys([*p.allowed("status"), *default_policy().known_statuses]))
+    return {"办理状态": statuses, "信访形式": p.allowed("channel"), "问题类别": p.allowed("category")}
 
 
 # --- install ------------------------------------------------------------------------------------------

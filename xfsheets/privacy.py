@@ -26,7 +26,7 @@ full-width digits stay as typed.
 
 :func:`find_personal_data` scans a finished file (every part of an .xlsx package: sheets,
 shared strings, comments, workbook.xml, docProps, drawings and charts, relationship files
-with hyperlink targets, the macros of a VBA project read with olevba; or a text file) for the same forms. :func:`check_workbook`,
+with hyperlink targets, the macros of a VBA project (read with pyopenvba); or a text file) for the same forms. :func:`check_workbook`,
 :func:`check_file`, :func:`check_bytes` and :func:`check_texts` run it before an upward
 output is written or sent and raise :class:`PersonalDataError` (exit 1) naming the place.
 """
@@ -850,23 +850,15 @@ def _scan_zip(zf: zipfile.ZipFile, landlines: bool) -> list[PersonalDataHit]:
 
 
 def vba_modules(data: bytes) -> list[tuple[str, str]]:
-    """(module name, source code) of every module of a VBA project (``xl/vbaProject.bin``), read by
-    oletools' olevba (the code is stored compressed: a byte search would miss it)."""
-    from oletools.olevba import VBA_Parser
+    """(module name, source code) of every module of a VBA project (``xl/vbaProject.bin``), read with
+    pyopenvba (already what builds our add-in; the code is stored compressed: a byte search would miss
+    it). oletools' olevba would do as well, but it needs a Windows-only package that has no wheel,
+    which the offline Windows bundle cannot carry."""
+    from pyopenvba.cfb import CFB
+    from pyopenvba.vba import parse_vba_project
 
-    parser = VBA_Parser("vbaProject.bin", data=data)
-    try:
-        if not parser.detect_vba_macros():
-            return []
-        out = []
-        for _, stream, module, code in parser.extract_all_macros():
-            if isinstance(code, bytes):
-                code = code.decode("utf-8", errors="replace")
-            name = str(module or stream)
-            out.append((re.sub(r"\.(bas|cls|frm)$", "", name, flags=re.I), code or ""))
-        return out
-    finally:
-        parser.close()
+    project = parse_vba_project(CFB.from_bytes(data))
+    return [(m.name_unicode or m.name, m.source or "") for m in project.modules]
 
 
 def _scan_vba(data: bytes, part: str, landlines: bool) -> list[PersonalDataHit]:
@@ -874,7 +866,7 @@ def _scan_vba(data: bytes, part: str, landlines: bool) -> list[PersonalDataHit]:
     A project olevba cannot read is refused as a whole: what cannot be read cannot be shown clean."""
     try:
         modules = vba_modules(data)
-    except Exception:  # oletools raises many types for a damaged project  # noqa: BLE001
+    except Exception:  # the reader raises many types for a damaged project  # noqa: BLE001
         return [PersonalDataHit(part, None, None, "unreadable_vba", "", module="（无法读取）")]
     return [PersonalDataHit(part, None, None, h.kind, h.text, module=module)
             for module, code in modules for h in find_in_text(code, part, landlines=landlines)]

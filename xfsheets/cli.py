@@ -354,26 +354,6 @@ def demo(folder):
 
 # === mail ===
 
-def _parse_smtp(value: str | None) -> tuple[str | None, int | None]:
-    """``HOST:PORT`` / ``HOST`` / ``[::1]:25`` -> (host, port or None)."""
-    import re
-
-    if not value:
-        return None, None
-    text = value.strip()
-    m = re.fullmatch(r"\[(?P<h6>[^\]]+)\](?::(?P<p6>\d+))?|(?P<h>[^:\s]+)(?::(?P<p>\d*))?", text)
-    if not m:
-        raise CliError(f"--smtp「{value}」格式不对，应写成 服务器:端口，如 smtp.example.gov.cn:465", 2)
-    host = m.group("h6") or m.group("h")
-    port_text = m.group("p6") or m.group("p")
-    if not port_text:
-        return host, None
-    port = int(port_text)
-    if not 0 < port < 65536:
-        raise CliError(f"--smtp 的端口 {port} 无效，应为 1-65535", 2)
-    return host, port
-
-
 @main.command("mail")
 @click.argument("report", metavar="报表文件", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--to", "to", multiple=True, metavar="ADDR", help="收件人（可多次使用，或用逗号分隔）。")
@@ -403,7 +383,7 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
     \b
     例：xfsheets mail 11月月报.xlsx --to shixfj@example.gov.cn --smtp smtp.example.gov.cn:465 --ssl --user 账号
         xfsheets mail 11月月报.xlsx --to shixfj@example.gov.cn --eml 报送.eml"""
-    from xfsheets.settings import load_config, mail_destination_notice, smtp_password
+    from xfsheets.settings import load_config, mail_destination_notice, resolve_smtp, smtp_password
     from xfsheets.mail import build_message, send_message, write_eml
 
     from xfsheets.outputs import output_file
@@ -411,12 +391,7 @@ def mail_command(report: Path, to: tuple[str, ...], cc: tuple[str, ...], subject
     if eml is not None:
         eml = output_file(eml, inputs_of(report, config_path), suffixes=(".eml",), what="邮件文件")
     cfg = load_config(config_path)
-    if starttls and use_ssl:
-        raise CliError("--starttls 与 --ssl 只能选一个（465 端口一般用 --ssl，587 端口用 --starttls）", 2)
-    security = "starttls" if starttls else "ssl" if use_ssl else cfg.smtp.security
-    host, port = _parse_smtp(smtp)
-    if host is None:
-        host, port = cfg.smtp.host, cfg.smtp.port
+    host, port, security = resolve_smtp(cfg, smtp, starttls=starttls, use_ssl=use_ssl)
     user = user or cfg.smtp.user
     sender = sender or cfg.smtp.sender or (user if user and "@" in user else None)
     to_list = list(to) or cfg.to

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from xfsheets.cli import (DATE, CliError, XfGroup, _parse_smtp, console, emit_json, inputs_of, json_option,
+from xfsheets.cli import (DATE, CliError, XfGroup, console, emit_json, inputs_of, json_option,
                           ledger_options, load_profile_option, policy_inputs, policy_options)
 
 STATUS = {"sent": "[green]已发送[/green]", "eml": "[green]已写成邮件文件[/green]", "held": "[yellow]暂不发送[/yellow]",
@@ -59,7 +59,7 @@ def smtp_options(func, sender_flag: str = "--from"):
 
 def _deliverer(*, eml, smtp, starttls, use_ssl, user, sender, config_path, at, inputs):
     """(deliver function, sender): writing .eml files, or sending over TLS (the settings file's server by default)."""
-    from xfsheets.settings import load_config, mail_destination_notice, smtp_password
+    from xfsheets.settings import load_config, mail_destination_notice, resolve_smtp, smtp_password
     from xfsheets.writer import safe_filename
 
     cfg = load_config(config_path)
@@ -75,12 +75,7 @@ def _deliverer(*, eml, smtp, starttls, use_ssl, user, sender, config_path, at, i
             write_eml(msg, eml / safe_filename(f"{at:%Y%m%d_%H%M}_提醒_{mail.unit}.eml"))
             return "eml"
         return deliver, sender
-    if starttls and use_ssl:
-        raise CliError("--starttls 与 --ssl 只能选一个（465 端口一般用 --ssl，587 端口用 --starttls）", 2)
-    security = "starttls" if starttls else "ssl" if use_ssl else cfg.smtp.security
-    host, port = _parse_smtp(smtp)
-    if host is None:
-        host, port = cfg.smtp.host, cfg.smtp.port
+    host, port, security = resolve_smtp(cfg, smtp, starttls=starttls, use_ssl=use_ssl)
     if not host:
         raise CliError("未指定邮件服务器：请用 --smtp 服务器:端口 --ssl（或 --starttls），或在 xfsheets.toml 的 [smtp] 中写 host；"
                        "也可用 --eml 文件夹 写成邮件文件自行发送", 2)

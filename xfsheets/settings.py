@@ -214,6 +214,39 @@ def load_config(path: str | Path | None = None) -> Config:
                   history_store=store, path=path)
 
 
+def parse_smtp(value: str | None) -> tuple[str | None, int | None]:
+    """``HOST:PORT`` / ``HOST`` / ``[::1]:25`` -> (host, port or None)."""
+    import re
+
+    if not value:
+        return None, None
+    text = value.strip()
+    m = re.fullmatch(r"\[(?P<h6>[^\]]+)\](?::(?P<p6>\d+))?|(?P<h>[^:\s]+)(?::(?P<p>\d*))?", text)
+    if not m:
+        raise ConfigError(f"--smtp「{value}」格式不对，应写成 服务器:端口，如 smtp.example.gov.cn:465")
+    host = m.group("h6") or m.group("h")
+    port_text = m.group("p6") or m.group("p")
+    if not port_text:
+        return host, None
+    port = int(port_text)
+    if not 0 < port < 65536:
+        raise ConfigError(f"--smtp 的端口 {port} 无效，应为 1-65535")
+    return host, port
+
+
+def resolve_smtp(config: Config, smtp: str | None = None, *, starttls: bool = False,
+                 use_ssl: bool = False) -> tuple[str | None, int | None, str | None]:
+    """(host, port, security) of the mail server: the command's ``--smtp``/``--starttls``/``--ssl`` over the
+    clerk's settings file. One rule for every command that sends mail."""
+    if starttls and use_ssl:
+        raise ConfigError("--starttls 与 --ssl 只能选一个（465 端口一般用 --ssl，587 端口用 --starttls）")
+    security = "starttls" if starttls else "ssl" if use_ssl else config.smtp.security
+    host, port = parse_smtp(smtp)
+    if host is None:
+        host, port = config.smtp.host, config.smtp.port
+    return host, port, security
+
+
 def mail_destination_notice(path: Path | None, *, host: str | None, port: int | None, to: list[str],
                             cc: list[str]) -> str | None:
     """What the settings file ``path`` decides about where mail goes, in words for the clerk (which

@@ -4,8 +4,9 @@
   customUI namespace), with the same tab, groups, button ids and labels as the Excel add-in's
   macros/customUI.xml; every callback it names is a function defined in main.js (parsed with
   esprima when installed, else a declaration regex; ``node --check`` when node is here);
-- every button's action is one the service runs (xfsheets.web.actions.ACTIONS), and the request
-  sequence main.js makes (xfsheets/wps/contract.py) is answered by the service as it is;
+- every button's action is one the service runs (xfsheets.web.actions.ACTIONS), the request sequence
+  main.js makes (xfsheets/wps/contract.py) is answered by the service, and a press run by node with
+  main.js itself reaches a real ``xfsheets serve`` (found through its service file) and its job runs;
 - manifest.xml, publish.xml and authaddin.json parse; install/status/uninstall round-trip on a temp
   HOME (Linux: ~/.local/share/Kingsoft/wps/jsaddons; Windows: %APPDATA%\\kingsoft\\wps\\jsaddons)
   and keep other add-ins' entries; a broken publish.xml is refused with nothing written.
@@ -353,9 +354,6 @@ def test_merge_settings_and_help_open_the_page_only(press):
         assert seen["requests"] == [] and seen["opened"] == ["http://127.0.0.1:8765/?token=tok%2Fen%2B1"]
 
 
-@pytest.mark.xfail(reason="the service grants CORS to wpsjs's debug server (http://127.0.0.1:3889) only; the add-in "
-                          "installed offline sends Origin: null (contract.ADDIN_ORIGIN): the web door is to add it",
-                   strict=False)
 def test_the_service_lets_the_offline_addin_read_its_answers(tmp_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -409,3 +407,82 @@ def test_the_shortcut_opens_the_running_service_or_starts_one(linux_home, monkey
         assert launch.main([]) == 0 and len(started) == 3 and len(opened) == 1
     finally:
         server.shutdown()
+
+
+# --- a press end to end: main.js, a real `xfsheets serve`, the job it starts ------------------------------
+
+REAL_XHR = r"""
+const cp = require("child_process"), os = require("os"), path = require("path");
+function CurlXHR() { this.headers = {}; }
+CurlXHR.prototype.open = function (method, url) { this.method = method; this.url = url; };
+CurlXHR.prototype.setRequestHeader = function (k, v) { this.headers[k] = v; };
+CurlXHR.prototype.send = function (body) {
+  const args = ["-s", "-X", this.method, "-w", "\n%{http_code}", this.url];
+  for (const k in this.headers) { args.push("-H", k + ": " + this.headers[k]); }
+  if (body != null) {
+    const file = path.join(os.tmpdir(), "xf-body-" + process.pid);
+    fs.writeFileSync(file, typeof body === "string" ? body : Buffer.from(body));
+    args.push("--data-binary", "@" + file);
+  }
+  let out;
+  try { out = cp.execFileSync("curl", args, {encoding: "utf8"}); } catch (e) { throw new Error("refused"); }
+  const cut = out.lastIndexOf("\n");
+  this.responseText = out.slice(0, cut); this.status = parseInt(out.slice(cut + 1), 10);
+  seen.requests.push({method: this.method, url: this.url, status: this.status});
+  if (this.status === 0) { throw new Error("refused"); }
+};
+sandbox.XMLHttpRequest = CurlXHR;
+"""
+
+
+def test_a_press_reaches_a_real_service_and_its_job_runs(linux_home, tmp_path):
+    import os
+    import time
+    import urllib.request
+
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None or shutil.which("curl") is None:
+        pytest.skip("needs node and curl")
+    assert invoke("install")[0] == 0
+    folder = linux_home / "xfsheets_0.1.0"
+    harness = tmp_path / "harness.js"
+    harness.write_text(HARNESS.replace("vm.createContext(sandbox);", REAL_XHR + "vm.createContext(sandbox);"),
+                       encoding="utf-8")
+    ledger = tmp_path / "县信访局台账.xlsx"
+    ledger.write_bytes(resources.files("xfsheets").joinpath("samples", "县信访局台账.xlsx").read_bytes())
+    env = {**os.environ, "HOME": os.environ["HOME"], "BROWSER": "true"}
+    env.pop("XDG_CONFIG_HOME", None)
+    server = subprocess.Popen([sys.executable, "-m", "xfsheets", "serve", "--port", "0", "--no-browser",
+                               "--folder", str(tmp_path / "work")], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        service = contract.service_file()
+        deadline = time.time() + 60
+        while not service.exists():
+            assert server.poll() is None and time.time() < deadline, server.stdout.read().decode()
+            time.sleep(0.2)
+        info = json.loads(service.read_text(encoding="utf-8"))
+        scenario = {"press": "CheckLedger", "replies": [], "down": False,
+                    "book": {"FullName": str(ledger), "Name": ledger.name, "Path": str(tmp_path), "Saved": True}}
+        (tmp_path / "scenario.json").write_text(json.dumps(scenario), encoding="utf-8")
+        done = subprocess.run([node, str(harness), str(folder / "config.js"), str(folder / "main.js"),
+                               str(tmp_path / "scenario.json")], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        seen = json.loads(done.stdout)
+        assert [r["status"] for r in seen["requests"]] == [200, 200, 200, 202] and seen["alerts"] == [], seen
+        (page,) = seen["opened"]
+        job = int(page.rsplit("#job=", 1)[1])
+        assert page.startswith(info["url"].rstrip("/") + "/?token=")
+        state = {"state": "running"}
+        while state["state"] == "running":
+            assert time.time() < deadline + 240
+            time.sleep(0.3)
+            request = urllib.request.Request(info["url"].rstrip("/") + contract.ENDPOINTS["job"].format(job=job),
+                                             headers={contract.TOKEN_HEADER: info["token"]})
+            with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 (the loopback service)
+                state = json.loads(reply.read())
+        assert state["state"] == "done" and state["action"] == "check", state
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert not contract.service_file().exists()  # the service took its file with it

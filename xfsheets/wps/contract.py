@@ -24,9 +24,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from xfsheets.web import DEFAULT_PORT, TOKEN_HEADER  # noqa: F401  (one fact, the web door's)
+from xfsheets.web import WPS_ADDIN_ORIGIN as ADDIN_ORIGIN  # "null": what the service grants CORS to
 
 SERVICE_FILE_NAME = "serve.json"
-ADDIN_ORIGIN = "null"
 
 ENDPOINTS = {
     "health": "/api/health",        # GET: the service is up (and the token right)

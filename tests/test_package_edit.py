@@ -365,3 +365,30 @@ def test_deadlines_copy_and_button_add_the_same_columns(monkeypatch, tmp_path):
         expected = (a["args"][0] or "").lstrip("#").upper()
         assert (fill.fgColor.rgb[2:] if fill.fill_type == "solid" else "") == expected
     assert compared > 6 * 7 and colours
+
+
+def test_notes_added_to_a_ledger_whose_notes_openpyxl_saved(tmp_path):
+    """openpyxl's VML root binds no v:/o:/x: prefix (it declares its own on each element): the notes
+    check -o adds there must declare theirs, or the copy is refused as not well-formed XML."""
+    import openpyxl
+    from lxml import etree
+    from openpyxl.comments import Comment
+
+    sample = Path(__file__).resolve().parents[1] / "xfsheets" / "samples" / "县人社局台账.xlsx"
+    wb = openpyxl.load_workbook(sample)
+    ws = wb.worksheets[0]
+    ws["C5"].comment = Comment("已核实", "张三")
+    ws["F6"] = "12345"  # a bad ID number: check -o adds a note here
+    ledger = tmp_path / "台账.xlsx"
+    wb.save(ledger)
+    out = tmp_path / "检查.xlsx"
+    done = subprocess.run([sys.executable, "-m", "xfsheets", "check", str(ledger), "-o", str(out)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and out.exists(), done.stderr
+    with zipfile.ZipFile(out) as z:
+        for name in z.namelist():
+            if name.endswith(".vml"):
+                etree.fromstring(z.read(name))  # well-formed, every prefix bound
+    notes = {c.coordinate: c.comment.text for row in openpyxl.load_workbook(out).worksheets[0].iter_rows()
+             for c in row if c.comment}
+    assert notes["C5"] == "已核实" and "F6" in notes

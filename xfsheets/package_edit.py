@@ -1127,9 +1127,12 @@ _SHAPETYPE = ('<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202"
               '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>')
 
 
+_VML_NAMESPACES = (' xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
+                   ' xmlns:x="urn:schemas-microsoft-com:office:excel"')
+
+
 def _new_vml(block: int) -> str:
-    return ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
-            'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+    return (f'<xml{_VML_NAMESPACES}>'
             f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{block}"/></o:shapelayout>{_SHAPETYPE}</xml>')
 
 
@@ -1153,6 +1156,11 @@ def _add_vml_shapes(vml: str, notes: dict[tuple[int, int], str]) -> str:
             f"<x:Row>{r - 1}</x:Row><x:Column>{c - 1}</x:Column></x:ClientData></v:shape>")
     if 'id="_x0000_t202"' not in vml:
         shapes.insert(0, _SHAPETYPE)
+    root = re.search(r"<xml\b[^>]*>", vml)
+    if root is None or not all(f"xmlns:{p}=" in root.group(0) for p in ("v", "o", "x")):
+        # a VML part whose root binds no v:/o:/x: (openpyxl declares its own prefixes on each element):
+        # each added element declares what it uses, so the part stays well-formed
+        shapes = [re.sub(r"^<(v:shape\w*)", lambda m: f"<{m.group(1)}{_VML_NAMESPACES}", x) for x in shapes]
     at = vml.rindex("</xml>")
     return vml[:at] + "".join(shapes) + vml[at:]
 

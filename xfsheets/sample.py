@@ -148,6 +148,15 @@ def plant_defects(rows: list[list[Any]], rng: np.random.Generator, rate: float) 
             row[22] = row[2] - dt.timedelta(days=3)  # closed before received
 
 
+def unit_rows(n: int, seed: int, unit: str, prefix: str) -> list[list]:
+    """``n`` sample rows all of one 责任单位 ``unit`` (case ids ``{prefix}2026-00001``...)."""
+    data = sample_rows(n, seed=seed, units=[unit], prefix=prefix)
+    column = LABELS_STANDARD.index("责任单位")
+    for r in data:
+        r[column] = unit
+    return data
+
+
 def write_sample_ledger(path: str | Path, rows: int = 1000, *, seed: int = 0, unit: str | None = None,
                         header_variant: int = 0, title: bool = True, defects: float = 0.0,
                         data: list[list[Any]] | None = None, **kwargs: Any) -> Path:

@@ -19,7 +19,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from xfsheets.sample import sample_rows, write_sample_ledger
+from xfsheets.sample import unit_rows, write_sample_ledger
 
 OUT = Path(__file__).resolve().parent / "chain"
 TOWNSHIP = "城关镇"
@@ -30,21 +30,14 @@ WIDE_ROWS = 3
 GBK_NAME = "城关镇台账.xlsx"
 
 
-def _rows(n: int, seed: int, unit: str, prefix: str):
-    data = sample_rows(n, seed=seed, units=[unit], prefix=prefix)
-    for r in data:
-        r[14] = unit
-    return data
-
-
 def main() -> None:
     if OUT.exists():
         shutil.rmtree(OUT)
     (OUT / TOWNSHIP).mkdir(parents=True)
     for name, (seed, variant, title) in VILLAGES.items():
-        write_sample_ledger(OUT / TOWNSHIP / f"{name}.xlsx", data=_rows(ROWS, seed, name, name[0]), unit=name,
+        write_sample_ledger(OUT / TOWNSHIP / f"{name}.xlsx", data=unit_rows(ROWS, seed, name, name[0]), unit=name,
                             header_variant=variant, title=title)
-    write_sample_ledger(OUT / "县人社局.xlsx", data=_rows(4, 9, "县人社局", "R"), unit="县人社局")
+    write_sample_ledger(OUT / "县人社局.xlsx", data=unit_rows(4, 9, "县人社局", "R"), unit="县人社局")
     wide_ledger(OUT / WIDE)
 
 

@@ -14,33 +14,26 @@ from pathlib import Path
 
 import openpyxl
 
-from xfsheets.sample import LABELS_STANDARD, sample_rows, write_sample_ledger
+from xfsheets.sample import LABELS_STANDARD, unit_rows, write_sample_ledger
 
 OUT = Path(__file__).resolve().parent / "consolidate"
 PASSWORD = "xf2026"
 SHARED_CASE_ID = "X2026-00003"
 
 
-def rows(n: int, seed: int, unit: str, prefix: str):
-    data = sample_rows(n, seed=seed, units=[unit], prefix=prefix)
-    for r in data:
-        r[14] = unit
-    return data
-
-
 def main() -> None:
     if OUT.exists():
         shutil.rmtree(OUT)
     (OUT / "河西镇").mkdir(parents=True)
-    renshe = rows(6, 1, "县人社局", "X")  # case ids X2026-00001..6
-    chengguan = rows(5, 2, "城关镇", "C")
+    renshe = unit_rows(6, 1, "县人社局", "X")  # case ids X2026-00001..6
+    chengguan = unit_rows(5, 2, "城关镇", "C")
     chengguan[0][1] = SHARED_CASE_ID  # the same case id reported by two units
-    zhujian = rows(4, 3, "县住建局", "Z")
-    hexi = rows(5, 4, "河西镇", "H")
+    zhujian = unit_rows(4, 3, "县住建局", "Z")
+    hexi = unit_rows(5, 4, "河西镇", "H")
     # A matter transferred from 县住建局 to 河西镇: same person, category and date, new case id.
     for k in (5, 10, 2):
         hexi[1][k] = zhujian[2][k]
-    jiaoyu = rows(3, 5, "县教育局", "J")
+    jiaoyu = unit_rows(3, 5, "县教育局", "J")
 
     write_sample_ledger(OUT / "县人社局.xlsx", data=renshe, unit="县人社局")
     write_sample_ledger(OUT / "城关镇.xlsx", data=chengguan, unit="城关镇", header_variant=1, title=False)
@@ -49,7 +42,7 @@ def main() -> None:
     _extra_columns_xls(OUT / "县教育局.xls", jiaoyu)
     write_sample_ledger(OUT / "青山乡_空台账.xlsx", data=[], unit="青山乡")
     _corrupt(OUT / "县卫健局_损坏.xlsx", renshe)
-    _encrypted(OUT / "县公安局_加密.xlsx", rows(2, 6, "县公安局", "G"))
+    _encrypted(OUT / "县公安局_加密.xlsx", unit_rows(2, 6, "县公安局", "G"))
     (OUT / "~$县人社局.xlsx").write_bytes(b"\x00lock")  # what Excel leaves beside an open file
     write_sample_ledger(OUT / ".隐藏副本.xlsx", data=renshe[:1], unit="县人社局")
 

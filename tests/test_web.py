@@ -433,3 +433,224 @@ def test_consolidate_reports_files_done_and_the_current_file(tmp_path):
     names = [p.name for p in ledgers]
     assert seen == [(0, len(names), names[0])] + [(k, len(names), names[k]) for k in range(1, len(names))] + [
         (len(names), len(names), "写出汇总台账")]
+
+
+# --- 发送: a report of this run by mail, as `xfsheets mail` does ----------------------------------
+
+SENDER = "xfj@example.gov.cn"
+
+
+def write_profile(profile: Path, port: int) -> Path:
+    """The clerk's own xfsheets.toml: the test's SMTP server, no encryption and no login (which the mail
+    library allows without a password)."""
+    profile.mkdir(parents=True, exist_ok=True)
+    path = profile / "xfsheets.toml"
+    path.write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nsender = "{SENDER}"\n',
+                    encoding="utf-8")
+    return path
+
+
+def send(client: TestClient, file: str, **body) -> dict:
+    r = client.post("/api/mail", params={"token": TOKEN}, json={"file": file, **body})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    deadline = time.time() + 120
+    while job["state"] == "running":
+        assert time.time() < deadline, "mail still running"
+        time.sleep(0.1)
+        job = client.get(f"/api/jobs/{job['id']}", params={"token": TOKEN}).json()
+    return job
+
+
+def mail_setup(client: TestClient) -> dict:
+    r = client.get("/api/mail", params={"token": TOKEN})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def only_attachment(raw: bytes, folder: Path) -> Path:
+    import email
+    from email import policy
+
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    (part,) = list(msg.iter_attachments())
+    out = folder / ("收到_" + part.get_filename())
+    out.write_bytes(part.get_content())
+    return out
+
+
+def values(path: Path) -> dict:
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in openpyxl.load_workbook(path).worksheets}
+
+
+def report_with_personal_data(client: TestClient, bench: Workbench) -> tuple[str, Path]:
+    """A 汇总报表 of this run that carries identity numbers and phones, so masking shows: the report the
+    button wrote (itself already free of them), its content replaced by the mail tests' report with personal
+    data (tests/data/privacy, as a clerk's edited report might be)."""
+    from xfsheets.privacy import find_personal_data
+
+    assert upload(client, COUNTY, sample_bytes(COUNTY)).status_code == 200
+    job = run_job(client, "report", period="本月")
+    assert job["state"] == "done", job["error"]
+    (rel,) = job["result"]["outputs"]
+    path = bench.folder / rel
+    path.write_bytes((Path(__file__).parent / "data" / "privacy" / "汇总报表_含个人信息.xlsx").read_bytes())
+    assert find_personal_data(path)
+    return rel, path
+
+
+def test_the_send_button_is_open_on_the_page(client):
+    page = client.get("/", params={"token": TOKEN}).text
+    assert 'id="send"' in page and "暂未开放" not in page
+    button = page.split('id="send"', 1)[1].split(">", 1)[0]
+    assert "disabled" not in button
+    assert "写成邮件文件" in page
+    script = client.get("/static/app.js", params={"token": TOKEN}).text
+    assert '"api/mail"' in script
+
+
+def test_send_mails_the_masked_report_to_exactly_the_typed_recipients(isolated_settings, client, bench, smtp_server,
+                                                                     tmp_path):
+    from xfsheets.privacy import find_personal_data, mask_workbook
+
+    handler, port = smtp_server()
+    profile = write_profile(isolated_settings, port)
+    rel, report = report_with_personal_data(client, bench)
+    before = report.read_bytes()
+    ledger = str(bench.folder / LEDGERS_DIR / COUNTY)
+    cli("history", "record", ledger, "--as-of", AS_OF)
+
+    setup = mail_setup(client)
+    assert [f["path"] for f in setup["files"]] == [rel]
+    assert (setup["host"], setup["port"], setup["sender"], setup["can_send"]) == ("127.0.0.1", port, SENDER, True)
+    assert setup["config"] == str(profile)
+    assert f"邮件服务器 127.0.0.1（端口 {port}）" in setup["notice"] and str(profile) in setup["notice"]
+
+    job = send(client, rel, to="a@example.gov.cn, 市信访局 <b@example.gov.cn>", cc="c@example.gov.cn",
+               subject="2026年11月信访汇总")
+    assert job["state"] == "done", job["error"]
+    assert job["label"] == "发送" and job["result"]["sent"] is True and job["result"]["outputs"] == []
+    assert "已经邮件服务器 127.0.0.1" in job["result"]["summary"] and "已脱敏" in job["result"]["summary"]
+    assert "已记入发出记录" in job["result"]["summary"]
+
+    (received,) = handler.messages
+    assert received["rcpt_tos"] == ["a@example.gov.cn", "b@example.gov.cn", "c@example.gov.cn"]
+    assert received["mail_from"] == SENDER and received["auth"] is None
+    got = only_attachment(received["data"], tmp_path)
+    assert got.name == "收到_汇总报表.xlsx"
+    assert find_personal_data(got) == []
+    reference = tmp_path / "ref.xlsx"
+    mask_workbook(report, reference)
+    assert values(got) == values(reference)
+    assert report.read_bytes() == before  # the report on disk keeps its data; only the copy sent is masked
+    assert not (bench.folder / RESULTS_DIR / "02_发送").exists()  # nothing written for a mail sent
+
+    log = client.get("/api/history", params={"token": TOKEN}).json()["log"]
+    assert [(e["kind"], e["name"]) for e in log] == [("mail", "汇总报表.xlsx")]  # recorded after the report ran
+    assert "a@example.gov.cn" in log[0]["recipients"] and "c@example.gov.cn" in log[0]["recipients"]
+
+
+def test_a_zero_report_can_be_sent_too(isolated_settings, client, bench, smtp_server):
+    handler, port = smtp_server()
+    write_profile(isolated_settings, port)
+    upload(client, COUNTY, sample_bytes(COUNTY))
+    job = run_job(client, "zero", period="本月")
+    assert job["state"] == "done", job["error"]
+    files = [f["path"] for f in mail_setup(client)["files"]]
+    assert files and set(files) <= set(job["result"]["outputs"])
+    assert send(client, files[0], to="a@example.gov.cn")["state"] == "done"
+    assert [m["rcpt_tos"] for m in handler.messages] == [["a@example.gov.cn"]]
+
+
+def test_a_line_break_in_a_recipient_is_refused_in_chinese_and_nothing_is_sent(isolated_settings, client, bench,
+                                                                                 smtp_server):
+    handler, port = smtp_server()
+    write_profile(isolated_settings, port)
+    rel, _ = report_with_personal_data(client, bench)
+    for to, cc in (("a@example.gov.cn\r\nBcc: evil@example.com", ""), ("a@example.gov.cn", "c@example.gov.cn\nBcc: x@y.cn"),
+                   ("a@example.gov.cn b@example.gov.cn", "")):
+        job = send(client, rel, to=to, cc=cc)
+        assert job["state"] == "failed", to
+        assert "Traceback" not in job["error"] and "地址" in job["error"]
+    job = send(client, rel, to="a@example.gov.cn\r\nBcc: evil@example.com")
+    assert "换行符" in job["error"] and "邮件未生成" in job["error"]
+    assert handler.messages == []
+
+
+def test_only_this_runs_reports_can_be_chosen(isolated_settings, client, bench, smtp_server):
+    handler, port = smtp_server()
+    write_profile(isolated_settings, port)
+    upload(client, COUNTY, sample_bytes(COUNTY))
+    checked = run_job(client, "check")["result"]["outputs"][0]
+    for bad in (f"{LEDGERS_DIR}/{COUNTY}", checked, f"{RESULTS_DIR}/../{LEDGERS_DIR}/{COUNTY}", "/etc/passwd", ""):
+        r = client.post("/api/mail", params={"token": TOKEN}, json={"file": bad, "to": "a@example.gov.cn"})
+        assert r.status_code == 400 and "只能发送本次生成的汇总报表或零报告" in r.json()["error"]["message"], bad
+    assert client.post("/api/mail", params={"token": TOKEN}, json=["x"]).status_code == 400
+    assert client.post("/api/run/mail", params={"token": TOKEN}, json={}).status_code == 404
+    assert client.post("/api/mail", json={"file": checked}).status_code == 401
+    assert handler.messages == []
+
+
+def test_without_a_server_the_page_says_why_and_the_eml_file_works(isolated_settings, client, bench, tmp_path):
+    import email
+    from email import policy
+
+    from xfsheets.privacy import find_personal_data
+
+    rel, _ = report_with_personal_data(client, bench)
+    setup = mail_setup(client)
+    assert setup["can_send"] is False and setup["host"] is None
+    assert "没有写邮件服务器" in setup["why_not"] and str(isolated_settings) in setup["why_not"]
+
+    job = send(client, rel, to="a@example.gov.cn")
+    assert job["state"] == "failed"
+    assert job["error"].startswith("没有设置邮件服务器，邮件没有发送") and "写成邮件文件" in job["error"]
+
+    job = send(client, rel, to="a@example.gov.cn", cc="c@example.gov.cn", eml=True)
+    assert job["state"] == "done", job["error"]
+    assert "写成邮件文件「汇总报表.eml」" in job["result"]["summary"]
+    assert "没有直接发送，因为" in job["result"]["summary"] and "没有写邮件服务器" in job["result"]["summary"]
+    (eml,) = job["result"]["outputs"]
+    assert eml.startswith(f"{RESULTS_DIR}/") and eml.endswith(".eml")
+    r = client.get("/api/download/" + eml, params={"token": TOKEN})
+    assert r.status_code == 200
+    msg = email.message_from_bytes(r.content, policy=policy.default)
+    assert [a.addr_spec for a in msg["To"].addresses] == ["a@example.gov.cn"]
+    assert [a.addr_spec for a in msg["Cc"].addresses] == ["c@example.gov.cn"]
+    assert msg["X-Unsent"] == "1"
+    assert find_personal_data(only_attachment(r.content, tmp_path)) == []
+
+    # A .eml with no recipients is a draft the clerk addresses in their own mail program.
+    assert send(client, rel, eml=True)["state"] == "done"
+
+
+def test_a_settings_file_uploaded_or_in_the_work_folder_changes_nothing(isolated_settings, client, bench, smtp_server,
+                                                                      tmp_path):
+    good, good_port = smtp_server()
+    evil, evil_port = smtp_server()
+    hostile = (f'[smtp]\nhost = "127.0.0.1"\nport = {evil_port}\nsecurity = "none"\nsender = "evil@example.com"\n'
+               '[mail]\nto = ["evil@example.com"]\ncc = ["evil2@example.com"]\n').encode()
+    r = upload(client, "xfsheets.toml", hostile)
+    assert r.status_code == 415  # not a ledger: refused, not kept
+    assert not (bench.folder / LEDGERS_DIR / "xfsheets.toml").exists()
+    for folder in (bench.folder, bench.folder / LEDGERS_DIR, bench.folder / RESULTS_DIR, Path.cwd(), tmp_path):
+        (folder / "xfsheets.toml").write_bytes(hostile)
+    rel, _ = report_with_personal_data(client, bench)
+
+    setup = mail_setup(client)  # no profile yet: nothing configured, whatever lies in the work folder
+    assert setup["can_send"] is False and setup["host"] is None and setup["to"] == [] and setup["config"] is None
+    assert send(client, rel, to="a@example.gov.cn")["state"] == "failed"
+    assert send(client, rel, eml=True)["state"] == "done"  # no recipients from a stray file either
+    eml_jobs = [j for j in (client.get(f"/api/jobs/{k}", params={"token": TOKEN}).json() for k in range(1, 5))
+                if j.get("action") == "mail" and j.get("state") == "done"]
+    (eml,) = eml_jobs[0]["result"]["outputs"]
+    headers = (bench.folder / eml).read_bytes().split(b"\r\n\r\n", 1)[0]
+    assert b"To:" not in headers and b"Cc:" not in headers and b"evil" not in headers
+
+    write_profile(isolated_settings, good_port)
+    setup = mail_setup(client)
+    assert (setup["host"], setup["port"], setup["sender"], setup["to"]) == ("127.0.0.1", good_port, SENDER, [])
+    job = send(client, rel, to="a@example.gov.cn")
+    assert job["state"] == "done", job["error"]
+    assert [m["rcpt_tos"] for m in good.messages] == [["a@example.gov.cn"]]
+    assert evil.messages == []

@@ -289,9 +289,116 @@ def consolidate(ledgers: list[Path], out: Path, work: Path, options: dict[str, A
             "tables": [{"title": "各文件", "columns": ["文件", "工作表", "行数", "结果"], "rows": files}]}
 
 
+# --- 发送: one of this run's reports by mail, as ``xfsheets mail`` does ---------------------------
+
+# The jobs whose workbooks 发送 may mail (汇总报表, 零报告), and the job's label.
+MAILABLE = ("report", "zero")
+MAIL_ACTION, MAIL_LABEL = "mail", "发送"
+
+
+def _no_server_reason() -> str:
+    from xfsheets.settings import CONFIG_NAME, user_config_dir
+
+    return f"本机的 {CONFIG_NAME}（在「{user_config_dir()}」）里没有写邮件服务器（[smtp] 的 host）"
+
+
+def _no_server() -> str:
+    return (f"没有设置邮件服务器，邮件没有发送：{_no_server_reason()}。"
+            "请信息科在该文件中写好邮件服务器，或点“写成邮件文件”，下载后用 Outlook/Foxmail 打开再发送")
+
+
+def mail_setup() -> dict[str, Any]:
+    """Where 发送 would send, from the clerk's own xfsheets.toml only (:func:`xfsheets.settings.load_config`,
+    never a file of the work folder or an upload): server, sender, default recipients, the destination
+    notice the CLI prints, and whether sending is possible (else why)."""
+    from xfsheets.settings import load_config, mail_destination_notice, resolve_smtp
+
+    cfg = load_config(None)
+    host, port, security = resolve_smtp(cfg)
+    user = cfg.smtp.user
+    sender = cfg.smtp.sender or (user if user and "@" in user else None)
+    why_not = None
+    if not host:
+        why_not = _no_server()
+    elif user and security is None:
+        from xfsheets.mail import TLS_HINT
+
+        why_not = f"为保护邮箱密码，不在未加密的连接上登录（用户「{user}」），邮件不能发送。{TLS_HINT}"
+    return {"config": str(cfg.path) if cfg.path else None, "host": host, "port": port, "security": security,
+            "user": user, "sender": sender, "to": list(cfg.to), "cc": list(cfg.cc),
+            "notice": mail_destination_notice(cfg.path, host=host, port=port, to=list(cfg.to), cc=list(cfg.cc)),
+            "can_send": why_not is None, "why_not": why_not}
+
+
+def mail(ledgers: list[Path], out: Path, work: Path, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """``xfsheets mail REPORT --to ... [--cc ...] [--subject ...] [--eml 文件]`` with the server, sender and
+    login of the clerk's xfsheets.toml only, the attachment always masked. ``options``: ``report`` (the
+    checked path of one of this run's reports), ``to``/``cc`` (what the clerk typed), ``subject``,
+    ``eml`` (True: write the mail as an .eml file into ``out`` instead of sending)."""
+    from xfsheets.mail import build_message, send_message, write_eml
+    from xfsheets.outputs import output_file
+    from xfsheets.settings import load_config, mail_destination_notice, resolve_smtp, smtp_password
+
+    report_path: Path = options["report"]
+    eml = options.get("eml")
+    progress(0, 1, report_path.name)
+    cfg = load_config(None)
+    host, port, security = resolve_smtp(cfg)
+    user = cfg.smtp.user
+    sender = cfg.smtp.sender or (user if user and "@" in user else None)
+    to_list = list(options.get("to") or []) or cfg.to
+    cc_list = list(options.get("cc") or []) or cfg.cc
+    if not eml and not host:
+        raise XfsheetsError(_no_server())
+    if not eml and not to_list:
+        raise XfsheetsError("请填写收件人（或在 xfsheets.toml 的 [mail] 中写 to），邮件没有发送")
+    if not eml and user and security is None:  # a password travels only over TLS: refuse before connecting
+        from xfsheets.mail import TLS_HINT
+
+        raise XfsheetsError(f"为保护邮箱密码，不在未加密的连接上登录（用户「{user}」），邮件没有发送。{TLS_HINT}")
+    notice = mail_destination_notice(cfg.path, host=host, port=port, to=[] if options.get("to") else to_list,
+                                     cc=[] if options.get("cc") else cc_list)
+    msg = build_message(report_path, to=to_list, cc=cc_list, subject=options.get("subject") or None, sender=sender,
+                        include_personal_data=False)
+    ledgers = [*ledgers, report_path]
+    recipients = [*to_list, *cc_list]
+    masked = "附件中的身份证号、联系电话已脱敏"
+    if eml:
+        target = output_file(out / f"{report_path.stem}.eml", [report_path], suffixes=(".eml",), what="邮件文件")
+        write_eml(msg, target)
+        progress(1, 1, "")
+        logged = _logged_mail(report_path, ledgers, recipients, f"写成邮件文件 {target.name}，待手工发送")
+        why = "" if host else f"（没有直接发送，因为{_no_server_reason()}）"
+        return {"summary": f"已把「{report_path.name}」写成邮件文件「{target.name}」（{masked}），"
+                           f"请下载后用 Outlook/Foxmail 打开再发送{why}" + (f"（{logged}）" if logged else ""),
+                "notes": [notice] if notice else [], "outputs": [_rel(target, work)], "sent": False,
+                "recipients": recipients}
+    password = smtp_password(user) if user else None
+    if user and not password:
+        raise XfsheetsError(f"未找到用户「{user}」的邮箱密码，邮件没有发送：请设置环境变量 XFSHEETS_SMTP_PASSWORD，"
+                            f"或运行 keyring set xfsheets {user} 存入系统钥匙串")
+    send_message(msg, host=host, port=port, security=security, user=user, password=password,
+                 timeout=cfg.smtp.timeout, cafile=cfg.smtp.cafile)
+    progress(1, 1, "")
+    logged = _logged_mail(report_path, ledgers, recipients, f"经 {host} 发送")
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()  # nothing written for a mail that was sent
+    return {"summary": f"已经邮件服务器 {host} 把「{report_path.name}」发送给 {'、'.join(recipients)}（{masked}）"
+                       + (f"（{logged}）" if logged else ""),
+            "notes": [notice] if notice else [], "outputs": [], "sent": True, "recipients": recipients}
+
+
+def _logged_mail(report_path: Path, ledgers: list[Path], recipients: list[str], detail: str) -> str | None:
+    """As ``xfsheets mail`` does: log the mailed report (or the .eml written) in the history store beside
+    the ledgers or the report, when one exists."""
+    from xfsheets.history.hooks import log_sent
+
+    return log_sent("mail", [report_path], ledgers=ledgers, store=None, recipients=recipients, detail=detail)
+
+
 RUNNERS: dict[str, Callable[..., dict[str, Any]]] = {
     "check": check, "deadlines": deadlines, "assign": assign, "supervise": supervise,
-    "report": report, "zero": zero, "consolidate": consolidate,
+    "report": report, "zero": zero, "consolidate": consolidate, MAIL_ACTION: mail,
 }
 
 

@@ -125,7 +125,8 @@ class Workbench:
     # --- jobs ---------------------------------------------------------------------------------
 
     def start(self, action: str, options: dict[str, Any]) -> Job:
-        job = Job(next(self._ids), action, actions.ACTIONS[action])
+        label = actions.MAIL_LABEL if action == actions.MAIL_ACTION else actions.ACTIONS[action]
+        job = Job(next(self._ids), action, label)
         self.jobs[job.id] = job
         ledgers = list(self.ledgers)
         options = {**options, "jobs": self.jobs_setting}
@@ -146,6 +147,17 @@ class Workbench:
             except BaseException as exc:  # a reader's panic is a BaseException; the service goes on
                 job.error = _unexpected(exc)
                 job.state = "failed"
+
+    def mailable(self) -> list[dict[str, Any]]:
+        """The workbooks 发送 may mail: the 汇总报表 and 零报告 files this run's finished jobs wrote."""
+        out = []
+        for job in self.jobs.values():
+            if job.action not in actions.MAILABLE or job.state != "done" or not job.result:
+                continue
+            for relative in job.result.get("outputs") or []:
+                if Path(relative).suffix.lower() in (".xlsx", ".xlsm") and self.output_path(relative):
+                    out.append({"path": relative, "name": Path(relative).name, "job": job.id, "label": job.label})
+        return out
 
     def output_path(self, relative: str) -> Path | None:
         """A file this service wrote, by its path relative to the work folder; None for anything else."""
@@ -288,6 +300,49 @@ async def run(request: Request) -> Response:
     return JSONResponse(job.to_dict(), status_code=202)
 
 
+def _recipients(value: Any) -> list[str]:
+    """What the clerk typed in 收件人/抄送 (one text or a list of texts), passed on as typed: the mail
+    library parses it strictly (a line break, two addresses run together ... are refused there)."""
+    if value in (None, ""):
+        return []
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError
+    return [v for v in values if v.strip()]
+
+
+async def mail_setup(request: Request) -> Response:
+    """发送's panel: this run's reports, and where mail would go (the clerk's own xfsheets.toml only)."""
+    bench = _bench(request)
+    try:
+        setup = await run_in_threadpool(actions.mail_setup)
+    except XfsheetsError as exc:  # a broken settings file: said, and the .eml path still offered
+        setup = {"config": None, "host": None, "port": None, "security": None, "user": None, "sender": None,
+                 "to": [], "cc": [], "notice": None, "can_send": False, "why_not": str(exc)}
+    return JSONResponse({"files": bench.mailable(), **setup})
+
+
+async def mail(request: Request) -> Response:
+    """发送 (``eml`` false) or 写成邮件文件 (``eml`` true): one of this run's reports, run as a job."""
+    bench = _bench(request)
+    try:
+        body = await request.json() if await request.body() else {}
+        if not isinstance(body, dict):
+            raise ValueError
+        chosen = str(body.get("file") or "")
+        options = {"to": _recipients(body.get("to")), "cc": _recipients(body.get("cc")),
+                   "subject": body.get("subject") or None, "eml": bool(body.get("eml"))}
+        if options["subject"] is not None and not isinstance(options["subject"], str):
+            raise ValueError
+    except ValueError:
+        return _error(400, "请求内容不对，请刷新页面后再试")
+    if chosen not in {f["path"] for f in bench.mailable()}:
+        return _error(400, "请先选择要发送的报表：只能发送本次生成的汇总报表或零报告",
+                      hint="先点“汇总报表”或“零报告”，完成后再点“发送”")
+    job = bench.start(actions.MAIL_ACTION, {**options, "report": bench.output_path(chosen)})
+    return JSONResponse(job.to_dict(), status_code=202)
+
+
 async def job_state(request: Request) -> Response:
     job = _bench(request).jobs.get(request.path_params["job"])
     if job is None:
@@ -326,6 +381,8 @@ def create_app(bench: Workbench, port: int | None = None) -> Starlette:
         Route("/api/upload", upload, methods=["POST", "PUT"]),
         Route("/api/ledgers", ledgers, methods=["GET", "DELETE"]),
         Route("/api/run/{action}", run, methods=["POST"]),
+        Route("/api/mail", mail_setup, methods=["GET"]),
+        Route("/api/mail", mail, methods=["POST"]),
         Route("/api/jobs/{job:int}", job_state),
         Route("/api/download/{path:path}", download),
         Route("/api/history", history),

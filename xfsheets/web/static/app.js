@@ -137,8 +137,10 @@
   $("#as-of").value = iso(today);
   $("#period").addEventListener("change", () => { $("#custom").hidden = $("#period").value !== "自定义"; });
 
+  let canSend = false;
   function busy(on) {
-    document.querySelectorAll("button[data-action]").forEach((b) => { b.disabled = on; });
+    document.querySelectorAll("button[data-action], #send, #mail-eml").forEach((b) => { b.disabled = on; });
+    $("#mail-send").disabled = on || !canSend;
   }
 
   async function runAction(action, label) {
@@ -176,6 +178,7 @@
     $("#progress-title").textContent = label + "已完成";
     renderResult(job);
     refreshHistory();
+    if (!$("#mail").hidden) openMail();  // a new report is offered to 发送 at once
   }
 
   function showProgress(job) {
@@ -191,6 +194,49 @@
   document.querySelectorAll("button[data-action]").forEach((b) => {
     b.addEventListener("click", () => runAction(b.dataset.action, b.textContent));
   });
+
+  // --- 发送: one of this run's reports, by the clerk's own mail server (xfsheets.toml) -------------
+  async function openMail() {
+    showError("");
+    let data;
+    try { data = await api("api/mail"); } catch (e) { showError(e.message); return; }
+    $("#mail").hidden = false;
+    $("#mail-none").hidden = data.files.length > 0;
+    $("#mail-form").hidden = data.files.length === 0;
+    const pick = $("#mail-file");
+    const was = pick.value;
+    pick.replaceChildren(...data.files.slice().reverse().map((f) => el("option", {value: f.path}, `${f.name}（第 ${f.job} 次${f.label}）`)));
+    if (data.files.some((f) => f.path === was)) pick.value = was;
+    if (!$("#mail-to").value && data.to.length) $("#mail-to").value = data.to.join(", ");
+    if (!$("#mail-cc").value && data.cc.length) $("#mail-cc").value = data.cc.join(", ");
+    canSend = data.can_send;
+    $("#mail-send").disabled = !canSend;
+    $("#mail-where").textContent = data.host
+      ? `邮件将经邮件服务器 ${data.host}${data.port ? "（端口 " + data.port + "）" : ""}发出，`
+        + `${data.security ? "加密方式 " + data.security : "不加密"}，发件人 ${data.sender || data.user || "（未设置）"}。`
+        + (data.config ? `设置来自本人的配置文件「${data.config}」。` : "")
+      : "";
+    $("#mail-notice").textContent = data.notice || "";
+    $("#mail-notice").hidden = !data.notice;
+    $("#mail-why").textContent = data.why_not ? data.why_not + "。" : "";
+    $("#mail-why").hidden = !data.why_not;
+  }
+
+  async function sendMail(eml) {
+    showError("");
+    const label = eml ? "写成邮件文件" : "发送";
+    const body = {file: $("#mail-file").value, to: $("#mail-to").value, cc: $("#mail-cc").value,
+      subject: $("#mail-subject").value, eml: eml};
+    if (!eml && !window.confirm(($("#mail-where").textContent || "") + "\n收件人：" + (body.to || "（配置文件中的收件人）") + "\n确定发送吗？")) return;
+    let job;
+    try {
+      job = await api("api/mail", {method: "POST", body: JSON.stringify(body), headers: {"Content-Type": "application/json"}});
+    } catch (e) { showError(e.message); return; }
+    await follow(job, label);
+  }
+  $("#send").addEventListener("click", openMail);
+  $("#mail-send").addEventListener("click", () => sendMail(false));
+  $("#mail-eml").addEventListener("click", () => sendMail(true));
 
   // --- results ----------------------------------------------------------------------------------
   const FLAG_CLASS = {"超期": "overdue", "严重超期": "severe", "临期": "soon"};

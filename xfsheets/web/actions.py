@@ -9,7 +9,8 @@ written, relative to the work folder). Library errors (:class:`~xfsheets.errors.
 pass through: the job runner turns them into the page's Chinese error.
 
 A command that takes one ledger on the command line (check -o, deadlines -o, slips) is run per
-uploaded file, as a clerk would run it once per file.
+uploaded file, as a clerk would run it once per file. 发送 (:func:`mail`) is ``xfsheets mail`` on one of
+this run's 汇总报表/零报告 files, with the mail settings of the clerk's own xfsheets.toml only.
 """
 from __future__ import annotations
 

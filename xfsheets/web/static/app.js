@@ -218,7 +218,7 @@
       : "";
     $("#mail-notice").textContent = data.notice || "";
     $("#mail-notice").hidden = !data.notice;
-    $("#mail-why").textContent = data.why_not ? data.why_not + "。" : "";
+    $("#mail-why").textContent = data.why_not ? data.why_not + (/[。！？]$/.test(data.why_not) ? "" : "。") : "";
     $("#mail-why").hidden = !data.why_not;
   }
 

@@ -127,7 +127,7 @@ def test_windows_install_puts_the_addin_in_xlstart_and_keeps_other_settings(wind
     r = CliRunner().invoke(main, ["excel", "addin", "install"])
     assert r.exit_code == 0, r.output
     xlam = windows / "AppData" / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / "xfsheets.xlam"
-    assert xlam.exists() and "重新打开 Excel" in r.stderr
+    assert xlam.exists() and "重新打开 Excel" in r.output
     assert addin.read_conf(conf) == [("INTERPRETER_WIN", r"C:\Python312\pythonw.exe"), ("LICENSE_KEY", "abc")]
     st = addin.status()
     assert st.installed and st.interpreter == r"C:\Python312\pythonw.exe"

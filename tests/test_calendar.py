@@ -136,7 +136,7 @@ def test_calendar_cli_with_user_file():
     doc = json.loads(r.stdout)
     assert doc["known"] and [d["日期"] for d in doc["days"]] == ["2027-01-01", "2027-01-04", "2027-01-09"]
     r = CliRunner().invoke(main, ["calendar", "2026"])
-    assert r.exit_code == 0 and "劳动节" in r.stderr and "chinese-calendar" in r.stderr
+    assert r.exit_code == 0 and "劳动节" in r.output and "chinese-calendar" in r.output
 
 
 # --- estimates for a year no schedule covers, and the whole-year marker -------------------------
@@ -227,7 +227,7 @@ def read_holiday_schedule_years(path) -> set[int]:
 def test_calendar_cli_unknown_year_gives_the_import_command_and_the_estimate():
     r = CliRunner().invoke(main, ["calendar", str(UNCOVERED)])
     assert r.exit_code == 0
-    assert f"xfsheets calendar import 通知.txt -o {UNCOVERED}节假日.xlsx" in r.stderr and "预估" in r.stderr
+    assert f"xfsheets calendar import 通知.txt -o {UNCOVERED}节假日.xlsx" in r.output and "预估" in r.output
     doc = json.loads(CliRunner().invoke(main, ["calendar", str(UNCOVERED), "--json"]).stdout)
     assert not doc["known"] and doc["days"] == [] and f"{UNCOVERED}-01-01" in [d["日期"] for d in doc["estimate"]]
     assert "calendar import" in doc["missing"]

@@ -111,7 +111,7 @@ def test_cli_json_and_exit_codes():
     assert doc["valid"] is False
     assert set(doc["findings"][0]) == {"code", "severity", "file", "sheet", "row", "column", "field", "value", "message"}
     ok = CliRunner().invoke(main, ["check", str(DATA.parent.parent / "xfsheets" / "samples" / "县人社局台账.xlsx")])
-    assert ok.exit_code == 0 and "检查通过" in ok.stderr
+    assert ok.exit_code == 0 and "检查通过" in ok.output
 
 
 # --- properties ---------------------------------------------------------------------------

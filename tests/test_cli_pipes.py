@@ -53,3 +53,14 @@ def test_every_command_help_shows_an_example():
 
     missing = [" ".join(p) or "xfsheets" for p, cmd in walk(main, []) if "例：xfsheets" not in (cmd.help or "")]
     assert missing == []
+
+
+def test_results_go_to_stdout_and_json_keeps_stdout_for_the_document():
+    import json
+
+    plain = subprocess.run([sys.executable, "-m", "xfsheets", "check", str(SAMPLE)], capture_output=True)
+    text = plain.stdout.decode("utf-8")
+    assert "检查未通过" in text or "检查通过" in text  # `> 结果.txt` keeps the answer
+    as_json = subprocess.run([sys.executable, "-m", "xfsheets", "check", str(SAMPLE), "--json"], capture_output=True)
+    doc = json.loads(as_json.stdout.decode("utf-8"))  # nothing but the document
+    assert "findings" in doc and "检查" in as_json.stderr.decode("utf-8")

@@ -226,7 +226,7 @@ def test_calendar_command():
     days = {d["日期"]: d for d in doc["days"]}
     assert days["2026-02-14"]["类型"] == "班" and days["2026-10-01"]["类型"] == "休" and doc["known"]
     r = CliRunner().invoke(main, ["calendar", "2027"])
-    assert "尚未收录" in r.stderr
+    assert "尚未收录" in r.output
 
 
 # --- a ledger as bureaux keep it: title row, header in row 3 (tests/data/deadlines/title_rows.xlsx) ----

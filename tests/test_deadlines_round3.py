@@ -272,6 +272,6 @@ def test_the_button_says_the_remedy_once_and_the_cells_do_not(monkeypatch, tmp_p
 
 def test_the_terminal_table_of_open_matters_leaves_out_ended_ones():
     r = run("deadlines", C / "ended_statuses.xlsx", "--as-of", "2026-06-30")
-    table = r.stderr.split("合计")[0]
+    table = r.output.split("合计")[0]
     assert "E6" in table and not [k for k in ENDED if k in table]
-    assert "不计时限 5 件" in r.stderr
+    assert "不计时限 5 件" in r.output

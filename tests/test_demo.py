@@ -21,4 +21,4 @@ def test_demo_writes_every_output(tmp_path):
     assert len(zeros) == 1 and zeros[0].startswith("无法出具零报告清单_")
     assert openpyxl.load_workbook(out / "汇总台账.xlsx")["汇总台账"].max_row == 1 + 240 + 60 * 3
     # the bundled samples themselves are never written
-    assert "演示完成" in result.stderr
+    assert "演示完成" in result.output

@@ -219,7 +219,7 @@ def test_commands_end_to_end(tmp_path):
     run = lambda *a: subprocess.run([*EXE, *map(str, a)], capture_output=True, text=True, cwd=folder)  # noqa: E731
     first = run("history", "record", "县人社局台账.xlsx", "--as-of", "2026-11-20")
     assert first.returncode == 0, first.stderr
-    assert (folder / st.STORE_NAME).exists() and "新增 60 件" in first.stderr
+    assert (folder / st.STORE_NAME).exists() and "新增 60 件" in first.stdout
     second = run("history", "record", "县人社局台账.xlsx", "--as-of", "2026-11-25", "--json")
     doc = json.loads(second.stdout)
     assert doc["snapshot"] == 2 and doc["unchanged"] == 60
@@ -245,19 +245,19 @@ def test_outputs_that_leave_are_logged_and_commands_record_as_they_run(tmp_path)
     assert run("report", "县人社局台账.xlsx", "-o", "月报0.xlsx", "--as-of", "2026-11-25").returncode == 0
     assert not (folder / st.STORE_NAME).exists()
     done = run("check", "县人社局台账.xlsx", "--record", "--as-of", "2026-11-20")
-    assert "已记录第 1 次快照" in done.stderr and (folder / st.STORE_NAME).exists()
+    assert "已记录第 1 次快照" in done.stdout and (folder / st.STORE_NAME).exists()
     run("deadlines", "县人社局台账.xlsx", "--record", "--as-of", "2026-11-25", "--json")
     assert run("report", "县人社局台账.xlsx", "-o", "月报.xlsx", "--as-of", "2026-11-25").returncode == 0
     mailed = run("mail", "月报.xlsx", "--to", "shi@xf.gov.cn", "--from", "xian@xf.gov.cn", "--eml", "报送.eml")
-    assert "已记入发出记录" in mailed.stderr
+    assert "已记入发出记录" in mailed.stdout
     log = json.loads(run("history", "log", "--json").stdout)
     assert [(e["kind"], e["name"], e["snapshot"]) for e in log["entries"]] == [
         ("report", "月报.xlsx", 2), ("mail", "月报.xlsx", 2)]
     assert log["entries"][1]["recipients"] == "shi@xf.gov.cn" and log["intact"]
     ok = run("history", "verify", "月报.xlsx")
-    assert ok.returncode == 0 and "完全一致" in ok.stderr
+    assert ok.returncode == 0 and "完全一致" in ok.stdout
     not_sent = run("history", "verify", "月报0.xlsx")
-    assert not_sent.returncode == 1 and "没有这个文件" in not_sent.stderr
+    assert not_sent.returncode == 1 and "没有这个文件" in not_sent.stdout
     since = json.loads(run("changes", "--since", "上次上报", "--json").stdout)
     assert since["base"]["snapshot"] == 2 and since["events"] == []
     import openpyxl

@@ -181,7 +181,7 @@ def test_cli_import_writes_a_whole_year_file_that_deadlines_accept(tmp_path):
     assert {(o.day, o.work, o.name) for o in schedule.days} == official_days(2026)
     # the file is an xfsheets output: a second import may replace it, the notice is never an output
     r = CliRunner().invoke(main, ["calendar", "import", str(NOTICES / "2026.txt"), "-o", str(out)])
-    assert r.exit_code == 0 and "完全一致" in r.stderr and "2026年全年" in r.stderr
+    assert r.exit_code == 0 and "完全一致" in r.output and "2026年全年" in r.output
     r = CliRunner().invoke(main, ["calendar", "import", str(NOTICES / "2026.txt"), "-o",
                                   str(NOTICES / "2026.txt")])
     assert r.exit_code == 2

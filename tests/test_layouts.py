@@ -78,7 +78,7 @@ def test_merged_ranges_are_kept_on_the_source_and_shown_by_inspect():
     doc = json.loads(run("inspect", str(L / "merged_unit_leader_date.xlsx"), "--json").stdout)
     assert {"range": "H7:H11", "field": "unit", "value": "城关镇"}.items() <= next(
         m for m in doc["files"][0]["merged"] if m["range"] == "H7:H11").items()
-    text = run("inspect", str(L / "merged_unit_leader_date.xlsx")).stderr
+    text = run("inspect", str(L / "merged_unit_leader_date.xlsx")).output
     assert "合并单元格" in text and "H2:H6「县人社局」" in text
 
 
@@ -98,7 +98,7 @@ def test_rows_starting_with_total_or_note_words_are_matters_when_they_name_one()
     assert "合计拖欠工资3.2万元未支付" in ledger.frame["summary"].tolist()
     assert ledger.sources[0].skipped == [(int(r), why) for r, why in truth["skipped"].items()]
     assert ledger.sources[0].meta["填报单位"] == truth["meta"]["填报单位"]
-    text = run("inspect", str(L / name)).stderr
+    text = run("inspect", str(L / name)).output
     assert "合计行 1 行：第 10 行" in text and "表尾说明 1 行：第 12 行" in text
 
 

@@ -93,7 +93,7 @@ def test_addin_reads_exactly_the_file_install_writes_and_status_checks(xlam_vba,
     assert PureWindowsPath(written) == vba_reads  # not %USERPROFILE%\.myaddin\myaddin.conf
     assert PureWindowsPath(addin.user_conf_path()) == vba_reads
     assert PureWindowsPath(addin.status().conf) == vba_reads
-    assert str(written) in CliRunner().invoke(main, ["excel", "addin", "status"]).stderr
+    assert str(written) in CliRunner().invoke(main, ["excel", "addin", "status"]).output
 
 
 def _assert_reads_only_this_pc(code: str) -> None:

@@ -216,10 +216,10 @@ def test_check_terminal_output_fits_80_columns():
     from rich.cells import cell_len
 
     r = CliRunner().invoke(main, ["check", str(DATA / "checks" / "defects.xlsx")], terminal_width=80)
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    lines = [line for line in r.output.splitlines() if line.strip()]
     assert len(lines) > 10 and max(cell_len(line) for line in lines) <= 80
     assert "defects.xlsx" in lines[0] and sum("defects.xlsx" in line for line in lines) == 1  # grouped by file
-    assert "身份证号有误" in r.stderr and "bad_id_number" not in r.stderr  # Chinese names, codes stay in --json
+    assert "身份证号有误" in r.output and "bad_id_number" not in r.output  # Chinese names, codes stay in --json
 
 
 @pytest.mark.parametrize("kind, width", [("table", 150), ("table", 60), ("form", 90), ("document", 90)])

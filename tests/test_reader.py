@@ -212,7 +212,7 @@ def test_inspect_json_describes_what_was_understood():
 def test_inspect_text_shows_the_mapping():
     result = CliRunner().invoke(main, ["inspect", str(R / "unmapped_columns.xlsx")])
     assert result.exit_code == 0
-    assert "未识别（保留原样）" in result.stderr and "是否重点" in result.stderr
+    assert "未识别（保留原样）" in result.output and "是否重点" in result.output
 
 
 def test_inspect_bad_file_exit_2_without_traceback():

@@ -213,7 +213,7 @@ def test_cli_report_and_zero(tmp_path):
     assert {x["name"]: (x["numerator"], x["denominator"]) for x in doc["rates"]}["化解率"] == (2, 5)
     z = CliRunner().invoke(main, ["report", str(S / "zero.xlsx"), "--zero", "-o", str(tmp_path / "zero"),
                                   "--as-of", "2026-11-20"])
-    assert z.exit_code == 0 and "城关镇 有 1 件需报告的事项" in z.stderr
+    assert z.exit_code == 0 and "城关镇 有 1 件需报告的事项" in z.output
     assert sorted(p.name for p in (tmp_path / "zero").iterdir()) == ["信访情况报告_城关镇_2026-11-20.xlsx",
                                                                      "零报告_县人社局_2026-11-20.xlsx"]
 

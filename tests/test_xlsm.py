@@ -148,7 +148,7 @@ def test_cli_install_writes_an_xlsx_without_macros(tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["台账", "下拉列表"]
     assert sorted(dv.type for dv in wb["台账"].data_validations.dataValidation).count("list") == 1  # 办理状态 only here
-    assert "下拉" in r.stderr
+    assert "下拉" in r.output
 
 
 def test_cli_install_with_buttons_and_again(tmp_path):
@@ -156,7 +156,7 @@ def test_cli_install_with_buttons_and_again(tmp_path):
     shutil.copy(LEDGER, src)
     r = CliRunner().invoke(main, ["excel", "install", str(src), "--with-buttons"])
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "台账.xlsm").exists() and "启用内容" in r.stderr and "addin install" in r.stderr
+    assert (tmp_path / "台账.xlsm").exists() and "启用内容" in r.output and "addin install" in r.output
     # a ledger that already has our sheets (the .xlsm saved back as .xlsx keeps them): replaced, not doubled
     wb = openpyxl.load_workbook(tmp_path / "台账.xlsm")
     wb.save(tmp_path / "存回.xlsx")

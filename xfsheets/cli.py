@@ -26,7 +26,10 @@ from rich.markup import escape
 
 from xfsheets.errors import XfsheetsError
 
-console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Human text: a command's results go to stdout (`xfsheets check 台账.xlsx > 结果.txt` keeps them), except while
+# --json holds stdout for its one document; progress and warnings always go to stderr.
+console = Console(highlight=False, soft_wrap=True)
+notes = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class CliError(click.ClickException):
@@ -96,6 +99,7 @@ class XfGroup(click.Group):
         click_zh.install()
         argv = list(sys.argv[1:] if args is None else args)
         _RUN["json"] = "--json" in argv
+        console.stderr = _RUN["json"]  # with --json, stdout carries the document alone
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
         try:
@@ -458,7 +462,7 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
     counts = {"rows": 0, "failed": 0}
     with Progress(TextColumn("读取台账"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rows]} 行，失败 {task.fields[failed]} 个"),
-                  console=console, disable=not console.is_terminal, transient=True) as bar:
+                  console=notes, disable=not notes.is_terminal, transient=True) as bar:
         task = bar.add_task("read", total=None, rows=0, failed=0)
 
         def tick(result):
@@ -476,17 +480,17 @@ def consolidate(inputs, output, jobs, sheet, profile, password, as_json):
             emit_json({**report.to_dict(), "error": failure.to_dict()})
             failure.emitted = True
         raise failure
-    if console.is_terminal:
-        with console.status(f"正在写出「{escape(str(output))}」（{report.rows_out} 行）……"):
+    if notes.is_terminal:
+        with notes.status(f"正在写出「{escape(str(output))}」（{report.rows_out} 行）……"):
             write_consolidated(ledger, report, output)
     else:
         write_consolidated(ledger, report, output)
     if as_json:
         emit_json(report.to_dict())
     for f in report.failed:
-        console.print(f"[red]读取失败[/red] {escape(f.message)}")
+        notes.print(f"[red]读取失败[/red] {escape(f.message)}")
     for cut in report.columns_dropped:
-        console.print(f"[yellow]列未写入[/yellow] 文件「{escape(cut['file'])}」{escape(cut['message'])}")
+        notes.print(f"[yellow]列未写入[/yellow] 文件「{escape(cut['file'])}」{escape(cut['message'])}")
     groups = report.duplicates["组号"].nunique() if not report.duplicates.empty else 0
     once = (f"同一事项经两条途径报来、只计一次的 {len(report.counted_once)} 行（见“重复上报只计一次”工作表），"
             if report.counted_once else "")
@@ -765,7 +769,7 @@ def excel_addin_status(target, as_json):
     for key, value in st.settings.items():
         console.print(f"{key}：{value}")
     for p in st.problems:
-        console.print(f"[yellow]问题：[/yellow]{escape(p)}")
+        notes.print(f"[yellow]问题：[/yellow]{escape(p)}")
     if st.problems:
         sys.exit(1)
 
@@ -827,11 +831,11 @@ def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json,
     beyond = int(result["due_beyond_legal_limit"].sum())
     stale = int(result["extension_not_in_ledger_due"].sum())
     if beyond:  # a 交办单 cannot lengthen the statutory period: said once, each case in its 时限说明
-        console.print(f"[yellow]注意[/yellow]：{beyond} 件台账“办理时限”晚于法定期满日，已按法定期满日计算，请核对办理时限（见时限说明）")
+        notes.print(f"[yellow]注意[/yellow]：{beyond} 件台账“办理时限”晚于法定期满日，已按法定期满日计算，请核对办理时限（见时限说明）")
     if stale:
-        console.print(f"[yellow]注意[/yellow]：{stale} 件已批准延期，但“办理时限”仍是延期前的日期，已按延期后的日期计算，请更新办理时限")
+        notes.print(f"[yellow]注意[/yellow]：{stale} 件已批准延期，但“办理时限”仍是延期前的日期，已按延期后的日期计算，请更新办理时限")
     for note in found.notes():  # a missing year's remedy: once per run, not in every 时限说明
-        console.print(f"[yellow]注意[/yellow]：{escape(note)}")
+        notes.print(f"[yellow]注意[/yellow]：{escape(note)}")
 
 
 def pd_isna(value) -> bool:

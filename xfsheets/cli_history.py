@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from xfsheets.cli import (CliError, XfGroup, as_of_option, console, emit_json, json_option, ledger_options,
-                          load_profile_option, policy_options)
+                          load_profile_option, notes, policy_options)
 from xfsheets.history import audit, links, queries, record as recorder, store as st
 from xfsheets.history.hooks import configured_store
 from xfsheets.history.events import LABELS, field_label
@@ -95,7 +95,7 @@ def history_record(ledgers, sheet, profile, password, as_of, policy, store, note
     console.print(result.summary())
     console.print(f"历史库：{st.shown(result.store)}")
     if result.clashes:
-        console.print(f"[yellow]注意：信访件编号 {'、'.join(result.clashes[:5])} 出现在不止一行，这些行没有按编号合并，请核对。[/]")
+        notes.print(f"[yellow]注意：信访件编号 {'、'.join(result.clashes[:5])} 出现在不止一行，这些行没有按编号合并，请核对。[/]")
 
 
 @click.command("changes")

@@ -99,3 +99,23 @@ def smtp_server():
     yield start
     for controller in started:
         controller.stop()
+
+
+@pytest.fixture
+def windows(monkeypatch, tmp_path):
+    """A Windows user's folders under tmp_path (sys.platform, %APPDATA%, %USERPROFILE%), with Excel found and a
+    Windows Python as the default interpreter (the add-in and installer tests)."""
+    import sys
+
+    from xfsheets import addin
+    import xfsheets.xlsm
+
+    home = tmp_path / "Users" / "clerk"
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(addin, "_conf_encoding", lambda: "gbk")
+    monkeypatch.setattr(addin, "find_excel", lambda: r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE")
+    monkeypatch.setattr(xfsheets.xlsm, "default_interpreter", lambda: r"C:\Python312\pythonw.exe")
+    return home

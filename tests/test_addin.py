@@ -104,22 +104,6 @@ def test_target_folder_install_status_uninstall(tmp_path):
     assert r.exit_code == 2 and "不是 xfsheets 生成的" in r.stderr
 
 
-@pytest.fixture
-def windows(monkeypatch, tmp_path):
-    """A Windows user's folders under tmp_path (sys.platform, %APPDATA%, %USERPROFILE%)."""
-    home = tmp_path / "Users" / "clerk"
-    monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
-    monkeypatch.setenv("USERPROFILE", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(addin, "_conf_encoding", lambda: "gbk")
-    monkeypatch.setattr(addin, "find_excel", lambda: r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE")
-    import xfsheets.xlsm
-
-    monkeypatch.setattr(xfsheets.xlsm, "default_interpreter", lambda: r"C:\Python312\pythonw.exe")
-    return home
-
-
 def test_windows_install_puts_the_addin_in_xlstart_and_keeps_other_settings(windows):
     conf = windows / ".xlwings" / "xlwings.conf"
     conf.parent.mkdir(parents=True)

@@ -56,22 +56,6 @@ def xlam_vba(tmp_path_factory) -> str:
     return _modules(xlam)["xlwings.bas"]
 
 
-@pytest.fixture
-def windows(monkeypatch, tmp_path):
-    """A Windows user's folders under tmp_path (sys.platform, %APPDATA%, %USERPROFILE%)."""
-    home = tmp_path / "Users" / "clerk"
-    monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
-    monkeypatch.setenv("USERPROFILE", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(addin, "_conf_encoding", lambda: "gbk")
-    monkeypatch.setattr(addin, "find_excel", lambda: r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE")
-    import xfsheets.xlsm
-
-    monkeypatch.setattr(xfsheets.xlsm, "default_interpreter", lambda: r"C:\Python312\pythonw.exe")
-    return home
-
-
 # --- 4. the add-in's VBA ---------------------------------------------------------------------------
 
 def _vba_conf_path(code: str, userprofile: str) -> PureWindowsPath:

@@ -22,3 +22,15 @@ def test_demo_writes_every_output(tmp_path):
     assert openpyxl.load_workbook(out / "汇总台账.xlsx")["汇总台账"].max_row == 1 + 240 + 60 * 3
     # the bundled samples themselves are never written
     assert "演示完成" in result.output
+    # the office's memory: two snapshots, what changed between them, the report logged and carrying 本期变化
+    import json
+
+    changes = json.loads((out / "changes.json").read_text(encoding="utf-8"))
+    assert (changes["base"]["as_of"], changes["head"]["as_of"]) == ("2026-11-18", "2026-11-25")
+    assert changes["counts"].get("closed", 0) > 0 and (out / "本期变化.xlsx").exists()
+    assert "本期变化" in openpyxl.load_workbook(out / "信访工作月报_2026年11月.xlsx", read_only=True).sheetnames
+    store = out / "samples" / "信访台账历史库_请勿删除.sqlite"
+    import sqlite3
+
+    with sqlite3.connect(store) as db:
+        assert db.execute("select kind, name from audit").fetchall() == [("report", "信访工作月报_2026年11月.xlsx")]

@@ -68,6 +68,7 @@ def run_demo(out: str | Path, echo: Callable[[str], None] = print) -> dict[str, 
     step("时限预警 deadlines", lambda: _deadlines(county, out))
     step("交办单与督办单 slips", lambda: _slips(county, out))
     step("合并各单位台账 consolidate", lambda: _consolidate(samples, out))
+    step("本办的历史记录 history（两次记录之间的变化、发出记录）", lambda: _history(samples, out))
     step("汇总报表与零报告 report", lambda: _report(samples, out))
     step("报送邮件 mail（写成 .eml 草稿，个人信息已脱敏）", lambda: _mail(out))
     step("Excel 按钮 excel install", lambda: _excel(county, out))
@@ -128,14 +129,36 @@ def _slips(county: Path, out: Path) -> list[Path]:
     return [*a.files, *b.files] + [p for p in (a.skipped_file, b.skipped_file) if p]
 
 
+def _history(samples: list[Path], out: Path) -> list[Path]:
+    """Two snapshots of the samples a week apart in the store beside them, and what changed between them (the
+    report that follows is logged in the same store, and carries the 本期变化 sheet)."""
+    from xfsheets.history import queries, record, store
+    from xfsheets.writer import Table, write_tables
+
+    target = str(out / "samples" / store.STORE_NAME)
+    for day in (SAMPLES_AS_OF - dt.timedelta(days=7), SAMPLES_AS_OF):
+        record.record(samples, store=target, as_of=day)
+    s = store.open_store(target)
+    try:
+        changes = queries.changes(s)
+    finally:
+        s.engine.dispose()
+    table = write_tables(out / "本期变化.xlsx", [Table("本期变化", changes.frame())])
+    (out / "changes.json").write_text(json.dumps(changes.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    return [Path(target), table, out / "changes.json"]
+
+
 def _report(samples: list[Path], out: Path) -> list[Path]:
     from xfsheets.reader import read_ledgers
     from xfsheets.report import build_report
     from xfsheets.zero_report import build_zero_reports
 
+    from xfsheets.history.hooks import log_sent, report_changes
+
     ledger = read_ledgers(samples)
     path, summary = build_report(ledger, out / "信访工作月报_2026年11月.xlsx", date_from=dt.date(2026, 11, 1),
-                                 date_to=SAMPLES_AS_OF, as_of=SAMPLES_AS_OF)
+                                 date_to=SAMPLES_AS_OF, as_of=SAMPLES_AS_OF, changes=report_changes(None, samples))
+    log_sent("report", [path], ledgers=samples)
     # The day of the latest collective visit in the samples: one unit reports it, the others report zero.
     from xfsheets.policy import default_policy
     from xfsheets.summary import collective_mask

@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +25,12 @@ from xfsheets.deadlines import compute_deadlines
 from xfsheets.history import store as st
 from xfsheets.history.events import LABELS, PERSONAL_FIELDS, Event, diff
 from xfsheets.history.matching import Key, match
+from xfsheets.identifiers import compact_identifier, fold_name
 from xfsheets.policy import Policy, resolve as resolve_policy
 from xfsheets.privacy import mask_frame
 from xfsheets.reader import read_ledger
 from xfsheets.schema import FIELD_NAMES
 
-_FORMAT = re.compile(r"[\s\u00ad\u200b-\u200f\u2060\ufeff]")
-_CN_DIGITS = str.maketrans("〇零一幺二两三四五六七八九", "0011223456789")
 
 
 def _text(value: Any) -> str:
@@ -53,15 +51,13 @@ def _text(value: Any) -> str:
 
 
 def identity_text(value: str, kind: str) -> str:
-    """The form a person's identifier is compared in: NFKC, no format characters or spaces, Chinese
-    digits as digits for numbers, X upper-case."""
-    text = _FORMAT.sub("", unicodedata.normalize("NFKC", value))
+    """The form a person's identifier is compared in, after the one folding rule of xfsheets.identifiers:
+    a number's digits only (Chinese and other-script digits, format characters and separators folded away,
+    X upper-case, a +86/0086 in front of a mobile dropped); a name or address without spaces."""
     if kind in ("id_number", "phone"):
-        text = text.translate(_CN_DIGITS)
-        text = re.sub(r"[^0-9Xx]", "", text).upper()
-        if kind == "phone" and len(text) == 13 and text.startswith("86"):
-            text = text[2:]
-    return text
+        text = re.sub(r"[^0-9X]", "", (compact_identifier(value) or "").upper())
+        return re.sub(r"^(?:0086|86)(?=1\d{10}$)", "", text) if kind == "phone" else text
+    return (fold_name(value) or "").replace(" ", "")
 
 
 _MASKED_TEXT = ("id_number", "phone", "summary", "reply", "notes")  # masked by the privacy module's pass

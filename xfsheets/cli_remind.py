@@ -237,7 +237,7 @@ def install_schedule(ledgers, contacts, config_path, times, yes):
         raise CliError("请写出要提醒的台账文件，如 xfsheets remind install-schedule 信访台账.xlsx --contacts 单位通讯录.xlsx", 2)
     plan = _plan(ledgers, contacts, config_path, times)
     console.print(f"将安装的定时任务（{plan.kind}）：")
-    click.echo(plan.shown, err=True)
+    click.echo(plan.shown)  # as typed (no rich markup), with the lines around it on stdout
     console.print(f"删除方法：xfsheets remind remove-schedule（即 {escape(plan.remove_shown)}）。"
                   "定时任务只负责启动命令，是否在办公时间、是否工作日由命令自己判断。")
     if not yes:

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from xfsheets.deadlines import compute_deadlines
 from xfsheets.history import store as st
+from xfsheets.history.audit import file_digest
 from xfsheets.history.events import LABELS, PERSONAL_FIELDS, Event, diff
 from xfsheets.history.matching import Key, match
 from xfsheets.identifiers import compact_identifier, fold_name
@@ -115,14 +116,6 @@ class RecordResult:
         return f"已记录第 {self.snapshot} 次快照（{self.rows} 件事项，截至 {self.as_of}）：{said}"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def ledger_rows(store: st.Store, paths: list[Path], *, as_of: dt.date, policy: Policy, sheet: str | None = None,
                 profile: Any = None) -> tuple[list[Row], list[dict[str, Any]]]:
     """Every matter row of the ledgers, as stored (masked, hashed) with its flag on ``as_of``."""
@@ -141,7 +134,7 @@ def ledger_rows(store: st.Store, paths: list[Path], *, as_of: dt.date, policy: P
         for f in ("petitioner", "address"):
             if f in plain_cols:
                 masked_cols[f] = [_mask_name(f, v) for v in plain_cols[f]]
-        files.append({"path": str(path), "sha256": _sha256(Path(path)), "rows": len(frame)})
+        files.append({"path": str(path), "sha256": file_digest(Path(path))[0], "rows": len(frame)})
         where = list(zip(frame["_file"].astype(str).tolist(), frame["_sheet"].astype(str).tolist(),
                          frame["_row"].astype(int).tolist()))
         for i in range(len(frame)):
@@ -244,11 +237,6 @@ def _store_snapshot(conn: sa.Connection, s: st.Store, rows: list[Row], files: li
     for f in files:
         file_ids[f["path"]] = conn.execute(st.snapshot_files.insert().values(
             snapshot_id=snap, path=f["path"], sha256=f["sha256"], rows=f["rows"])).inserted_primary_key[0]
-    # rows carry the reader's file text; map it to the snapshot's file ids
-    by_text = {}
-    for f in files:
-        by_text[f["path"]] = file_ids[f["path"]]
-        by_text[str(Path(f["path"]))] = file_ids[f["path"]]
 
     events: list[tuple[int | None, Event, Row | None, tuple | None]] = []
     presence_rows, new_versions, keys_rows = [], [], []
@@ -317,7 +305,7 @@ def _store_snapshot(conn: sa.Connection, s: st.Store, rows: list[Row], files: li
     for r, m, i in zip(rows, matches, range(len(rows))):
         mid = m.matter if m.matter is not None else new_ids[i]
         presence_rows.append({"snapshot_id": snap, "matter_id": mid, "version_id": version_of[mid],
-                              "file_id": by_text.get(r.file, 0), "sheet": r.sheet, "row": r.row, "flag": r.flag,
+                              "file_id": file_ids.get(r.file, 0), "sheet": r.sheet, "row": r.row, "flag": r.flag,
                               "closed": r.closed, "rule": m.rule})
     if presence_rows:
         conn.execute(st.presence.insert(), presence_rows)

@@ -217,13 +217,13 @@ def history_options(record: bool = True) -> Callable:
 
 
 def record_history_run(record_history: bool, ledgers: Any, *, store: str | None, as_of: Any, policy: Any,
-                       sheet: str | None, profile: Any) -> None:
+                       ledger: Any) -> None:
+    """--record: a snapshot of the ledgers as the command read them (``ledger``), not read a second time."""
     if not record_history:
         return
     from xfsheets.history.hooks import record_run
 
-    result = record_run(list(ledgers), store=store, as_of=as_of, policy=policy, sheet=sheet,
-                        profile=load_profile_option(profile))
+    result = record_run(list(ledgers), store=store, as_of=as_of, policy=policy, ledger=ledger)
     console.print(escape(result.summary()))
 
 
@@ -537,7 +537,7 @@ def report(ledgers, sheet, profile, password, output, date_from, date_to, as_of,
     output = output_folder(output, sources) if zero else output_file(output, sources)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
     as_of = as_of or dt.date.today()
-    record_history_run(record_history, ledgers, store=store, as_of=as_of, policy=policy, sheet=sheet, profile=profile)
+    record_history_run(record_history, ledgers, store=store, as_of=as_of, policy=policy, ledger=ledger)
     if zero:
         from xfsheets.zero_report import build_zero_reports
 
@@ -803,7 +803,7 @@ def deadlines(ledgers, sheet, profile, password, as_of, policy, output, as_json,
         output = output_file(output, inputs_of(ledgers, profile, policy_inputs(policy)), suffixes=MACRO_SUFFIXES)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=load_profile_option(profile), password=password)
     as_of = as_of or dt.date.today()
-    record_history_run(record_history, ledgers, store=store, as_of=as_of, policy=policy, sheet=sheet, profile=profile)
+    record_history_run(record_history, ledgers, store=store, as_of=as_of, policy=policy, ledger=ledger)
     found = deadline_report(ledger, as_of=as_of, policy=policy)
     result = found.result
     if output:
@@ -1060,7 +1060,7 @@ def check(ledgers, sheet, profile, password, as_json, as_of, policy, output, sto
     prof = load_profile_option(profile)
     ledger = read_ledgers(ledgers, sheet=sheet, profile=prof, password=password)
     report = run_check(ledger, prof, as_of=as_of, policy=policy)
-    record_history_run(record_history, ledgers, store=store, as_of=as_of, policy=policy, sheet=sheet, profile=profile)
+    record_history_run(record_history, ledgers, store=store, as_of=as_of, policy=policy, ledger=ledger)
     if output:
         annotate(ledger, report, output, password=password)
     if as_json:

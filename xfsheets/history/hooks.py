@@ -33,10 +33,11 @@ def existing_store(store: str | None, ledgers: Iterable[str | Path] = ()) -> str
         return None
 
 
-def record_run(ledgers: list[Path], *, store: str | None, as_of: dt.date | None, policy: Any, sheet: str | None,
-               profile: Any) -> recorder.RecordResult:
-    return recorder.record(ledgers, store=configured_store(store), as_of=as_of, policy=policy, sheet=sheet, profile=profile,
-                           note="随命令记录")
+def record_run(ledgers: list[Path], *, store: str | None, as_of: dt.date | None, policy: Any,
+               ledger: Any) -> recorder.RecordResult:
+    """A snapshot of the ledgers a command has just read (``ledger``: as it read them, not read again)."""
+    return recorder.record(ledgers, store=configured_store(store), as_of=as_of, policy=policy, note="随命令记录",
+                           ledger=ledger)
 
 
 def log_sent(kind: str, paths: Iterable[str | Path], *, ledgers: Iterable[str | Path] = (), store: str | None = None,

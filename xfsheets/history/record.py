@@ -29,7 +29,8 @@ from xfsheets.history.matching import Key, match
 from xfsheets.identifiers import compact_identifier, fold_name
 from xfsheets.policy import Policy, resolve as resolve_policy
 from xfsheets.privacy import mask_frame
-from xfsheets.reader import read_ledger
+from xfsheets.ledger import Ledger
+from xfsheets.reader import read_ledgers
 from xfsheets.schema import FIELD_NAMES
 
 
@@ -116,40 +117,41 @@ class RecordResult:
         return f"已记录第 {self.snapshot} 次快照（{self.rows} 件事项，截至 {self.as_of}）：{said}"
 
 
-def ledger_rows(store: st.Store, paths: list[Path], *, as_of: dt.date, policy: Policy, sheet: str | None = None,
-                profile: Any = None) -> tuple[list[Row], list[dict[str, Any]]]:
-    """Every matter row of the ledgers, as stored (masked, hashed) with its flag on ``as_of``."""
+def ledger_rows(store: st.Store, ledger: Ledger, paths: list[Path], *, as_of: dt.date,
+                policy: Policy) -> tuple[list[Row], list[dict[str, Any]]]:
+    """Every matter row of ``ledger`` (read from ``paths``), as stored (masked, hashed) with its flag on ``as_of``,
+    and the files it was read from (path, SHA-256, rows)."""
+    frame = ledger.frame
+    per_file = frame["_file"].astype(str).value_counts().to_dict() if len(frame) else {}
+    files = [{"path": str(p), "sha256": file_digest(p)[0], "rows": int(per_file.get(str(p), 0))} for p in paths]
+    if not len(frame):
+        return [], files
+    result = compute_deadlines(ledger, as_of=as_of, policy=policy)
+    flags = result["flag"].astype(str).tolist()
+    closed = result["closed"].astype(bool).tolist()
+    present = [f for f in FIELD_NAMES if f in frame.columns]
+    plain_cols = {f: _column_texts(frame[f]) for f in present}
+    masked_frame = mask_frame(frame[[f for f in _MASKED_TEXT if f in frame.columns]])
+    masked_cols = {f: _column_texts(masked_frame[f]) for f in masked_frame.columns}
+    for f in ("petitioner", "address"):
+        if f in plain_cols:
+            masked_cols[f] = [_mask_name(f, v) for v in plain_cols[f]]
+    where = list(zip(frame["_file"].astype(str).tolist(), frame["_sheet"].astype(str).tolist(),
+                     frame["_row"].astype(int).tolist()))
     rows: list[Row] = []
-    files = []
-    for path in paths:
-        ledger = read_ledger(path, sheet=sheet, profile=profile)  # a failure stops the whole record
-        frame = ledger.frame
-        result = compute_deadlines(ledger, as_of=as_of, policy=policy) if len(frame) else None
-        flags = result["flag"].astype(str).tolist() if result is not None else []
-        closed = result["closed"].astype(bool).tolist() if result is not None else []
-        present = [f for f in FIELD_NAMES if f in frame.columns]
-        plain_cols = {f: _column_texts(frame[f]) for f in present}
-        masked_frame = mask_frame(frame[[f for f in _MASKED_TEXT if f in frame.columns]])
-        masked_cols = {f: _column_texts(masked_frame[f]) for f in masked_frame.columns}
-        for f in ("petitioner", "address"):
-            if f in plain_cols:
-                masked_cols[f] = [_mask_name(f, v) for v in plain_cols[f]]
-        files.append({"path": str(path), "sha256": file_digest(Path(path))[0], "rows": len(frame)})
-        where = list(zip(frame["_file"].astype(str).tolist(), frame["_sheet"].astype(str).tolist(),
-                         frame["_row"].astype(int).tolist()))
-        for i in range(len(frame)):
-            plain = {f: plain_cols[f][i] for f in present}
-            values = {f: (masked_cols[f][i] if f in masked_cols else plain[f]) for f in present}
-            hashes = {}
-            for f in PERSONAL_FIELDS:
-                if plain.get(f):
-                    hashes[f] = store.keyed(f + ":" + identity_text(plain[f], f))
-                    values["#" + f] = hashes[f]
-            digest = store.keyed(json.dumps(plain, ensure_ascii=False, sort_keys=True))
-            key = Key(case_id=plain.get("case_id", ""), received_on=plain.get("received_on", ""),
-                      petitioner=hashes.get("petitioner", ""), id_number=hashes.get("id_number", ""),
-                      phone=hashes.get("phone", ""), unit=plain.get("unit", ""), summary=values.get("summary", ""))
-            rows.append(Row(values, digest, key, flags[i], closed[i], *where[i]))
+    for i in range(len(frame)):
+        plain = {f: plain_cols[f][i] for f in present}
+        values = {f: (masked_cols[f][i] if f in masked_cols else plain[f]) for f in present}
+        hashes = {}
+        for f in PERSONAL_FIELDS:
+            if plain.get(f):
+                hashes[f] = store.keyed(f + ":" + identity_text(plain[f], f))
+                values["#" + f] = hashes[f]
+        digest = store.keyed(json.dumps(plain, ensure_ascii=False, sort_keys=True))
+        key = Key(case_id=plain.get("case_id", ""), received_on=plain.get("received_on", ""),
+                  petitioner=hashes.get("petitioner", ""), id_number=hashes.get("id_number", ""),
+                  phone=hashes.get("phone", ""), unit=plain.get("unit", ""), summary=values.get("summary", ""))
+        rows.append(Row(values, digest, key, flags[i], closed[i], *where[i]))
     return rows, files
 
 
@@ -203,15 +205,19 @@ def _key_of(values: dict[str, str]) -> Key:
 
 def record(paths: list[str | Path], *, store: str | None = None, as_of: dt.date | None = None,
            policy: Policy | str | Path | None = None, sheet: str | None = None, profile: Any = None,
-           note: str | None = None) -> RecordResult:
-    """Store one snapshot of ``paths`` in the history (created beside the first ledger if none)."""
+           note: str | None = None, ledger: Ledger | None = None) -> RecordResult:
+    """Store one snapshot of ``paths`` in the history (created beside the first ledger if none). ``ledger``:
+    the ledgers as the calling command already read them (else they are read here; a file that cannot be read
+    stops the whole record)."""
     paths = [Path(p) for p in paths]
     as_of = as_of or dt.date.today()
     policy = resolve_policy(policy)
     target = st.locate(store, paths, create=True)
     s = st.open_store(target, create=True)
     try:
-        rows, files = ledger_rows(s, paths, as_of=as_of, policy=policy, sheet=sheet, profile=profile)
+        if ledger is None:
+            ledger = read_ledgers(paths, sheet=sheet, profile=profile)
+        rows, files = ledger_rows(s, ledger, paths, as_of=as_of, policy=policy)
         with s.writing() as conn:
             return _store_snapshot(conn, s, rows, files, as_of=as_of, policy=policy, note=note)
     finally:

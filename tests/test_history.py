@@ -296,3 +296,15 @@ def test_readme_event_table_is_the_catalogue():
     rows = [line.strip("|").split("|") for line in block.strip().splitlines()[2:]]
     assert [(label.strip(), meaning.strip()) for label, meaning in rows] == [
         (label, meaning) for _, label, meaning in queries.event_kinds_table()]
+
+
+def test_history_exit_codes(tmp_path):
+    """A case the store does not know is exit 1; `history` with neither --case nor --person is exit 2
+    (ctx.exit inside the CLI's group reaches the shell)."""
+    target = str(tmp_path / st.STORE_NAME)
+    recorder.record([SAMPLES / "县人社局台账.xlsx"], store=target, as_of=dt.date(2026, 11, 20))
+    unknown = subprocess.run([*EXE, "history", "--case", "不存在的编号", "--store", target], capture_output=True,
+                             text=True)
+    assert unknown.returncode == 1 and "没有" in unknown.stdout
+    bare = subprocess.run([*EXE, "history", "--store", target], capture_output=True, text=True)
+    assert bare.returncode == 2 and "--case" in bare.stderr

@@ -103,7 +103,8 @@ class XfGroup(click.Group):
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
         try:
-            super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            # standalone_mode=False hands back a ctx.exit(N) as the value N instead of exiting with it
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.ClickException as exc:
             if _RUN["json"] and not getattr(exc, "emitted", False):
                 error = exc.to_dict() if isinstance(exc, CliError) else {
@@ -123,7 +124,7 @@ class XfGroup(click.Group):
 
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
-        sys.exit(0)
+        sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
 
 
 # --- shared options -------------------------------------------------------------
